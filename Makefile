@@ -1,0 +1,35 @@
+# Front door. `make render` and `make test` set everything up first (idempotent).
+QUALITY ?= 1080p
+LECTURE ?= forward-diffusion
+JOBS ?=
+ARGS ?=
+PY := .venv/bin/python
+
+.PHONY: setup setup-test render slides test test-all bench lint clean
+
+setup:
+	@bash scripts/setup.sh
+
+setup-test:
+	@SETUP_EXTRAS="--with-browser" bash scripts/setup.sh
+
+render: setup
+	$(PY) render.py --lecture $(LECTURE) --quality $(QUALITY) $(if $(JOBS),--jobs $(JOBS)) $(ARGS)
+
+slides: setup
+	$(PY) render.py --lecture $(LECTURE) --quality $(QUALITY) --slides $(ARGS)
+
+test: setup-test
+	$(PY) -m pytest -m "not slow" $(ARGS)
+
+test-all: setup-test
+	$(PY) -m pytest $(ARGS)
+
+bench: setup
+	$(PY) bench/bench_render.py $(ARGS)
+
+lint: setup
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf output/*/ media/ .pytest_cache

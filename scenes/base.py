@@ -1,0 +1,169 @@
+"""The timing contract every lecture scene follows.
+
+A scene declares its beats (name, default seconds, minimum seconds) and writes
+``construct`` as a sequence of ``with self.beat(name) as b:`` blocks. The pipeline
+passes a timing plan through the ``LECTURE_SCENE_JOB`` environment variable; with
+none, the defaults apply, so ``manim render scenes/<file>.py <Scene>`` always works.
+
+Frame arithmetic
+----------------
+Beat boundaries sit on the whole-frame grid: beat ``i`` ends at frame
+``round(end_i * fps)`` where ``end_i`` is the planned cumulative end time. The video
+therefore has exactly ``round(total * fps)`` frames. Animations inside a beat are
+sized with :meth:`BeatClock.frac` / :meth:`BeatClock.secs`, which return run times
+that produce a whole number of frames; on leaving the block the last frame is held
+until the beat's planned end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from manim import Scene, config
+
+from scenes.timing import Beat, plan_beats
+
+JOB_ENV = "LECTURE_SCENE_JOB"
+
+
+class TimingError(RuntimeError):
+    """A scene's beats did not fit its plan."""
+
+
+@dataclass(frozen=True)
+class SceneJob:
+    """What the pipeline asks of one scene render."""
+
+    plan: Mapping[str, Any] | None
+    params: Mapping[str, Any]
+    seed: int
+
+    @classmethod
+    def from_env(cls) -> SceneJob:
+        raw = os.environ.get(JOB_ENV)
+        if not raw:
+            return cls(plan=None, params={}, seed=0)
+        data = json.loads(raw)
+        return cls(
+            plan=data.get("plan"),
+            params=dict(data.get("params") or {}),
+            seed=int(data.get("seed", 0)),
+        )
+
+
+class BeatClock:
+    """Handed to the body of ``with scene.beat(name)``: the beat's time budget."""
+
+    def __init__(self, name: str, duration: float, fps: float) -> None:
+        self.name = name
+        self.duration = duration
+        self.fps = fps
+        self.used_frames = 0
+
+    def frames(self, seconds: float) -> int:
+        return max(1, round(seconds * self.fps))
+
+    def secs(self, seconds: float) -> float:
+        """A run time of ``seconds`` snapped so that manim draws a whole number of frames.
+
+        ``Scene.play`` draws ``ceil(run_time * fps)`` frames; half a frame short of
+        ``n / fps`` gives exactly ``n`` without float round-off surprises.
+        """
+        return (self.frames(seconds) - 0.5) / self.fps
+
+    def frac(self, fraction: float) -> float:
+        """A run time of ``fraction`` of this beat's duration (whole frames)."""
+        return self.secs(self.duration * fraction)
+
+
+class TimedScene(Scene):
+    """A manim ``Scene`` whose length follows a timing plan, to the frame."""
+
+    BEATS: ClassVar[tuple[Beat, ...]] = ()
+    PARAMS: ClassVar[dict[str, Any]] = {}
+
+    # ----------------------------------------------------------------- plan
+    @classmethod
+    def beat_names(cls) -> list[str]:
+        return [b.name for b in cls.BEATS]
+
+    @classmethod
+    def default_duration(cls) -> float:
+        return sum(b.seconds for b in cls.BEATS)
+
+    @classmethod
+    def min_durations(cls) -> dict[str, float]:
+        return {b.name: b.minimum for b in cls.BEATS}
+
+    def setup(self) -> None:
+        super().setup()
+        if not self.BEATS:
+            raise TimingError(f"{type(self).__name__} declares no BEATS")
+        job = SceneJob.from_env()
+        self.job = job
+        self.params: dict[str, Any] = {**self.PARAMS, **job.params}
+        unknown = set(job.params) - set(self.PARAMS)
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__}: unknown parameter(s) {sorted(unknown)}; "
+                f"allowed: {sorted(self.PARAMS)}"
+            )
+        self.seed = job.seed
+        self.fps = float(config.frame_rate)
+        self.plan = plan_beats(self.BEATS, job.plan)
+        ends = []
+        acc = 0.0
+        for beat in self.BEATS:
+            acc += self.plan[beat.name]
+            ends.append(round(acc * self.fps))
+        self._beat_end_frame = dict(zip(self.beat_names(), ends))
+        self._beats_done: list[str] = []
+
+    # --------------------------------------------------------------- frames
+    def frames_written(self) -> int:
+        """Frames emitted so far (the renderer advances ``time`` by 1/fps a frame)."""
+        return round(self.renderer.time * self.fps)
+
+    def hold_frames(self, n: int) -> None:
+        """Hold the current picture for exactly ``n`` frames."""
+        if n <= 0:
+            return
+        before = self.frames_written()
+        # A frozen wait writes int(duration * fps) frames.
+        self.wait((n + 0.5) / self.fps, frozen_frame=True)
+        got = self.frames_written() - before
+        if got != n:  # pragma: no cover - guards manim internals changing under us
+            raise TimingError(f"hold wrote {got} frames, wanted {n}")
+
+    @contextmanager
+    def beat(self, name: str) -> Iterator[BeatClock]:
+        done = len(self._beats_done)
+        expected = self.beat_names()[done] if done < len(self.BEATS) else None
+        if name != expected:
+            raise TimingError(
+                f"{type(self).__name__}: beat {name!r} played out of order "
+                f"(expected {expected!r})"
+            )
+        clock = BeatClock(name, self.plan[name], self.fps)
+        start = self.frames_written()
+        yield clock
+        target = self._beat_end_frame[name]
+        now = self.frames_written()
+        if now > target:
+            raise TimingError(
+                f"{type(self).__name__}: beat {name!r} ran {now - start} frames, "
+                f"plan allows {target - start}; raise its duration"
+            )
+        self.hold_frames(target - now)
+        self._beats_done.append(name)
+
+    def tear_down(self) -> None:
+        missing = [n for n in self.beat_names() if n not in self._beats_done]
+        if missing:
+            raise TimingError(f"{type(self).__name__}: beats never played: {missing}")
+        super().tear_down()
