@@ -11,7 +11,7 @@ setup:
 	@bash scripts/setup.sh
 
 setup-test:
-	@SETUP_EXTRAS="--with-browser" bash scripts/setup.sh
+	@SETUP_EXTRAS="--with-browser --with-office" bash scripts/setup.sh
 
 render: setup
 	$(PY) render.py --lecture $(LECTURE) --quality $(QUALITY) $(if $(JOBS),--jobs $(JOBS)) $(ARGS)

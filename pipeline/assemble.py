@@ -1,0 +1,397 @@
+"""Turn a lecture spec into a finished lecture: plan → render → lay out sound → assemble.
+
+Stages, each a typed value:
+
+1. ``plan_lecture``: narration for every segment (clip, speech or silence), its timing
+   on the frame grid, and the render cache key. Pure apart from reading narration.
+2. ``render_segments``: silent scene renders, one manim subprocess per segment, in
+   parallel, reused from the cache when the key matches.
+3. ``assemble``: one continuous PCM narration track, loudness-normalised in two passes
+   and encoded once; segment videos joined without re-encoding; captions, chapters,
+   description, thumbnail, per-segment clips and ``manifest.json``. Everything is
+   written to a staging folder and moved into place only when all of it succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from audio.narration import Narration, resolve_narration
+from pipeline import captions, chapters, media
+from pipeline.cache import render_key, versions
+from pipeline.manifest import QUALITIES, InputError, LectureSpec, Quality, SegmentSpec
+from pipeline.scene_render import RenderJob, cached_path, render
+from pipeline.timing import SegmentTiming, frame_to_sample, plan_segment, segment_starts
+from scenes.registry import load_scene_class
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "output"
+SPEECH_CACHE = ROOT / "audio" / "cache"
+
+
+class Reporter(Protocol):
+    """Progress sink; the CLI's rich display implements it."""
+
+    def stage(self, name: str) -> None: ...
+    def segment(self, seg_id: str, state: str, frames: int = 0) -> None: ...
+
+
+class SilentReporter:
+    def stage(self, name: str) -> None:
+        pass
+
+    def segment(self, seg_id: str, state: str, frames: int = 0) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    quality: Quality
+    out_root: Path = DEFAULT_OUT
+    narration_dir: Path | None = None
+    jobs: int = max(1, os.cpu_count() or 1)
+    strict: bool = False
+    only: tuple[str, ...] = ()
+    speech_cache: Path = SPEECH_CACHE
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.out_root / ".cache"
+
+
+@dataclass(frozen=True)
+class SegmentPlan:
+    index: int
+    spec: SegmentSpec
+    narration: Narration
+    timing: SegmentTiming
+    job: RenderJob
+
+    @property
+    def name(self) -> str:
+        return f"{self.index:02d}_{self.spec.id}"
+
+
+@dataclass
+class LectureResult:
+    out_dir: Path
+    plans: list[SegmentPlan]
+    rendered: list[str] = field(default_factory=list)  # segment ids rendered this run
+    cached: list[str] = field(default_factory=list)  # segment ids taken from the cache
+    loudness: media.Loudness | None = None
+    duration: float = 0.0
+    files: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------ stage 1
+def _check_params(spec: LectureSpec, seg: SegmentSpec, path_hint: str) -> type:
+    cls = load_scene_class(seg.scene)
+    allowed = getattr(cls, "PARAMS", {})
+    for key, value in seg.params.items():
+        if key not in allowed:
+            raise InputError(
+                f"{path_hint}: segments ({seg.id}).params.{key}: unknown parameter for "
+                f"{seg.scene}; allowed: {', '.join(sorted(allowed)) or 'none'}"
+            )
+        default = allowed[key]
+        if default is not None and not _same_kind(default, value):
+            raise InputError(
+                f"{path_hint}: segments ({seg.id}).params.{key}: expected "
+                f"{type(default).__name__}, got {type(value).__name__}"
+            )
+    return cls
+
+
+def _same_kind(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
+def plan_lecture(
+    spec: LectureSpec, opts: RenderOptions, *, source: str = "config", reporter: Reporter | None = None
+) -> list[SegmentPlan]:
+    reporter = reporter or SilentReporter()
+    q = opts.quality
+    plans = []
+    for index, seg in enumerate(spec.segments, start=1):
+        cls = _check_params(spec, seg, source)
+        reporter.segment(seg.id, "narration")
+        narration = resolve_narration(
+            segment_id=seg.id, script=seg.narration, clip=seg.clip,
+            narration_dir=opts.narration_dir, strict=opts.strict,
+            cache_dir=opts.speech_cache, voice=spec.voice, wpm=spec.wpm,
+        )
+        try:
+            timing = plan_segment(
+                beats=cls.BEATS, narration_seconds=narration.duration,
+                sentence_starts=[s.start for s in narration.sentences], cues=seg.cues,
+                lead_in=spec.lead_in, tail=spec.tail, fps=q.fps,
+            )
+        except ValueError as exc:
+            raise InputError(f"{source}: segments ({seg.id}): {exc}") from None
+        plan = timing.beat_seconds()
+        key = render_key(scene=seg.scene, params=seg.params, plan=plan, quality=q.name,
+                         seed=spec.seed)
+        job = RenderJob(seg.id, seg.scene, dict(seg.params), plan, spec.seed, q, timing.frames, key)
+        plans.append(SegmentPlan(index, seg, narration, timing, job))
+    return plans
+
+
+# ------------------------------------------------------------------ stage 2
+def render_segments(
+    plans: Sequence[SegmentPlan], opts: RenderOptions, reporter: Reporter
+) -> tuple[dict[str, Path], list[str], list[str]]:
+    """Render what is not cached, ``opts.jobs`` at a time. Returns paths, rendered, cached."""
+    videos: dict[str, Path] = {}
+    todo, hits = [], []
+    for p in plans:
+        path = cached_path(opts.cache_dir, p.job.key)
+        if path.exists():
+            videos[p.spec.id] = path
+            hits.append(p.spec.id)
+            reporter.segment(p.spec.id, "cached", p.timing.frames)
+        else:
+            todo.append(p)
+            reporter.segment(p.spec.id, "queued")
+    # Longest first keeps both cores busy to the end.
+    todo.sort(key=lambda p: -p.timing.frames)
+    with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
+        futures = {}
+        for p in todo:
+            futures[pool.submit(_render_one, p, opts, reporter)] = p
+        try:
+            for fut in as_completed(futures):
+                p = futures[fut]
+                videos[p.spec.id] = fut.result()
+                reporter.segment(p.spec.id, "done", p.timing.frames)
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+    return videos, [p.spec.id for p in todo], hits
+
+
+def _render_one(p: SegmentPlan, opts: RenderOptions, reporter: Reporter) -> Path:
+    reporter.segment(p.spec.id, "rendering")
+    return render(p.job, opts.cache_dir)
+
+
+# ------------------------------------------------------------------ stage 3
+def narration_track(plans: Sequence[SegmentPlan], fps: int) -> np.ndarray:
+    """One continuous 48 kHz stereo track: each clip at its segment's frame-exact start."""
+    starts = segment_starts([p.timing.frames for p in plans])
+    total = frame_to_sample(sum(p.timing.frames for p in plans), fps)
+    track = np.zeros((total, 2), dtype=np.float32)
+    for p, start in zip(plans, starts):
+        at = frame_to_sample(start + p.timing.speech_frame, fps)
+        clip = p.narration.samples
+        end = min(total, at + len(clip))
+        track[at:end] += clip[: end - at]
+    return track
+
+
+def assemble(
+    spec: LectureSpec,
+    plans: Sequence[SegmentPlan],
+    videos: dict[str, Path],
+    opts: RenderOptions,
+    reporter: Reporter,
+    stage_dir: Path,
+) -> dict[str, Any]:
+    """Write every lecture output into ``stage_dir``; return the manifest dict."""
+    q = opts.quality
+    fps = q.fps
+    starts = segment_starts([p.timing.frames for p in plans])
+    total_frames = sum(p.timing.frames for p in plans)
+    duration = total_frames / fps
+
+    reporter.stage("narration track")
+    raw_wav = stage_dir / "narration-raw.wav"
+    media.write_wav(narration_track(plans, fps), raw_wav)
+    wav = stage_dir / "narration.wav"
+    media.normalise_loudness(raw_wav, wav)
+    raw_wav.unlink()
+
+    reporter.stage("joining video")
+    video_only = stage_dir / "video-only.mp4"
+    media.concat_copy([videos[p.spec.id] for p in plans], video_only)
+    lecture = stage_dir / "lecture.mp4"
+    media.mux(video_only, wav, lecture)
+    loud = media.measure_loudness(lecture)
+
+    reporter.stage("segment clips")
+    seg_dir = stage_dir / "segments"
+    seg_dir.mkdir()
+    for p, start in zip(plans, starts):
+        media.mux(videos[p.spec.id], wav, seg_dir / f"{p.name}.mp4",
+                  start=start / fps, duration=p.timing.frames / fps)
+
+    reporter.stage("captions and chapters")
+    per_segment = [
+        captions.build_cues(
+            p.narration.sentences, offset=(start + p.timing.speech_frame) / fps, fps=fps,
+            video_end=duration,
+        )
+        for p, start in zip(plans, starts)
+    ]
+    cues = captions.merge_cues(per_segment)
+    (stage_dir / "captions.srt").write_text(captions.to_srt(cues), encoding="utf-8")
+    (stage_dir / "captions.vtt").write_text(captions.to_vtt(cues), encoding="utf-8")
+    chaps = chapters.build_chapters(
+        [(start / fps, p.timing.frames / fps, p.spec.chapter) for p, start in zip(plans, starts)]
+    )
+    chapter_text = chapters.to_youtube(chaps)
+    (stage_dir / "chapters.txt").write_text(chapter_text + "\n", encoding="utf-8")
+    (stage_dir / "description.txt").write_text(description(spec, chapter_text), encoding="utf-8")
+
+    reporter.stage("thumbnail")
+    from pipeline.thumbnail import make_thumbnail  # moviepy import is slow: only when needed
+
+    thumb_seg = spec.thumbnail.segment or spec.segments[len(spec.segments) // 2].id
+    tp = next(p for p in plans if p.spec.id == thumb_seg)
+    t_thumb = (starts[plans.index(tp)] + spec.thumbnail.at * (tp.timing.frames - 1)) / fps
+    make_thumbnail(video_only, t_thumb, spec.title, stage_dir / "thumbnail.png")
+    video_only.unlink()
+    wav.unlink()
+
+    return {
+        "lecture": spec.id,
+        "title": spec.title,
+        "quality": q.name,
+        "width": q.width,
+        "height": q.height,
+        "fps": fps,
+        "frames": total_frames,
+        "duration": duration,
+        "seed": spec.seed,
+        "versions": versions(),
+        "loudness": {"integrated_lufs": loud.integrated, "true_peak_dbtp": loud.true_peak,
+                     "lra_lu": loud.lra},
+        "captions": len(cues),
+        "chapters": [{"start": c.start, "title": c.title} for c in chaps],
+        "segments": [
+            {
+                "index": p.index,
+                "id": p.spec.id,
+                "chapter": p.spec.chapter,
+                "scene": p.spec.scene,
+                "params": p.spec.params,
+                "start": start / fps,
+                "start_frame": start,
+                "duration": p.timing.frames / fps,
+                "frames": p.timing.frames,
+                "speech_start": (start + p.timing.speech_frame) / fps,
+                "narration": {
+                    "source": p.narration.source,
+                    "detail": p.narration.detail,
+                    "duration": p.narration.duration,
+                    "path": str(p.narration.path) if p.narration.path else None,
+                    "cache_key": p.narration.cache_key,
+                    "sentences": [
+                        {"text": s.text, "start": s.start, "end": s.end}
+                        for s in p.narration.sentences
+                    ],
+                },
+                "beats": p.timing.beat_seconds(),
+                "padding": p.timing.padding_seconds,
+                "cache_key": p.job.key,
+                "render": str(videos[p.spec.id]),
+                "files": {"segment": f"segments/{p.name}.mp4"},
+                "slide": p.spec.slide.model_dump(),
+            }
+            for p, start in zip(plans, starts)
+        ],
+    }
+
+
+def description(spec: LectureSpec, chapter_text: str) -> str:
+    parts = [spec.title, ""]
+    if spec.summary:
+        parts += [spec.summary.strip(), ""]
+    parts += ["Chapters:", chapter_text, ""]
+    parts += ["Every number and image on screen is computed by the code that made this video.", ""]
+    return "\n".join(parts)
+
+
+def publish(stage_dir: Path, out_dir: Path, keep: Callable[[Path], bool] | None = None) -> None:
+    """Move every staged file into ``out_dir``; drop stale segment clips. Atomic per file."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    new_files = [p for p in stage_dir.rglob("*") if p.is_file()]
+    for src in new_files:
+        dst = out_dir / src.relative_to(stage_dir)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dst)
+    fresh = {out_dir / p.relative_to(stage_dir) for p in new_files}
+    seg_dir = out_dir / "segments"
+    if seg_dir.is_dir():
+        for old in seg_dir.glob("*.mp4"):
+            if old not in fresh:
+                old.unlink()
+    shutil.rmtree(stage_dir, ignore_errors=True)
+
+
+def build_lecture(
+    spec: LectureSpec, opts: RenderOptions, *, source: str = "config",
+    reporter: Reporter | None = None,
+) -> LectureResult:
+    """The whole job: plan, render what changed, assemble, publish."""
+    reporter = reporter or SilentReporter()
+    media.require_tools()
+    t0 = time.perf_counter()
+    if opts.only:
+        unknown = [s for s in opts.only if s not in {seg.id for seg in spec.segments}]
+        if unknown:
+            raise InputError(f"--only: unknown segment id(s) {unknown} in {source}")
+        spec = spec.model_copy(update={"segments": [s for s in spec.segments if s.id in opts.only]})
+    reporter.stage("planning")
+    plans = plan_lecture(spec, opts, source=source, reporter=reporter)
+    t1 = time.perf_counter()
+    reporter.stage("rendering")
+    videos, rendered, hits = render_segments(plans, opts, reporter)
+    t2 = time.perf_counter()
+    out_dir = opts.out_root / spec.id
+    if opts.only:
+        out_dir = out_dir / "only"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stage_dir = out_dir / f".staging-{os.getpid()}"
+    shutil.rmtree(stage_dir, ignore_errors=True)
+    stage_dir.mkdir()
+    try:
+        manifest = assemble(spec, plans, videos, opts, reporter, stage_dir)
+        t3 = time.perf_counter()
+        manifest["timings"] = {"plan": t1 - t0, "render": t2 - t1, "assemble": t3 - t2}
+        manifest["rendered"] = rendered
+        manifest["cached"] = hits
+        (stage_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        publish(stage_dir, out_dir)
+    except BaseException:
+        shutil.rmtree(stage_dir, ignore_errors=True)
+        raise
+    result = LectureResult(out_dir=out_dir, plans=plans, rendered=rendered, cached=hits)
+    result.duration = manifest["duration"]
+    result.timings = manifest["timings"]
+    result.loudness = media.Loudness(
+        manifest["loudness"]["integrated_lufs"], manifest["loudness"]["true_peak_dbtp"],
+        manifest["loudness"]["lra_lu"],
+    )
+    return result
+
+
+def quality(name: str) -> Quality:
+    if name not in QUALITIES:
+        raise InputError(f"--quality: {name!r} is not one of {', '.join(QUALITIES)}")
+    return QUALITIES[name]

@@ -1,0 +1,194 @@
+"""Lecture manifests: TOML files in ``config/`` validated into typed specs.
+
+What exists *before* rendering lives here (``LectureSpec``/``SegmentSpec``); what a
+render produces (paths, measured durations) lives in ``pipeline.records``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from scenes.registry import SCENES
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class InputError(ValueError):
+    """Bad input from the user: reported as one line, exit status 2."""
+
+
+@dataclass(frozen=True)
+class Quality:
+    name: str
+    width: int
+    height: int
+    fps: int
+    crf: int
+
+    @property
+    def keyint(self) -> int:
+        """Keyframe interval: at most fps/2 frames (PUBLISHING.md)."""
+        return max(1, self.fps // 2)
+
+
+QUALITIES: dict[str, Quality] = {
+    "preview": Quality("preview", 854, 480, 15, 23),
+    "720p": Quality("720p", 1280, 720, 30, 20),
+    "1080p": Quality("1080p", 1920, 1080, 60, 18),
+    "4k": Quality("4k", 3840, 2160, 60, 18),
+}
+QualityName = Literal["preview", "720p", "1080p", "4k"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SlideOptions(_Strict):
+    """How a segment appears in the slide deck."""
+
+    loop: bool = False  # muted autoplay loop in the HTML deck instead of narrated playback
+    gif: bool = False  # also write a small palette GIF
+    poster: str | float | None = None  # beat name, or seconds into the segment; default: main beat
+
+
+class SegmentSpec(_Strict):
+    id: str = Field(pattern=ID_PATTERN, max_length=80)
+    chapter: str = Field(min_length=1, max_length=100)
+    scene: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    narration: str = Field(min_length=1)
+    clip: Path | None = None
+    cues: list[float] | None = None
+    slide: SlideOptions = SlideOptions()
+
+    @field_validator("scene")
+    @classmethod
+    def _known_scene(cls, v: str) -> str:
+        if v not in SCENES:
+            raise ValueError(f"unknown scene {v!r}; known scenes: {', '.join(SCENES)}")
+        return v
+
+    @field_validator("cues")
+    @classmethod
+    def _cues_ascending(cls, v: list[float] | None) -> list[float] | None:
+        if v is None:
+            return v
+        if not v:
+            raise ValueError("cues must not be empty (omit the field instead)")
+        if any(c < 0 for c in v):
+            raise ValueError("cues must be >= 0 seconds")
+        if any(b <= a for a, b in zip(v, v[1:])):
+            raise ValueError("cues must be strictly ascending")
+        return v
+
+
+class ThumbnailSpec(_Strict):
+    segment: str | None = None  # segment id; default: the middle segment
+    at: float = Field(default=0.85, ge=0.0, le=1.0)  # fraction of that segment's length
+
+
+class LectureSpec(_Strict):
+    id: str = Field(pattern=ID_PATTERN, max_length=80)
+    title: str = Field(min_length=1, max_length=100)
+    summary: str = ""
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    quality: QualityName = "1080p"
+    lead_in: float = Field(default=0.5, ge=0.0, le=5.0)  # seconds of picture before speech
+    tail: float = Field(default=0.8, ge=0.0, le=10.0)  # seconds after speech ends
+    voice: str = Field(default="en-us", pattern=r"^[A-Za-z0-9_+-]+$")
+    wpm: int = Field(default=160, ge=80, le=400)
+    thumbnail: ThumbnailSpec = ThumbnailSpec()
+    segments: list[SegmentSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> LectureSpec:
+        seen: set[str] = set()
+        for seg in self.segments:
+            if seg.id in seen:
+                raise ValueError(f"duplicate segment id {seg.id!r}")
+            seen.add(seg.id)
+        if self.thumbnail.segment is not None and self.thumbnail.segment not in seen:
+            raise ValueError(f"thumbnail.segment {self.thumbnail.segment!r} is not a segment id")
+        return self
+
+    def segment(self, seg_id: str) -> SegmentSpec:
+        for seg in self.segments:
+            if seg.id == seg_id:
+                return seg
+        raise KeyError(seg_id)
+
+
+def _loc(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
+    """Turn a pydantic error location into ``segments[3] (01_04_x).scene``."""
+    parts: list[str] = []
+    node: Any = data
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            if isinstance(node, list) and item < len(node) and isinstance(node[item], dict):
+                seg_id = node[item].get("id")
+                if seg_id:
+                    label += f" ({seg_id})"
+            parts.append(label)
+            node = node[item] if isinstance(node, list) and item < len(node) else None
+        else:
+            parts.append(("." if parts else "") + str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts)
+
+
+def _first_error(path: Path, exc: ValidationError, data: dict[str, Any]) -> InputError:
+    err = exc.errors()[0]
+    where = _loc(tuple(err["loc"]), data) or "(top level)"
+    msg = err["msg"].removeprefix("Value error, ")
+    more = len(exc.errors()) - 1
+    suffix = f" (+{more} more)" if more else ""
+    return InputError(f"{path}: {where}: {msg}{suffix}")
+
+
+def lecture_path(lecture_id: str) -> Path:
+    return CONFIG_DIR / f"{lecture_id}.toml"
+
+
+def available_lectures() -> list[str]:
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.toml"))
+
+
+def load_lecture(path_or_id: str | Path) -> LectureSpec:
+    """Load and validate a lecture manifest, by file path or by id in ``config/``."""
+    path = Path(path_or_id)
+    if path.suffix != ".toml":
+        path = lecture_path(str(path_or_id))
+        if not path.exists():
+            known = ", ".join(available_lectures()) or "none"
+            raise InputError(f"unknown lecture {path_or_id!r}; available: {known}")
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: invalid TOML: {exc}") from None
+    try:
+        spec = LectureSpec.model_validate(data)
+    except ValidationError as exc:
+        raise _first_error(path, exc, data) from None
+    # Clip paths are relative to the manifest's folder.
+    segs = [
+        s.model_copy(update={"clip": (path.parent / s.clip).resolve()}) if s.clip else s
+        for s in spec.segments
+    ]
+    return spec.model_copy(update={"segments": segs})
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()

@@ -1,0 +1,241 @@
+"""Every ffmpeg and ffprobe call of the pipeline lives here.
+
+Each function reads or writes files and returns plain values; the logic that decides
+what to write lives elsewhere. Encoder settings follow ``shared/PUBLISHING.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import wave
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.manifest import Quality
+from pipeline.timing import AUDIO_RATE
+
+LOUDNESS_TARGET = -14.0  # LUFS integrated
+TRUE_PEAK_TARGET = -1.5  # dBTP: half a dB of headroom under the -1 dBTP ceiling
+LRA_TARGET = 11.0
+AAC_BITRATE = "384k"
+
+
+class MediaError(RuntimeError):
+    """An ffmpeg/ffprobe call failed."""
+
+
+def require_tools() -> None:
+    missing = [t for t in ("ffmpeg", "ffprobe") if shutil.which(t) is None]
+    if missing:
+        raise MediaError(f"{' and '.join(missing)} not found on PATH (see README: setup)")
+
+
+def _run(args: Sequence[str], what: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(list(args), capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()][-3:]
+        raise MediaError(f"{what} failed: {' | '.join(tail) or 'exit ' + str(proc.returncode)}")
+    return proc
+
+
+def ffmpeg(*args: str, what: str = "ffmpeg") -> subprocess.CompletedProcess[str]:
+    return _run(["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", *args], what)
+
+
+# ------------------------------------------------------------------ probing
+def probe(path: Path) -> dict:
+    proc = _run(
+        ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+         str(path)],
+        f"ffprobe {path.name}",
+    )
+    return json.loads(proc.stdout)
+
+
+def count_frames(path: Path) -> int:
+    proc = _run(
+        ["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+         "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", str(path)],
+        f"ffprobe frame count of {path.name}",
+    )
+    return int(proc.stdout.strip().splitlines()[0])
+
+
+def stream(info: dict, kind: str) -> dict | None:
+    return next((s for s in info["streams"] if s["codec_type"] == kind), None)
+
+
+def moov_before_mdat(path: Path) -> bool:
+    """True when the MP4's ``moov`` box precedes ``mdat`` (faststart)."""
+    with open(path, "rb") as fh:
+        pos = 0
+        size_total = path.stat().st_size
+        while pos < size_total:
+            fh.seek(pos)
+            head = fh.read(16)
+            if len(head) < 8:
+                break
+            size = int.from_bytes(head[:4], "big")
+            kind = head[4:8]
+            if size == 1:
+                size = int.from_bytes(head[8:16], "big")
+            if kind == b"moov":
+                return True
+            if kind == b"mdat":
+                return False
+            if size == 0:
+                break
+            pos += size
+    return False
+
+
+# ------------------------------------------------------------------- video
+def x264_args(q: Quality) -> list[str]:
+    """H.264 High, yuv420p, CFR, closed GOP, keyframe every fps/2, at most 2 B-frames."""
+    return [
+        "-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p",
+        "-preset", "medium", "-crf", str(q.crf), "-tune", "animation",
+        "-g", str(q.keyint), "-keyint_min", str(q.keyint), "-sc_threshold", "0",
+        "-bf", "2", "-x264-params", "open-gop=0",
+        "-r", str(q.fps), "-fps_mode", "cfr", "-video_track_timescale", str(q.fps * 1000),
+    ]
+
+
+def encode_video(src: Path, dst: Path, q: Quality) -> None:
+    """Re-encode a manim render into the lecture's one video format (no audio)."""
+    ffmpeg(
+        "-i", str(src), "-an",
+        "-vf", f"scale={q.width}:{q.height}:flags=lanczos,setsar=1",
+        *x264_args(q), "-movflags", "+faststart", str(dst),
+        what=f"encoding {src.name}",
+    )
+
+
+def concat_copy(parts: Sequence[Path], dst: Path) -> None:
+    """Join same-format MP4s without re-encoding (concat demuxer, ``-c copy``)."""
+    listing = dst.with_suffix(".txt")
+    listing.write_text("".join(f"file '{p.resolve()}'\n" for p in parts), encoding="utf-8")
+    try:
+        ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", "-an",
+               str(dst), what="joining segment videos")
+    finally:
+        listing.unlink(missing_ok=True)
+
+
+def mux(video: Path, audio_wav: Path | None, dst: Path, *, start: float = 0.0,
+        duration: float | None = None) -> None:
+    """Copy the video stream and encode ``audio_wav`` (or a slice of it) once as AAC-LC."""
+    args = ["-i", str(video)]
+    if audio_wav is not None:
+        trim = ["-ss", f"{start:.6f}"] if start else []
+        if duration is not None:
+            trim += ["-t", f"{duration:.6f}"]
+        args += [*trim, "-i", str(audio_wav), "-map", "0:v:0", "-map", "1:a:0",
+                 "-c:a", "aac", "-profile:a", "aac_low", "-b:a", AAC_BITRATE,
+                 "-ar", str(AUDIO_RATE), "-ac", "2"]
+    else:
+        args += ["-map", "0:v:0", "-an"]
+    ffmpeg(*args, "-c:v", "copy", "-movflags", "+faststart", str(dst),
+           what=f"muxing {dst.name}")
+
+
+def extract_frame(video: Path, seconds: float, png: Path) -> None:
+    ffmpeg("-ss", f"{max(0.0, seconds):.3f}", "-i", str(video), "-frames:v", "1", str(png),
+           what=f"extracting a frame of {video.name}")
+
+
+# ------------------------------------------------------------------- audio
+def write_wav(samples: np.ndarray, path: Path, rate: int = AUDIO_RATE) -> None:
+    """Write float32 [-1, 1] samples ([n] or [n, ch]) as a 24-bit PCM WAV."""
+    data = np.asarray(samples, dtype=np.float32)
+    if data.ndim == 1:
+        data = data[:, None]
+    # The wave module writes integer PCM only; 24 bits keep float precision for speech.
+    ints = np.clip(np.round(data * 8388607.0), -8388608, 8388607).astype(np.int32)
+    raw = ints.astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(data.shape[1])
+        w.setsampwidth(3)
+        w.setframerate(rate)
+        w.writeframes(raw)
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    """Decode any audio file ffmpeg reads into float32 [n, 2] at 48 kHz."""
+    proc = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
+         "-f", "f32le", "-ac", "2", "-ar", str(AUDIO_RATE), "-"],
+        capture_output=True,
+    )
+    if proc.returncode != 0:
+        raise MediaError(f"decoding {path.name} failed: {proc.stderr.decode(errors='replace')[-200:]}")
+    return np.frombuffer(proc.stdout, dtype="<f4").reshape(-1, 2), AUDIO_RATE
+
+
+@dataclass(frozen=True)
+class Loudness:
+    integrated: float  # LUFS
+    true_peak: float  # dBTP
+    lra: float  # LU
+
+
+def _loudnorm_json(stderr: str) -> dict:
+    match = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", stderr, re.S)
+    if not match:
+        raise MediaError("loudnorm printed no measurement")
+    return json.loads(match.group(0))
+
+
+def normalise_loudness(src: Path, dst: Path) -> Loudness:
+    """Two-pass EBU R128 normalisation to -14 LUFS, true peak under -1 dBTP.
+
+    Pass one measures; pass two applies the measured values (linear gain where the
+    peak allows it, else loudnorm's dynamic mode). Output: 48 kHz stereo PCM WAV.
+    """
+    target = f"I={LOUDNESS_TARGET}:TP={TRUE_PEAK_TARGET}:LRA={LRA_TARGET}"
+    first = _run(
+        ["ffmpeg", "-hide_banner", "-nostdin", "-i", str(src), "-af",
+         f"loudnorm={target}:print_format=json", "-f", "null", "-"],
+        "loudness measurement",
+    )
+    m = _loudnorm_json(first.stderr)
+    if float(m["input_i"]) < -70:  # all silence: nothing to normalise
+        shutil.copyfile(src, dst)
+        return Loudness(float(m["input_i"]), float(m["input_tp"]), float(m["input_lra"]))
+    second = (
+        f"loudnorm={target}:measured_I={m['input_i']}:measured_TP={m['input_tp']}"
+        f":measured_LRA={m['input_lra']}:measured_thresh={m['input_thresh']}"
+        f":offset={m['target_offset']}:linear=true:print_format=json"
+    )
+    _run(
+        ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-i", str(src), "-af", second,
+         "-ar", str(AUDIO_RATE), "-ac", "2", "-c:a", "pcm_s24le", str(dst)],
+        "loudness normalisation",
+    )
+    return measure_loudness(dst)
+
+
+def measure_loudness(path: Path) -> Loudness:
+    """Integrated loudness, true peak and range per ITU-R BS.1770 (ffmpeg ``ebur128``)."""
+    proc = _run(
+        ["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-i", str(path), "-map", "0:a:0",
+         "-af", "ebur128=peak=true", "-f", "null", "-"],
+        f"loudness of {path.name}",
+    )
+    summary = proc.stderr[proc.stderr.rfind("Summary:"):]
+    i = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
+    lra = re.search(r"LRA:\s+(-?[\d.]+) LU", summary)
+    tp = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    if not (i and tp):
+        raise MediaError(f"ebur128 printed no summary for {path.name}")
+
+    def num(s: str) -> float:
+        return float("-inf") if s == "-inf" else float(s)
+
+    return Loudness(num(i.group(1)), num(tp.group(1)), float(lra.group(1)) if lra else 0.0)

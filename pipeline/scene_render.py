@@ -1,0 +1,103 @@
+"""Render one segment's scene, silent, in its own manim subprocess, into the cache.
+
+Each render runs ``python -m manim render`` with a private media folder, so one
+scene's crash or global state never touches another. The job (timing plan,
+parameters, seed) travels in the ``LECTURE_SCENE_JOB`` environment variable. The
+manim output is checked for the planned frame count and re-encoded once into the
+lecture's video format (see ``pipeline.media.x264_args``); that file is what the
+cache keeps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline import media
+from pipeline.manifest import Quality
+from scenes.base import JOB_ENV
+from scenes.registry import SCENES, scene_file
+
+
+class RenderError(RuntimeError):
+    """A scene failed to render or rendered the wrong length."""
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    segment_id: str
+    scene: str
+    params: dict[str, Any]
+    plan: dict[str, float]
+    seed: int
+    quality: Quality
+    expected_frames: int
+    key: str
+
+    def env_payload(self) -> str:
+        return json.dumps({"plan": {"beats": self.plan}, "params": self.params, "seed": self.seed})
+
+
+def cached_path(cache_dir: Path, key: str) -> Path:
+    return cache_dir / "renders" / f"{key}.mp4"
+
+
+def manim_command(job: RenderJob, media_dir: Path) -> list[str]:
+    q = job.quality
+    return [
+        sys.executable, "-m", "manim", "render",
+        str(scene_file(job.scene)), SCENES[job.scene].split(":")[1],
+        "--resolution", f"{q.width},{q.height}", "--fps", str(q.fps),
+        "--media_dir", str(media_dir), "--disable_caching", "--format", "mp4",
+        "--progress_bar", "none", "--verbosity", "WARNING", "-o", "scene",
+    ]
+
+
+def render(job: RenderJob, cache_dir: Path) -> Path:
+    """Render ``job`` unless its key is cached; return the cached, encoded video."""
+    dst = cached_path(cache_dir, job.key)
+    if dst.exists():
+        return dst
+    work = cache_dir / "work" / f"{job.key}-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        env = {**os.environ, JOB_ENV: job.env_payload()}
+        proc = subprocess.run(
+            manim_command(job, work), env=env, capture_output=True, text=True, cwd=work
+        )
+        if proc.returncode != 0:
+            lines = [ln for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip()]
+            reason = _last_error(lines)
+            raise RenderError(f"segment {job.segment_id}: scene {job.scene} failed: {reason}")
+        outputs = list(work.rglob("scene.mp4"))
+        if not outputs:
+            raise RenderError(f"segment {job.segment_id}: manim wrote no video")
+        frames = media.count_frames(outputs[0])
+        if frames != job.expected_frames:
+            raise RenderError(
+                f"segment {job.segment_id}: scene {job.scene} rendered {frames} frames, "
+                f"plan needs {job.expected_frames}"
+            )
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(f".{dst.stem}.{os.getpid()}.tmp.mp4")
+        media.encode_video(outputs[0], tmp, job.quality)
+        os.replace(tmp, dst)
+        return dst
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _last_error(lines: list[str]) -> str:
+    """The most telling line of a manim traceback (the exception line)."""
+    for ln in reversed(lines):
+        s = ln.strip(" │╭╰─")
+        if any(tag in s for tag in ("Error", "Exception")) and not s.startswith("File "):
+            return s.strip()
+    return lines[-1].strip() if lines else "no output"
