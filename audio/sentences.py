@@ -39,17 +39,45 @@ class Sentence:
 # without the final dot). "etc." is left out on purpose: it usually does end one.
 ABBREVIATIONS: frozenset[str] = frozenset(
     {
-        "e.g", "i.e", "cf", "vs", "al", "approx", "resp", "viz", "ca",
-        "dr", "mr", "mrs", "ms", "prof", "st", "jr", "sr",
-        "fig", "figs", "eq", "eqs", "sec", "ch", "no", "vol", "pp", "ref", "refs",
+        "e.g",
+        "i.e",
+        "cf",
+        "vs",
+        "al",
+        "approx",
+        "resp",
+        "viz",
+        "ca",
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "prof",
+        "st",
+        "jr",
+        "sr",
+        "fig",
+        "figs",
+        "eq",
+        "eqs",
+        "sec",
+        "ch",
+        "no",
+        "vol",
+        "pp",
+        "ref",
+        "refs",
     }
 )
 
 # A candidate end: terminal punctuation (including "..." and the single-character
 # ellipsis), then any closing quotes/brackets, then whitespace.
 _END = re.compile(r"(?:[.!?]+|\u2026)[\"'\u2019\u201d)\]]*(?=\s)")
-# What may start a new sentence after the whitespace.
-_STARTER = re.compile(r"[\"'\u2018\u201c(\[]*[A-Z0-9\u00C0-\u00DE$\\]")
+# What may start a new sentence after the whitespace: a capital, a digit, TeX, or a
+# math symbol with a subscript/superscript ("x_t is noisier.").
+_STARTER = re.compile(
+    r"[\"'\u2018\u201c(\[]*(?:[A-Z0-9\u00C0-\u00DE$\\]|[A-Za-z]+[_^][A-Za-z0-9{])"
+)
 
 
 def _last_token(text: str, end: int) -> str:
@@ -80,10 +108,11 @@ def split_sentences(text: str) -> list[str]:
     """Split prose into sentences, whitespace collapsed inside each.
 
     Rules: a sentence ends at ``.``, ``!``, ``?``, ``...`` or ``…`` (with any closing
-    quotes or brackets) followed by whitespace and a capital letter, digit, ``$`` or
-    ``\\``; a full stop after a known abbreviation (:data:`ABBREVIATIONS`) or an
-    initial does not end a sentence; a blank line always does. Decimals (``0.778``)
-    and subscripts (``x_0.5``) never split because no whitespace follows the dot.
+    quotes or brackets) followed by whitespace and a capital letter, digit, ``$``,
+    ``\\`` or a subscripted symbol such as ``x_t``; a full stop after a known
+    abbreviation (:data:`ABBREVIATIONS`) or an initial does not end a sentence; a blank
+    line always does. Decimals (``0.778``) and subscripts (``x_0.5``) never split
+    because no whitespace follows the dot.
     """
     out: list[str] = []
     for para in re.split(r"\n\s*\n", text):
@@ -126,7 +155,7 @@ def proportional_times(
     total = float(sum(weights))
     out = []
     t = start
-    for i, (s, w) in enumerate(zip(sentences, weights)):
+    for i, (s, w) in enumerate(zip(sentences, weights, strict=True)):
         e = end if i == n - 1 else t + speak * w / total
         out.append(Sentence(s, t, max(t, e)))
         t = e + gap

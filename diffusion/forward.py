@@ -160,17 +160,38 @@ class ForwardProcess:
     def T(self) -> int:
         return self.schedule.T
 
-    def q_step(self, x_prev, t, *, generator=None, noise=None) -> torch.Tensor:
+    def q_step(
+        self,
+        x_prev: Any,
+        t: int | torch.Tensor,
+        *,
+        generator: torch.Generator | None = None,
+        noise: Any = None,
+    ) -> torch.Tensor:
         """x_t from x_{t-1} (one step)."""
         x_prev = as_float_tensor(x_prev, "x_prev").to(self.device)
         return q_step(x_prev, t, self.schedule, generator=generator, noise=noise)
 
-    def q_sample(self, x0, t, *, generator=None, noise=None) -> torch.Tensor:
+    def q_sample(
+        self,
+        x0: Any,
+        t: int | torch.Tensor,
+        *,
+        generator: torch.Generator | None = None,
+        noise: Any = None,
+    ) -> torch.Tensor:
         """x_t from x_0 in one jump."""
         x0 = as_float_tensor(x0, "x0").to(self.device)
         return q_sample(x0, t, self.schedule, generator=generator, noise=noise)
 
-    def step_by_step(self, x0, t, *, generator=None, record=None):
+    def step_by_step(
+        self,
+        x0: Any,
+        t: int,
+        *,
+        generator: torch.Generator | None = None,
+        record: Iterable[int] | None = None,
+    ) -> torch.Tensor | dict[int, torch.Tensor]:
         """x_t from x_0 by t + 1 single steps (or ``{t_i: x_{t_i}}`` with ``record``)."""
         x0 = as_float_tensor(x0, "x0").to(self.device)
         return step_by_step(x0, t, self.schedule, generator=generator, record=record)

@@ -38,9 +38,7 @@ def _check_int_t(t: Any, schedule: NoiseSchedule) -> int:
     return int(t)
 
 
-def optimal_x0(
-    x_t: Any, t: int, points: Any, schedule: NoiseSchedule
-) -> torch.Tensor:
+def optimal_x0(x_t: Any, t: int, points: Any, schedule: NoiseSchedule) -> torch.Tensor:
     """``E[x_0 | x_t]`` for x_0 uniform on ``points`` (computed in float64).
 
     Returns a tensor shaped like ``x_t`` in its dtype and device.

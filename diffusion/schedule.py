@@ -74,7 +74,9 @@ class NoiseSchedule:
 
     # --- constructors -------------------------------------------------------------
     @classmethod
-    def linear(cls, T: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02) -> NoiseSchedule:
+    def linear(
+        cls, T: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02
+    ) -> NoiseSchedule:
         """Ho et al. (2020): ``beta_t`` evenly spaced from ``beta_start`` to ``beta_end``."""
         T = _check_T(T)
         beta_start = _check_open_unit("beta_start", beta_start)
@@ -88,8 +90,9 @@ class NoiseSchedule:
 
     @classmethod
     def cosine(cls, T: int = 1000, s: float = 0.008, max_beta: float = 0.999) -> NoiseSchedule:
-        """Nichol & Dhariwal (2021): ``alpha_bar(t) = f(t) / f(0)``, ``f(t) = cos^2(pi/2 (t/T + s)/(1 + s))``.
+        """Nichol & Dhariwal (2021): ``alpha_bar(t) = f(t) / f(0)``.
 
+        With ``f(t) = cos^2(pi/2 * (t/T + s) / (1 + s))``,
         ``beta_t = min(1 - alpha_bar(t+1) / alpha_bar(t), max_beta)``, so the last beta is
         clipped to ``max_beta`` instead of reaching 1.
         """
@@ -179,7 +182,7 @@ class NoiseSchedule:
                 where = "" if t.ndim == 0 else f" (in a batch of shape {tuple(t.shape)})"
                 raise ValueError(prefix + repr(value) + where)
             return
-        if isinstance(t, bool) or not isinstance(t, Integral) or not 0 <= t <= hi:
+        if isinstance(t, bool) or not isinstance(t, Integral) or not 0 <= int(t) <= hi:
             raise ValueError(prefix + _describe_t(t))
 
     def alpha_bar(self, t: int) -> float:

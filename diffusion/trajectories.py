@@ -122,7 +122,8 @@ def reverse_trajectory(
     Starts from ``x_{T-1} ~ N(0, I)`` and runs real sampling with the optimal denoiser
     (``optimal_x0``): ``method="ddpm"`` is ancestral sampling through every t;
     ``method="ddim"`` takes DDIM steps with noise scale ``eta`` through ``timesteps``
-    (default every t; a subset must contain ``T-1`` and every display step).
+    (default every t; a subset must contain ``T-1`` and every display step, and should
+    contain 0: a last step from t > 0 returns a blend of data points, not one of them).
     Records ``x_t`` at each display step (sorted descending); ``final`` is the output
     after the last step.
     """
@@ -143,7 +144,9 @@ def reverse_trajectory(
         visit = sorted(_check_steps(timesteps, schedule, "timesteps"), reverse=True)
         missing = sorted({T - 1, *steps} - set(visit))
         if missing:
-            raise ValueError(f"timesteps must contain T-1 = {T - 1} and every display step; missing {missing}")
+            raise ValueError(
+                f"timesteps must contain T-1 = {T - 1} and every display step; missing {missing}"
+            )
     if not isinstance(generator, torch.Generator):
         raise ValueError(f"generator must be a torch.Generator, got {generator!r}")
 
@@ -164,7 +167,9 @@ def reverse_trajectory(
     return Trajectory(tuple(steps), np.stack(recorded), clean=None, final=x.cpu().numpy())
 
 
-def nearest_point_distance(samples: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def nearest_point_distance(
+    samples: np.ndarray, points: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """For each sample, the distance to and index of its nearest point."""
     samples = np.asarray(samples, dtype=np.float64)
     points = np.asarray(points, dtype=np.float64)

@@ -155,9 +155,13 @@ def plan_lecture(
 def render_segments(
     plans: Sequence[SegmentPlan], opts: RenderOptions, reporter: Reporter
 ) -> tuple[dict[str, Path], list[str], list[str]]:
-    """Render what is not cached, ``opts.jobs`` at a time. Returns paths, rendered, cached."""
+    """Render what is not cached, ``opts.jobs`` at a time. Returns paths, rendered, cached.
+
+    Segments with the same key (same scene, parameters and plan) share one render.
+    """
     videos: dict[str, Path] = {}
-    todo, hits = [], []
+    by_key: dict[str, list[SegmentPlan]] = {}
+    hits = []
     for p in plans:
         path = cached_path(opts.cache_dir, p.job.key)
         if path.exists():
@@ -165,24 +169,24 @@ def render_segments(
             hits.append(p.spec.id)
             reporter.segment(p.spec.id, "cached", p.timing.frames)
         else:
-            todo.append(p)
+            by_key.setdefault(p.job.key, []).append(p)
             reporter.segment(p.spec.id, "queued")
-    # Longest first keeps both cores busy to the end.
-    todo.sort(key=lambda p: -p.timing.frames)
+    # Longest first keeps every core busy to the end.
+    groups = sorted(by_key.values(), key=lambda g: -g[0].timing.frames)
     with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
-        futures = {}
-        for p in todo:
-            futures[pool.submit(_render_one, p, opts, reporter)] = p
+        futures = {pool.submit(_render_one, g[0], opts, reporter): g for g in groups}
         try:
             for fut in as_completed(futures):
-                p = futures[fut]
-                videos[p.spec.id] = fut.result()
-                reporter.segment(p.spec.id, "done", p.timing.frames)
+                path = fut.result()
+                for p in futures[fut]:
+                    videos[p.spec.id] = path
+                    reporter.segment(p.spec.id, "done", p.timing.frames)
         except BaseException:
             for f in futures:
                 f.cancel()
             raise
-    return videos, [p.spec.id for p in todo], hits
+    rendered = [p.spec.id for g in groups for p in g]
+    return videos, [sid for sid in (p.spec.id for p in plans) if sid in rendered], hits
 
 
 def _render_one(p: SegmentPlan, opts: RenderOptions, reporter: Reporter) -> Path:
@@ -228,7 +232,7 @@ def assemble(
 
     reporter.stage("joining video")
     video_only = stage_dir / "video-only.mp4"
-    media.concat_copy([videos[p.spec.id] for p in plans], video_only)
+    media.concat_copy([(videos[p.spec.id], p.timing.frames) for p in plans], fps, video_only)
     lecture = stage_dir / "lecture.mp4"
     media.mux(video_only, wav, lecture)
     loud = media.measure_loudness(lecture)
@@ -244,18 +248,19 @@ def assemble(
     per_segment = [
         captions.build_cues(
             p.narration.sentences, offset=(start + p.timing.speech_frame) / fps, fps=fps,
-            video_end=duration,
+            # a segment's cues may run to its own end (the lecture's end for the last)
+            video_end=(start + p.timing.frames) / fps,
         )
         for p, start in zip(plans, starts)
     ]
-    cues = captions.merge_cues(per_segment)
+    cues = captions.merge_cues(per_segment, fps=fps)
     (stage_dir / "captions.srt").write_text(captions.to_srt(cues), encoding="utf-8")
     (stage_dir / "captions.vtt").write_text(captions.to_vtt(cues), encoding="utf-8")
     chaps = chapters.build_chapters(
         [(start / fps, p.timing.frames / fps, p.spec.chapter) for p, start in zip(plans, starts)]
     )
-    chapter_text = chapters.to_youtube(chaps)
-    (stage_dir / "chapters.txt").write_text(chapter_text + "\n", encoding="utf-8")
+    chapter_text = chapters.to_youtube(chaps, total=duration)
+    (stage_dir / "chapters.txt").write_text(chapter_text, encoding="utf-8")
     (stage_dir / "description.txt").write_text(description(spec, chapter_text), encoding="utf-8")
 
     reporter.stage("thumbnail")
@@ -322,7 +327,7 @@ def description(spec: LectureSpec, chapter_text: str) -> str:
     parts = [spec.title, ""]
     if spec.summary:
         parts += [spec.summary.strip(), ""]
-    parts += ["Chapters:", chapter_text, ""]
+    parts += ["Chapters:", chapter_text.rstrip("\n"), ""]
     parts += ["Every number and image on screen is computed by the code that made this video.", ""]
     return "\n".join(parts)
 

@@ -39,7 +39,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--lecture", default="forward-diffusion",
                    help="lecture id in config/ or a path to a .toml manifest")
     p.add_argument("--quality", choices=list(QUALITIES), default=None,
-                   help="preview=854x480@15, 720p=@30, 1080p=@60, 4k=@60 (default: manifest's)")
+                   help="preview=854x480@15, 720p=@30, 1080p=@60, 4k=@60, tiny=256x144@15 for smoke "
+                   "tests (default: the manifest's)")
     p.add_argument("--only", nargs="+", metavar="ID", default=(),
                    help="render just these segments (written to output/<id>/only/)")
     p.add_argument("--narration-dir", type=Path, default=None,
@@ -139,7 +140,8 @@ def _main(args: argparse.Namespace, console: Console) -> int:
     t0 = time.perf_counter()
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=False,
+        TimeElapsedColumn(), console=console, transient=True,
+        disable=not console.is_terminal,  # logs and CI get the summary only
     ) as progress:
         reporter = RichReporter(progress)
         result = build_lecture(spec, opts, source=source, reporter=reporter)

@@ -39,12 +39,13 @@ class Quality:
 
 
 QUALITIES: dict[str, Quality] = {
+    "tiny": Quality("tiny", 256, 144, 15, 28),  # smoke tests and CI
     "preview": Quality("preview", 854, 480, 15, 23),
     "720p": Quality("720p", 1280, 720, 30, 20),
     "1080p": Quality("1080p", 1920, 1080, 60, 18),
     "4k": Quality("4k", 3840, 2160, 60, 18),
 }
-QualityName = Literal["preview", "720p", "1080p", "4k"]
+QualityName = Literal["tiny", "preview", "720p", "1080p", "4k"]
 
 
 class _Strict(BaseModel):

@@ -117,10 +117,18 @@ def encode_video(src: Path, dst: Path, q: Quality) -> None:
     )
 
 
-def concat_copy(parts: Sequence[Path], dst: Path) -> None:
-    """Join same-format MP4s without re-encoding (concat demuxer, ``-c copy``)."""
+def concat_copy(parts: Sequence[tuple[Path, int]], fps: int, dst: Path) -> None:
+    """Join same-format MP4s without re-encoding (concat demuxer, ``-c copy``).
+
+    ``parts`` pairs each file with its frame count. Each file's exact duration is given
+    to the demuxer: left to itself it offsets every join by a third of a millisecond,
+    which adds up over a long lecture.
+    """
     listing = dst.with_suffix(".txt")
-    listing.write_text("".join(f"file '{p.resolve()}'\n" for p in parts), encoding="utf-8")
+    listing.write_text(
+        "".join(f"file '{p.resolve()}'\nduration {n / fps:.9f}\n" for p, n in parts),
+        encoding="utf-8",
+    )
     try:
         ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", "-an",
                str(dst), what="joining segment videos")
@@ -239,3 +247,60 @@ def measure_loudness(path: Path) -> Loudness:
         return float("-inf") if s == "-inf" else float(s)
 
     return Loudness(num(i.group(1)), num(tp.group(1)), float(lra.group(1)) if lra else 0.0)
+
+
+# --- slides ---
+# Clips for slide decks (pipeline.slides). Every function reads one file, writes one.
+VP9_CRF = 33  # constant quality; flat vector graphics stay clean well above 30
+VP9_CPU_USED = 5  # libvpx "good" deadline speed step (4..5: fast, little loss)
+OPUS_BITRATE = "128k"
+NARRATED_CRF = 18  # only used when a segment clip must be re-encoded
+
+
+def conform_mp4(src: Path, dst: Path, *, copy_video: bool, copy_audio: bool, q: Quality) -> None:
+    """Write ``src`` as H.264 (yuv420p, even size) + AAC-LC MP4 with ``moov`` first.
+
+    Streams that already conform are copied; the others are encoded once. With both
+    copied this is a plain faststart remux.
+    """
+    video = ["-c:v", "copy"] if copy_video else [
+        "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2,setsar=1", *x264_args(q)]
+    audio = ["-c:a", "copy"] if copy_audio else [
+        "-c:a", "aac", "-profile:a", "aac_low", "-b:a", AAC_BITRATE, "-ar", str(AUDIO_RATE),
+        "-ac", "2"]
+    ffmpeg("-i", str(src), "-map", "0:v:0", "-map", "0:a:0?", *video, *audio, "-sn", "-dn",
+           "-movflags", "+faststart", str(dst), what=f"conforming {src.name}")
+
+
+def silent_mp4(src: Path, dst: Path, *, copy_video: bool, q: Quality) -> None:
+    """The video stream alone (no audio stream at all), H.264 yuv420p, faststart."""
+    video = ["-c:v", "copy"] if copy_video else [
+        "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2,setsar=1", *x264_args(q)]
+    ffmpeg("-i", str(src), "-map", "0:v:0", *video, "-an", "-sn", "-dn",
+           "-movflags", "+faststart", str(dst), what=f"silent MP4 of {src.name}")
+
+
+def vp9_webm(src: Path, dst: Path, *, crf: int = VP9_CRF, cpu_used: int = VP9_CPU_USED) -> None:
+    """Silent VP9 WebM (constant quality, no audio stream) of ``src``'s video."""
+    ffmpeg("-i", str(src), "-map", "0:v:0", "-an", "-sn", "-dn",
+           "-c:v", "libvpx-vp9", "-pix_fmt", "yuv420p", "-crf", str(crf), "-b:v", "0",
+           "-deadline", "good", "-cpu-used", str(cpu_used), "-row-mt", "1",
+           "-f", "webm", str(dst), what=f"VP9 encode of {src.name}")
+
+
+def add_opus(webm: Path, audio_src: Path, dst: Path) -> None:
+    """``webm``'s VP9 stream (copied) with ``audio_src``'s first audio stream as Opus."""
+    ffmpeg("-i", str(webm), "-i", str(audio_src), "-map", "0:v:0", "-map", "1:a:0",
+           "-c:v", "copy", "-c:a", "libopus", "-b:a", OPUS_BITRATE, "-ar", str(AUDIO_RATE),
+           "-ac", "2", "-f", "webm", str(dst), what=f"Opus narration for {dst.name}")
+
+
+def palette_gif(src: Path, dst: Path, *, width: int, fps: float) -> None:
+    """A small looping GIF with a palette computed from the clip itself."""
+    graph = (
+        f"fps={fps:g},scale={width}:-2:flags=lanczos,split[a][b];"
+        "[a]palettegen=max_colors=128:stats_mode=diff[p];"
+        "[b][p]paletteuse=dither=bayer:bayer_scale=4:diff_mode=rectangle"
+    )
+    ffmpeg("-i", str(src), "-map", "0:v:0", "-an", "-vf", graph, "-loop", "0", "-f", "gif",
+           str(dst), what=f"GIF of {src.name}")

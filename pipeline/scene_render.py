@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,11 +65,12 @@ def render(job: RenderJob, cache_dir: Path) -> Path:
     dst = cached_path(cache_dir, job.key)
     if dst.exists():
         return dst
-    work = cache_dir / "work" / f"{job.key}-{os.getpid()}"
+    work = cache_dir / "work" / f"{job.key}-{os.getpid()}-{threading.get_ident()}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     try:
-        env = {**os.environ, JOB_ENV: job.env_payload()}
+        # One math thread per scene: the pipeline already runs one scene per core.
+        env = {"OMP_NUM_THREADS": "1", **os.environ, JOB_ENV: job.env_payload()}
         proc = subprocess.run(
             manim_command(job, work), env=env, capture_output=True, text=True, cwd=work
         )
@@ -86,7 +88,7 @@ def render(job: RenderJob, cache_dir: Path) -> Path:
                 f"plan needs {job.expected_frames}"
             )
         dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dst.with_name(f".{dst.stem}.{os.getpid()}.tmp.mp4")
+        tmp = work / "encoded.mp4"
         media.encode_video(outputs[0], tmp, job.quality)
         os.replace(tmp, dst)
         return dst

@@ -1,0 +1,569 @@
+"""Captions from timed narration sentences: cue layout, SRT/WebVTT writers and validators.
+
+Limits (PUBLISHING.md, "Captions"): at most 2 lines of at most 42 characters, each cue
+about 0.8-7 s, at most about 17 characters per second, at least 2 frames between cues,
+the last cue ending by the end of the video. Everything here is pure (no I/O).
+
+Layout of one sentence (:func:`build_cues`):
+
+1. The words are partitioned into the fewest cues that each wrap into 2 x 42 (and at
+   least ``ceil(speech / 7 s)`` cues), balanced by characters, preferring to cut after
+   punctuation; each cue is wrapped into lines of balanced length.
+2. The sentence's window starts when it is spoken and ends when the speech ends, made
+   longer - never past the next sentence's start minus 2 frames, nor past
+   ``video_end`` - when reading at 17 characters/s or the 0.8 s minimum needs it.
+3. The window, minus a 2-frame gap between its cues, is shared among the cues in
+   proportion to their characters. A cue still shorter than 0.8 s or faster than
+   17 characters/s may start up to 0.5 s earlier, into the pause before it (not
+   before the previous cue's end plus 2 frames).
+4. Times are put on the millisecond grid the formats use, keeping the gaps.
+
+When the speech itself is faster than 17 characters/s and there is no pause to extend
+into, the cue stays faster: :func:`check_cues` reports it rather than the layout
+drifting away from the voice.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = [
+    "MAX_LINES",
+    "MAX_LINE_CHARS",
+    "MIN_CUE_SECONDS",
+    "MAX_CUE_SECONDS",
+    "MAX_CPS",
+    "Cue",
+    "CueStats",
+    "build_cues",
+    "merge_cues",
+    "wrap_lines",
+    "to_srt",
+    "to_vtt",
+    "parse_srt",
+    "parse_vtt",
+    "check_cues",
+    "cue_stats",
+    "format_time",
+]
+
+MAX_LINES = 2
+MAX_LINE_CHARS = 42
+MIN_CUE_SECONDS = 0.8
+MAX_CUE_SECONDS = 7.0
+MAX_CPS = 17.0
+LAYOUT_CPS = 16.8  # the layout aims a little under MAX_CPS so millisecond rounding keeps it
+GAP_FRAMES = 2
+MAX_LEAD_IN = 0.5  # seconds a cue may appear before its words are spoken
+_EPS = 1e-6
+
+
+class TimedText(Protocol):
+    """Anything with ``text``, ``start`` and ``end`` (``audio.Sentence`` is one)."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One caption: shown from ``start`` to ``end`` seconds; ``text`` may hold one newline."""
+
+    start: float
+    end: float
+    text: str
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    @property
+    def chars(self) -> int:
+        """Characters read, a line break counting as the space it replaces."""
+        return len(self.text.replace("\n", " "))
+
+    @property
+    def cps(self) -> float:
+        return self.chars / self.duration if self.duration > 0 else math.inf
+
+
+@dataclass(frozen=True)
+class CueStats:
+    count: int
+    min_duration: float
+    max_duration: float
+    max_cps: float
+    mean_cps: float
+    max_line: int
+    min_gap: float  # smallest gap between consecutive cues (inf with fewer than 2 cues)
+
+
+# ------------------------------------------------------------------ text layout
+
+
+def _fits(words: Sequence[str]) -> bool:
+    return wrap_lines(" ".join(words)) is not None
+
+
+def wrap_lines(text: str, width: int = MAX_LINE_CHARS) -> str | None:
+    """``text`` on one line, or two balanced lines joined by ``"\\n"``; ``None`` if it cannot fit.
+
+    Among the breaks that give two lines of at most ``width``, the one with the most
+    even lines wins; a break after punctuation is preferred when it costs at most
+    6 characters of balance.
+    """
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    words = text.split(" ")
+    best: tuple[float, int] | None = None
+    for i in range(1, len(words)):
+        a, b = " ".join(words[:i]), " ".join(words[i:])
+        if len(a) > width or len(b) > width:
+            continue
+        cost = abs(len(a) - len(b)) - (6 if a[-1] in ",;:" else 0)
+        if best is None or cost < best[0]:
+            best = (cost, i)
+    if best is None:
+        return None
+    i = best[1]
+    return " ".join(words[:i]) + "\n" + " ".join(words[i:])
+
+
+def _words(text: str) -> list[str]:
+    """Words of ``text``; a word longer than a line is cut into line-sized pieces."""
+    out: list[str] = []
+    for w in text.split():
+        while len(w) > MAX_LINE_CHARS:
+            out.append(w[:MAX_LINE_CHARS])
+            w = w[MAX_LINE_CHARS:]
+        if w:
+            out.append(w)
+    return out
+
+
+def _partition(words: list[str], k: int) -> list[list[str]] | None:
+    """Split ``words`` into ``k`` consecutive groups that each wrap into 2 lines.
+
+    Minimises the squared deviation of group lengths from the mean, with a bonus for
+    cutting after punctuation. ``None`` when ``k`` groups cannot all fit.
+    """
+    n = len(words)
+    if k > n:
+        return None
+    total = len(" ".join(words))
+    target = total / k
+    inf = math.inf
+    # cost[j][i]: best cost of the first i words in j groups
+    cost = [[inf] * (n + 1) for _ in range(k + 1)]
+    back = [[-1] * (n + 1) for _ in range(k + 1)]
+    cost[0][0] = 0.0
+    fits: dict[tuple[int, int], bool] = {}
+    for j in range(1, k + 1):
+        for i in range(j, n - (k - j) + 1):
+            for s in range(j - 1, i):
+                if cost[j - 1][s] == inf:
+                    continue
+                length = len(" ".join(words[s:i]))
+                if length > MAX_LINES * MAX_LINE_CHARS + 1:
+                    continue
+                key = (s, i)
+                if key not in fits:
+                    fits[key] = _fits(words[s:i])
+                if not fits[key]:
+                    continue
+                c = cost[j - 1][s] + (length - target) ** 2
+                if i < n and words[i - 1][-1] in ",;:":
+                    c -= (0.15 * target) ** 2  # prefer cutting after punctuation
+                if c < cost[j][i]:
+                    cost[j][i] = c
+                    back[j][i] = s
+    if cost[k][n] == inf:
+        return None
+    groups: list[list[str]] = []
+    i = n
+    for j in range(k, 0, -1):
+        s = back[j][i]
+        groups.append(words[s:i])
+        i = s
+    return groups[::-1]
+
+
+def _first_k(words: list[str], speech: float) -> int:
+    """Fewest cues worth trying: by length (2 x 42 each) and by speech time (7 s each)."""
+    total = len(" ".join(words))
+    k = max(
+        1,
+        math.ceil(total / (MAX_LINES * MAX_LINE_CHARS)),
+        math.ceil(speech / MAX_CUE_SECONDS - _EPS),
+    )
+    return min(k, len(words))
+
+
+# ------------------------------------------------------------------ timing
+
+
+def _gap_seconds(fps: float) -> float:
+    """2 frames, rounded up to the millisecond grid the formats use."""
+    if fps <= 0:
+        raise ValueError(f"fps must be > 0, got {fps}")
+    return math.ceil(GAP_FRAMES * 1000.0 / fps - 1e-9) / 1000.0
+
+
+def build_cues(
+    sentences: Sequence[TimedText],
+    *,
+    offset: float,
+    fps: float,
+    video_end: float,
+) -> list[Cue]:
+    """Cues for one segment's sentences, shifted by the segment's narration ``offset``.
+
+    ``video_end`` (lecture seconds) bounds every cue: pass the end of this segment in
+    the lecture, or the lecture's end for the last segment. Sentences must be in order
+    and not overlap. Raises ``ValueError`` when a sentence starts at or after
+    ``video_end`` (the narration would run past the video).
+    """
+    gap = _gap_seconds(fps)
+    items = [
+        (offset + s.start, offset + s.end, " ".join(s.text.split()))
+        for s in sentences
+        if s.text.strip()
+    ]
+    for (_a0, a1, at), (b0, _b1, _bt) in zip(items, items[1:], strict=False):
+        if b0 < a1 - _EPS:
+            raise ValueError(f"build_cues: sentences overlap at {b0:.3f} s ({at[:30]!r})")
+    cues: list[Cue] = []
+    for idx, (start, end, text) in enumerate(items):
+        if start >= video_end - _EPS:
+            raise ValueError(
+                f"build_cues: sentence {text[:30]!r} starts at {start:.3f} s, "
+                f"at or after the video end {video_end:.3f} s"
+            )
+        limit = video_end
+        if idx + 1 < len(items):
+            limit = min(limit, items[idx + 1][0] - gap)
+        words = _words(text)
+        k = _first_k(words, end - start)
+        while True:
+            groups = _partition(words, k)
+            if groups is None:  # some group cannot wrap into 2 lines: more cues
+                k += 1  # terminates: one word per cue always fits
+                continue
+            chunks = [wrap_lines(" ".join(g)) or " ".join(g) for g in groups]
+            chars = [len(c.replace("\n", " ")) for c in chunks]
+            need = max(sum(chars) / LAYOUT_CPS, k * MIN_CUE_SECONDS) + (k - 1) * gap
+            window_end = min(max(end, start + need), limit)
+            if window_end <= start:
+                window_end = min(end, video_end)  # no pause after it: keep to the speech
+            span = window_end - start - (k - 1) * gap
+            longest = span * max(chars) / sum(chars)
+            if longest > MAX_CUE_SECONDS + _EPS and k < len(words):
+                k += 1  # a cue would stay up longer than 7 s
+                continue
+            break
+        if span <= 0:  # too short to hold k cues apart: one cue for the whole sentence
+            chunks, chars, k, span = ["\n".join(chunks)], [sum(chars)], 1, window_end - start
+        t = start
+        for j, (chunk, c) in enumerate(zip(chunks, chars, strict=True)):
+            e = window_end if j == k - 1 else t + span * c / sum(chars)
+            cues.append(Cue(t, e, chunk))
+            t = e + gap
+    cues = _lengthen_backwards(cues, gap)
+    return _quantize(cues, gap, video_end)
+
+
+def _lengthen_backwards(cues: list[Cue], gap: float) -> list[Cue]:
+    """Start a cue earlier, into the free time before it, when it is still shorter than
+    0.8 s or faster than the reading rate (only a sentence's first cue has such time)."""
+    out: list[Cue] = []
+    for c in cues:
+        need = min(max(MIN_CUE_SECONDS, c.chars / LAYOUT_CPS), MAX_CUE_SECONDS)
+        if c.duration < need:
+            earliest = out[-1].end + gap if out else 0.0
+            start = max(earliest, c.end - need, c.start - MAX_LEAD_IN, 0.0)
+            if start < c.start:
+                c = Cue(start, c.end, c.text)
+        out.append(c)
+    return out
+
+
+def _quantize(cues: list[Cue], gap: float, video_end: float) -> list[Cue]:
+    """Put times on the millisecond grid (starts down, ends up), keeping gaps and the end."""
+    gap_ms = round(gap * 1000)
+    end_ms_max = math.floor(video_end * 1000 + 1e-6)
+    ms = [
+        (max(0, math.floor(c.start * 1000 + 1e-6)), math.ceil(c.end * 1000 - 1e-6), c.text)
+        for c in cues
+    ]
+    out: list[Cue] = []
+    for i, (s, e, text) in enumerate(ms):
+        if i + 1 < len(ms):
+            e = min(e, ms[i + 1][0] - gap_ms)
+        e = min(e, end_ms_max)
+        if e <= s:
+            raise ValueError(f"caption {text[:30]!r} has no time left at {s / 1000:.3f} s")
+        out.append(Cue(s / 1000, e / 1000, text))
+    return out
+
+
+def merge_cues(segments: Sequence[Sequence[Cue]], *, fps: float | None = None) -> list[Cue]:
+    """All segments' cues as one ordered, non-overlapping list.
+
+    Where a cue runs into the next one (or within 2 frames of it, when ``fps`` is
+    given), its end is pulled back. ``ValueError`` if that leaves it no time.
+    """
+    gap_ms = round(_gap_seconds(fps) * 1000) if fps else 0
+    flat = sorted((c for seg in segments for c in seg), key=lambda c: (c.start, c.end))
+    out: list[Cue] = []
+    for i, c in enumerate(flat):
+        if i + 1 < len(flat):
+            limit = (round(flat[i + 1].start * 1000) - gap_ms) / 1000
+            if c.end > limit + _EPS:
+                if limit <= c.start + _EPS:
+                    raise ValueError(
+                        f"merge_cues: cue {c.text[:30]!r} at {c.start:.3f} s is overlapped by "
+                        f"the next cue at {flat[i + 1].start:.3f} s"
+                    )
+                c = Cue(c.start, limit, c.text)
+        out.append(c)
+    return out
+
+
+# ------------------------------------------------------------------ formats
+
+
+def format_time(seconds: float, sep: str = ",") -> str:
+    """``HH:MM:SS,mmm`` (SRT) or with ``sep="."`` ``HH:MM:SS.mmm`` (WebVTT)."""
+    if seconds < 0:
+        raise ValueError(f"negative time {seconds}")
+    ms = round(seconds * 1000)
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def _clean(text: str) -> str:
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    lines = [line for line in lines if line]
+    if not lines:
+        raise ValueError("cue text is empty")
+    return "\n".join(lines)
+
+
+def to_srt(cues: Sequence[Cue]) -> str:
+    """SubRip: ``n``, ``HH:MM:SS,mmm --> HH:MM:SS,mmm``, text, blank line; UTF-8 text."""
+    blocks = []
+    for i, c in enumerate(cues, 1):
+        blocks.append(f"{i}\n{format_time(c.start)} --> {format_time(c.end)}\n{_clean(c.text)}\n")
+    return "\n".join(blocks)
+
+
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _vtt_unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def to_vtt(cues: Sequence[Cue]) -> str:
+    """WebVTT: ``WEBVTT``, a blank line, then cues with ``HH:MM:SS.mmm`` times."""
+    parts = ["WEBVTT\n"]
+    for c in cues:
+        times = f"{format_time(c.start, '.')} --> {format_time(c.end, '.')}"
+        parts.append(f"{times}\n{_vtt_escape(_clean(c.text))}\n")
+    return "\n".join(parts)
+
+
+_SRT_TIME = r"(\d{2,}):([0-5]\d):([0-5]\d),(\d{3})"
+_SRT_TIMING = re.compile(rf"^{_SRT_TIME} --> {_SRT_TIME}$")
+_VTT_TIME = r"(?:(\d{2,}):)?([0-5]\d):([0-5]\d)\.(\d{3})"
+_VTT_TIMING = re.compile(rf"^{_VTT_TIME}[ \t]+-->[ \t]+{_VTT_TIME}(?:[ \t]+\S.*)?$")
+
+
+def _secs(h: str | None, m: str, s: str, ms: str) -> float:
+    return int(h or 0) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+
+def _blocks(text: str) -> list[tuple[int, list[str]]]:
+    """Blank-line separated blocks with the 1-based line number each starts at."""
+    lines = text.split("\n")
+    blocks: list[tuple[int, list[str]]] = []
+    cur: list[str] = []
+    start = 0
+    for n, line in enumerate(lines, 1):
+        if line.strip() == "":
+            if cur:
+                blocks.append((start, cur))
+                cur = []
+        else:
+            if not cur:
+                start = n
+            cur.append(line)
+    if cur:
+        blocks.append((start, cur))
+    return blocks
+
+
+def _check_order(cues: list[Cue], where: list[int], fmt: str) -> None:
+    for i, c in enumerate(cues):
+        if c.end <= c.start:
+            raise ValueError(f"{fmt} line {where[i]}: cue ends at or before it starts")
+        if i and c.start < cues[i - 1].end:
+            raise ValueError(
+                f"{fmt} line {where[i]}: cue starts before the previous one ends "
+                "(out of order or overlapping)"
+            )
+
+
+def _normalise_newlines(text: str, fmt: str) -> str:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    text = text.replace("\r\n", "\n")
+    if "\r" in text:
+        raise ValueError(f"{fmt}: stray carriage return")
+    return text
+
+
+def parse_srt(text: str) -> list[Cue]:
+    """Strict SubRip reader: raises ``ValueError`` (with a line number) on any deviation.
+
+    Checks: cues numbered 1..n without gaps, exact ``HH:MM:SS,mmm --> HH:MM:SS,mmm``,
+    at least one non-empty text line, end after start, in order and not overlapping,
+    no markup tags.
+    """
+    text = _normalise_newlines(text, "SRT")
+    cues: list[Cue] = []
+    where: list[int] = []
+    for expect, (line_no, block) in enumerate(_blocks(text), 1):
+        if block[0] != str(expect):
+            raise ValueError(f"SRT line {line_no}: expected cue number {expect}, got {block[0]!r}")
+        if len(block) < 2:
+            raise ValueError(f"SRT line {line_no}: cue {expect} has no timing line")
+        m = _SRT_TIMING.match(block[1])
+        if not m:
+            raise ValueError(f"SRT line {line_no + 1}: bad timing line {block[1]!r}")
+        body = block[2:]
+        if not body:
+            raise ValueError(f"SRT line {line_no}: cue {expect} has no text")
+        for k, line in enumerate(body):
+            if "-->" in line:
+                raise ValueError(f"SRT line {line_no + 2 + k}: '-->' in cue text")
+            if re.search(r"</?[a-zA-Z][^>]*>", line):
+                raise ValueError(f"SRT line {line_no + 2 + k}: markup in plain-text cue")
+        g = m.groups()
+        cues.append(Cue(_secs(*g[0:4]), _secs(*g[4:8]), "\n".join(body)))
+        where.append(line_no)
+    _check_order(cues, where, "SRT")
+    return cues
+
+
+def parse_vtt(text: str) -> list[Cue]:
+    """Strict WebVTT reader: raises ``ValueError`` (with a line number) on any deviation.
+
+    Checks: first line ``WEBVTT`` (optionally followed by a space and a title), then a
+    blank line; each cue has an optional identifier, a timing line with ``.mmm``
+    milliseconds, non-empty text without ``-->``; ``NOTE`` blocks are skipped; end
+    after start, in order and not overlapping. Entities ``&amp; &lt; &gt;`` are decoded.
+    """
+    text = _normalise_newlines(text, "WebVTT")
+    lines = text.split("\n")
+    if not re.match(r"^WEBVTT(?:[ \t].*)?$", lines[0]):
+        raise ValueError("WebVTT line 1: must be 'WEBVTT'")
+    if len(lines) > 1 and lines[1].strip():
+        raise ValueError("WebVTT line 2: must be blank after the header")
+    cues: list[Cue] = []
+    where: list[int] = []
+    for line_no, block in _blocks("\n".join(lines[1:])):
+        line_no += 1  # the header line was cut off
+        if block[0].startswith("NOTE") and (len(block[0]) == 4 or block[0][4] in " \t"):
+            continue
+        if block[0].startswith(("STYLE", "REGION")) and not cues:
+            continue
+        timing_at = 0 if "-->" in block[0] else 1
+        if timing_at == 1 and len(block) < 2:
+            raise ValueError(f"WebVTT line {line_no}: identifier without a cue")
+        m = _VTT_TIMING.match(block[timing_at])
+        if not m:
+            raise ValueError(f"WebVTT line {line_no + timing_at}: bad timing {block[timing_at]!r}")
+        body = block[timing_at + 1 :]
+        if not body:
+            raise ValueError(f"WebVTT line {line_no}: cue has no text")
+        for k, line in enumerate(body):
+            if "-->" in line:
+                raise ValueError(f"WebVTT line {line_no + timing_at + 1 + k}: '-->' in cue text")
+        g = m.groups()
+        cues.append(Cue(_secs(*g[0:4]), _secs(*g[4:8]), _vtt_unescape("\n".join(body))))
+        where.append(line_no)
+    _check_order(cues, where, "WebVTT")
+    return cues
+
+
+# ------------------------------------------------------------------ checks
+
+
+def check_cues(cues: Sequence[Cue], *, fps: float, video_end: float) -> list[str]:
+    """Every broken caption limit, one readable line each; ``[]`` when all are met."""
+    problems: list[str] = []
+    min_gap = GAP_FRAMES / fps
+    for i, c in enumerate(cues, 1):
+        at = f"cue {i} ({format_time(max(c.start, 0.0))})"
+        lines = c.text.split("\n")
+        if not c.text.strip() or any(not line.strip() for line in lines):
+            problems.append(f"{at}: empty text or empty line")
+        if len(lines) > MAX_LINES:
+            problems.append(f"{at}: {len(lines)} lines > {MAX_LINES}")
+        for line in lines:
+            if len(line) > MAX_LINE_CHARS:
+                problems.append(f"{at}: line of {len(line)} chars > {MAX_LINE_CHARS}: {line!r}")
+        if c.start < 0:
+            problems.append(f"{at}: starts before 0")
+        if c.end <= c.start:
+            problems.append(f"{at}: ends at or before its start")
+            continue
+        if c.duration < MIN_CUE_SECONDS - _EPS:
+            problems.append(f"{at}: {c.duration:.3f} s < {MIN_CUE_SECONDS} s")
+        if c.duration > MAX_CUE_SECONDS + _EPS:
+            problems.append(f"{at}: {c.duration:.3f} s > {MAX_CUE_SECONDS} s")
+        if c.cps > MAX_CPS + 1e-3:
+            problems.append(f"{at}: {c.cps:.1f} chars/s > {MAX_CPS:g} (speech is this fast)")
+        if i < len(cues):
+            nxt = cues[i]
+            gap = nxt.start - c.end
+            if gap < -_EPS:
+                problems.append(f"{at}: overlaps or precedes out of order the next cue")
+            elif gap < min_gap - _EPS:
+                problems.append(f"{at}: gap {gap * 1000:.0f} ms to the next cue < 2 frames")
+    if cues and cues[-1].end > video_end + _EPS:
+        problems.append(
+            f"last cue ends at {cues[-1].end:.3f} s, after the video end {video_end:.3f} s"
+        )
+    return problems
+
+
+def cue_stats(cues: Sequence[Cue]) -> CueStats:
+    """Summary figures for logs and reports."""
+    if not cues:
+        return CueStats(0, 0.0, 0.0, 0.0, 0.0, 0, math.inf)
+    durs = [c.duration for c in cues]
+    cps = [c.cps for c in cues]
+    gaps = [b.start - a.end for a, b in zip(cues, cues[1:], strict=False)]
+    return CueStats(
+        count=len(cues),
+        min_duration=min(durs),
+        max_duration=max(durs),
+        max_cps=max(cps),
+        mean_cps=sum(c.chars for c in cues) / sum(durs),
+        max_line=max(len(line) for c in cues for line in c.text.split("\n")),
+        min_gap=min(gaps) if gaps else math.inf,
+    )
