@@ -29,10 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from audio.clips import write_wav  # noqa: E402
 from audio.speech import speak  # noqa: E402
 from pipeline.assemble import SPEECH_CACHE, RenderOptions, build_lecture  # noqa: E402
 from pipeline.manifest import QUALITIES, load_lecture  # noqa: E402
-from pipeline.media import write_wav  # noqa: E402
 
 
 def timed(fn):  # type: ignore[no-untyped-def]
@@ -70,7 +70,7 @@ def bench_quality(lecture: str, qname: str, jobs: int, keep: Path | None) -> dic
         takes = root / "takes"
         takes.mkdir()
         slow = speak(seg.narration, cache_dir=SPEECH_CACHE, voice=spec.voice, wpm=spec.wpm - 25)
-        write_wav(slow.samples, takes / f"{seg.id}.wav")
+        write_wav(takes / f"{seg.id}.wav", slow.samples)
         opts_clip = RenderOptions(quality=q, out_root=root, jobs=jobs, narration_dir=takes,
                                   speech_cache=SPEECH_CACHE)
         changed, t_changed = timed(lambda: build_lecture(spec, opts_clip))

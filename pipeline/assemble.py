@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from audio.clips import write_wav
 from audio.narration import Narration, resolve_narration
 from pipeline import captions, chapters, media
 from pipeline.cache import render_key, versions
@@ -43,7 +44,9 @@ class Reporter(Protocol):
     """Progress sink; the CLI's rich display implements it."""
 
     def stage(self, name: str) -> None: ...
-    def segment(self, seg_id: str, state: str, frames: int = 0) -> None: ...
+    def segment(self, seg_id: str, state: str, frames: int = 0) -> None:
+        """``frames``: the segment's total when "queued", "cached" or "done"; frames
+        written so far while "rendering"."""
 
 
 class SilentReporter:
@@ -122,7 +125,11 @@ def _same_kind(default: Any, value: Any) -> bool:
 
 
 def plan_lecture(
-    spec: LectureSpec, opts: RenderOptions, *, source: str = "config", reporter: Reporter | None = None
+    spec: LectureSpec,
+    opts: RenderOptions,
+    *,
+    source: str = "config",
+    reporter: Reporter | None = None,
 ) -> list[SegmentPlan]:
     reporter = reporter or SilentReporter()
     q = opts.quality
@@ -170,7 +177,7 @@ def render_segments(
             reporter.segment(p.spec.id, "cached", p.timing.frames)
         else:
             by_key.setdefault(p.job.key, []).append(p)
-            reporter.segment(p.spec.id, "queued")
+            reporter.segment(p.spec.id, "queued", p.timing.frames)
     # Longest first keeps every core busy to the end.
     groups = sorted(by_key.values(), key=lambda g: -g[0].timing.frames)
     with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
@@ -191,7 +198,8 @@ def render_segments(
 
 def _render_one(p: SegmentPlan, opts: RenderOptions, reporter: Reporter) -> Path:
     reporter.segment(p.spec.id, "rendering")
-    return render(p.job, opts.cache_dir)
+    return render(p.job, opts.cache_dir,
+                  on_frames=lambda n: reporter.segment(p.spec.id, "rendering", n))
 
 
 # ------------------------------------------------------------------ stage 3
@@ -225,7 +233,7 @@ def assemble(
 
     reporter.stage("narration track")
     raw_wav = stage_dir / "narration-raw.wav"
-    media.write_wav(narration_track(plans, fps), raw_wav)
+    write_wav(raw_wav, narration_track(plans, fps))
     wav = stage_dir / "narration.wav"
     media.normalise_loudness(raw_wav, wav)
     raw_wav.unlink()

@@ -39,7 +39,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--lecture", default="forward-diffusion",
                    help="lecture id in config/ or a path to a .toml manifest")
     p.add_argument("--quality", choices=list(QUALITIES), default=None,
-                   help="preview=854x480@15, 720p=@30, 1080p=@60, 4k=@60, tiny=256x144@15 for smoke "
+                   help="preview=854x480@15, 720p=@30, 1080p=@60, 4k=@60, tiny=256x144@15 for "
                    "tests (default: the manifest's)")
     p.add_argument("--only", nargs="+", metavar="ID", default=(),
                    help="render just these segments (written to output/<id>/only/)")
@@ -58,15 +58,19 @@ def parser() -> argparse.ArgumentParser:
 
 
 class RichReporter:
-    """Lecture-wide bar (frames) plus one line per segment."""
+    """A lecture-wide bar in frames, and one bar per segment."""
+
+    LABELS = {
+        "cached": "[green]cached", "done": "[green]rendered", "rendering": "[yellow]rendering",
+        "queued": "[dim]queued", "narration": "[dim]narration",
+    }
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
         self.overall = progress.add_task("planning", total=None)
         self.rows: dict[str, int] = {}
-
-    def set_total(self, frames: int) -> None:
-        self.progress.update(self.overall, total=frames)
+        self.totals: dict[str, int] = {}
+        self.done: dict[str, int] = {}
 
     def stage(self, name: str) -> None:
         self.progress.update(self.overall, description=f"[bold]{name}")
@@ -75,13 +79,17 @@ class RichReporter:
         if seg_id not in self.rows:
             self.rows[seg_id] = self.progress.add_task(f"  {seg_id}", total=None)
         task = self.rows[seg_id]
-        label = {"cached": "[green]cached", "done": "[green]rendered",
-                 "rendering": "[yellow]rendering", "queued": "[dim]queued",
-                 "narration": "[dim]narration"}.get(state, state)
-        self.progress.update(task, description=f"  {seg_id} {label}")
+        if state in ("queued", "cached", "done"):
+            self.totals[seg_id] = frames
+            self.progress.update(self.overall, total=sum(self.totals.values()))
+            self.progress.update(task, total=frames)
         if state in ("cached", "done"):
-            self.progress.update(task, total=1, completed=1)
-            self.progress.advance(self.overall, frames)
+            frames = self.totals[seg_id]
+        if state in ("rendering", "cached", "done"):
+            self.done[seg_id] = frames
+            self.progress.update(task, completed=frames)
+            self.progress.update(self.overall, completed=sum(self.done.values()))
+        self.progress.update(task, description=f"  {seg_id} {self.LABELS.get(state, state)}")
 
 
 def _list(console: Console) -> None:
@@ -145,7 +153,6 @@ def _main(args: argparse.Namespace, console: Console) -> int:
     ) as progress:
         reporter = RichReporter(progress)
         result = build_lecture(spec, opts, source=source, reporter=reporter)
-        reporter.set_total(sum(p.timing.frames for p in result.plans))
     elapsed = time.perf_counter() - t0
     _summary(console, result, elapsed)
     return EXIT_OK

@@ -7,11 +7,11 @@ render produces (paths, measured durations) lives in ``pipeline.records``.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from scenes.registry import SCENES

@@ -10,7 +10,6 @@ import json
 import re
 import shutil
 import subprocess
-import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,21 +158,6 @@ def extract_frame(video: Path, seconds: float, png: Path) -> None:
 
 
 # ------------------------------------------------------------------- audio
-def write_wav(samples: np.ndarray, path: Path, rate: int = AUDIO_RATE) -> None:
-    """Write float32 [-1, 1] samples ([n] or [n, ch]) as a 24-bit PCM WAV."""
-    data = np.asarray(samples, dtype=np.float32)
-    if data.ndim == 1:
-        data = data[:, None]
-    # The wave module writes integer PCM only; 24 bits keep float precision for speech.
-    ints = np.clip(np.round(data * 8388607.0), -8388608, 8388607).astype(np.int32)
-    raw = ints.astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(data.shape[1])
-        w.setsampwidth(3)
-        w.setframerate(rate)
-        w.writeframes(raw)
-
-
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
     """Decode any audio file ffmpeg reads into float32 [n, 2] at 48 kHz."""
     proc = subprocess.run(
@@ -182,7 +166,8 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
         capture_output=True,
     )
     if proc.returncode != 0:
-        raise MediaError(f"decoding {path.name} failed: {proc.stderr.decode(errors='replace')[-200:]}")
+        why = proc.stderr.decode(errors="replace").strip()[-200:]
+        raise MediaError(f"decoding {path.name} failed: {why}")
     return np.frombuffer(proc.stdout, dtype="<f4").reshape(-1, 2), AUDIO_RATE
 
 

@@ -16,13 +16,14 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipeline import media
 from pipeline.manifest import Quality
-from scenes.base import JOB_ENV
+from scenes.base import JOB_ENV, PROGRESS_ENV, PROGRESS_TAG
 from scenes.registry import SCENES, scene_file
 
 
@@ -60,8 +61,13 @@ def manim_command(job: RenderJob, media_dir: Path) -> list[str]:
     ]
 
 
-def render(job: RenderJob, cache_dir: Path) -> Path:
-    """Render ``job`` unless its key is cached; return the cached, encoded video."""
+def render(
+    job: RenderJob, cache_dir: Path, on_frames: Callable[[int], None] | None = None
+) -> Path:
+    """Render ``job`` unless its key is cached; return the cached, encoded video.
+
+    ``on_frames`` is called with the number of frames written so far, at each beat end.
+    """
     dst = cached_path(cache_dir, job.key)
     if dst.exists():
         return dst
@@ -70,12 +76,27 @@ def render(job: RenderJob, cache_dir: Path) -> Path:
     work.mkdir(parents=True)
     try:
         # One math thread per scene: the pipeline already runs one scene per core.
-        env = {"OMP_NUM_THREADS": "1", **os.environ, JOB_ENV: job.env_payload()}
-        proc = subprocess.run(
-            manim_command(job, work), env=env, capture_output=True, text=True, cwd=work
-        )
-        if proc.returncode != 0:
-            lines = [ln for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip()]
+        env = {"OMP_NUM_THREADS": "1", **os.environ, JOB_ENV: job.env_payload(),
+               PROGRESS_ENV: "1"}
+        log = work / "manim.log"
+        with open(log, "w+", encoding="utf-8") as err:
+            proc = subprocess.Popen(
+                manim_command(job, work), env=env, cwd=work, stdout=subprocess.PIPE,
+                stderr=err, text=True,
+            )
+            assert proc.stdout is not None
+            other: list[str] = []
+            for line in proc.stdout:
+                if line.startswith(PROGRESS_TAG):
+                    if on_frames is not None:
+                        on_frames(int(line.split()[1]))
+                else:
+                    other.append(line)
+            code = proc.wait()
+            err.seek(0)
+            stderr = err.read()
+        if code != 0:
+            lines = [ln for ln in (stderr + "".join(other)).splitlines() if ln.strip()]
             reason = _last_error(lines)
             raise RenderError(f"segment {job.segment_id}: scene {job.scene} failed: {reason}")
         outputs = list(work.rglob("scene.mp4"))
