@@ -29,6 +29,8 @@ from manim import Scene, config
 from scenes.timing import Beat, plan_beats
 
 JOB_ENV = "LECTURE_SCENE_JOB"
+PROGRESS_ENV = "LECTURE_SCENE_PROGRESS"  # when set, beat ends are reported on stdout
+PROGRESS_TAG = "@@lecture-progress"
 
 
 class TimingError(RuntimeError):
@@ -161,6 +163,9 @@ class TimedScene(Scene):
             )
         self.hold_frames(target - now)
         self._beats_done.append(name)
+        if os.environ.get(PROGRESS_ENV):
+            total = self._beat_end_frame[self.beat_names()[-1]]
+            print(f"{PROGRESS_TAG} {self.frames_written()} {total}", flush=True)
 
     def tear_down(self) -> None:
         missing = [n for n in self.beat_names() if n not in self._beats_done]

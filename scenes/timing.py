@@ -66,7 +66,9 @@ def spread_total(beats: Sequence[Beat], total: float) -> dict[str, float]:
     """
     floor = sum(b.minimum for b in beats)
     if total < floor - 1e-9:
-        raise ValueError(f"timing plan: total must be >= {floor:.3f} s for these beats, got {total}")
+        raise ValueError(
+            f"timing plan: total must be >= {floor:.3f} s for these beats, got {total}"
+        )
     pinned: dict[str, float] = {}
     while True:
         free = [b for b in beats if b.name not in pinned]
