@@ -76,7 +76,9 @@ class BeatClock:
         ``Scene.play`` draws ``ceil(run_time * fps)`` frames; half a frame short of
         ``n / fps`` gives exactly ``n`` without float round-off surprises.
         """
-        return (self.frames(seconds) - 0.5) / self.fps
+        n = self.frames(seconds)
+        # one frame: exactly 1/fps (manim warns about anything shorter)
+        return (n - 0.5) / self.fps if n > 1 else 1 / self.fps
 
     def frac(self, fraction: float) -> float:
         """A run time of ``fraction`` of this beat's duration (whole frames)."""

@@ -30,6 +30,7 @@ from manim import (
     MarkupText,
     Mobject,
     Paragraph,
+    PMobject,
     SingleStringMathTex,
     Text,
     VMobject,
@@ -43,6 +44,7 @@ TEXT_TYPES: tuple[type, ...] = (
     Text,
     MarkupText,
     Paragraph,
+    PMobject,
     SingleStringMathTex,
     DecimalNumber,
     Code,
@@ -152,7 +154,8 @@ def draws_itself(mob: Mobject) -> bool:
         stroke = float(np.max(mob.get_stroke_opacities(), initial=0.0))
         width = float(mob.get_stroke_width() or 0.0)
         return fill > INVISIBLE or (stroke > INVISIBLE and width > 0)
-    return True
+    # Point clouds are drawn; plain Mobjects (ValueTracker, empty groups) are not.
+    return isinstance(mob, PMobject)
 
 
 def is_text_like(mob: Mobject) -> bool:
@@ -162,7 +165,7 @@ def is_text_like(mob: Mobject) -> bool:
 def describe(mob: Mobject) -> str:
     """A short human label: class name plus its text, tex string or value."""
     name = type(mob).__name__
-    for attr in ("text", "tex_string", "code_string"):
+    for attr in ("original_text", "text", "tex_string", "code_string"):
         value = getattr(mob, attr, None)
         if isinstance(value, str) and value:
             short = value if len(value) <= 40 else value[:37] + "..."
@@ -263,3 +266,88 @@ def check_layout(
     """All layout issues of a picture: off-frame mobjects, then overlapping texts."""
     mobjects = list(mobjects)
     return off_frame(mobjects, frame, tol) + text_overlaps(mobjects, tol)
+
+
+# ------------------------------------------------------------ fitting text
+def wrap_words(text: str, width: int) -> str:
+    """Greedy word wrap of ``text`` to lines of at most ``width`` characters.
+
+    Existing newlines are kept; a single word longer than ``width`` gets a line
+    of its own rather than being split. Only plain spaces break lines, so a
+    no-break space (U+00A0) keeps ``t = 259`` together.
+    """
+    if width < 1:
+        raise ValueError(f"width must be >= 1, got {width}")
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in (w for w in paragraph.split(" ") if w):
+            if line and len(line) + 1 + len(word) > width:
+                out.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        out.append(line)
+    return "\n".join(out)
+
+
+def shrink_to_fit(mob: Mobject, max_width: float, max_height: float) -> Mobject:
+    """Scale ``mob`` down (never up) so that it fits ``max_width`` × ``max_height``."""
+    factor = min(1.0, max_width / max(mob.width, 1e-9), max_height / max(mob.height, 1e-9))
+    if factor < 1.0:
+        mob.scale(factor)
+    return mob
+
+
+# ---------------------------------------------------------- frame budgets
+def split_frames(total: int, weights: list[float] | tuple[float, ...]) -> list[int]:
+    """Share ``total`` whole frames over parts in proportion to ``weights``.
+
+    Every part gets at least one frame and the parts sum to exactly ``total``
+    (largest-remainder rounding). Raises ``ValueError`` when ``total`` is smaller
+    than the number of parts.
+    """
+    n = len(weights)
+    if n == 0:
+        raise ValueError("weights must not be empty")
+    if any(w <= 0 for w in weights):
+        raise ValueError(f"weights must be > 0, got {list(weights)}")
+    if total < n:
+        raise ValueError(f"{total} frames cannot give {n} parts one frame each")
+    spare = total - n
+    exact = [spare * w / sum(weights) for w in weights]
+    base = [int(x) for x in exact]
+    left = spare - sum(base)
+    order = sorted(range(n), key=lambda i: exact[i] - base[i], reverse=True)
+    for i in order[:left]:
+        base[i] += 1
+    return [1 + b for b in base]
+
+
+def paginate(heights: list[float] | tuple[float, ...], room: float, gap: float) -> list[list[int]]:
+    """Greedy pages of consecutive items whose stacked height (plus gaps) fits ``room``.
+
+    An item taller than ``room`` gets a page of its own (the caller shrinks it).
+    """
+    if room <= 0:
+        raise ValueError(f"room must be > 0, got {room}")
+    pages: list[list[int]] = []
+    used = 0.0
+    for i, h in enumerate(heights):
+        if pages and pages[-1] and used + gap + h <= room + 1e-9:
+            pages[-1].append(i)
+            used += gap + h
+        else:
+            pages.append([i])
+            used = h
+    return pages
+
+
+def paginate_columns(
+    heights: list[float] | tuple[float, ...], room: float, gap: float, columns: int
+) -> list[list[list[int]]]:
+    """Pages of ``columns`` columns, each column a :func:`paginate` chunk of item indices."""
+    if columns < 1:
+        raise ValueError(f"columns must be >= 1, got {columns}")
+    chunks = paginate(heights, room, gap)
+    return [chunks[k : k + columns] for k in range(0, len(chunks), columns)]

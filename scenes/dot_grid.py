@@ -1,0 +1,483 @@
+"""The 11 x 11 dot grid carried into noise and back (families 1 and 2).
+
+Every position comes from ``diffusion``: the forward scene plays one seeded chain of
+``q_step`` s (``forward_trajectory``), the reverse scene real DDPM sampling with the
+optimal denoiser for the grid (``reverse_trajectory``). Dots are coloured by their
+noise share ``sqrt(1 - alpha_bar_t)``: blue (``theme.DATA``) when clean, red
+(``theme.NOISE``) when pure noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Arrow,
+    Circle,
+    Create,
+    DashedVMobject,
+    DecimalNumber,
+    Dot,
+    FadeIn,
+    FadeOut,
+    GrowFromCenter,
+    Integer,
+    LaggedStart,
+    Line,
+    ManimColor,
+    MathTex,
+    Rectangle,
+    RoundedRectangle,
+    Square,
+    Text,
+    Transform,
+    UpdateFromAlphaFunc,
+    ValueTracker,
+    VGroup,
+    Write,
+    always_redraw,
+    interpolate_color,
+    linear,
+    smooth,
+    there_and_back,
+)
+
+from diffusion.forward import make_generator
+from diffusion.grid import dot_grid, grid_spacing
+from diffusion.schedule import NoiseSchedule
+from diffusion.trajectories import (
+    Trajectory,
+    forward_trajectory,
+    nearest_point_distance,
+    reverse_trajectory,
+)
+from scenes import theme
+from scenes.base import BeatClock, TimedScene
+from scenes.layout import split_frames, wrap_words
+from scenes.timing import Beat
+
+# --- geometry (scene units) --------------------------------------------------
+PANEL_CENTER = np.array([-3.3, -0.45, 0.0])
+PANEL_HALF = 3.0  # half side of the square plot panel
+DATA_LIMIT = 4.0  # data units from the origin to the panel edge (4 sigma of N(0, I))
+COLUMN_X = 3.75  # centre of the readout column on the right
+MOVE_SHARE = 0.7  # share of a step's frames spent moving (the rest holds)
+
+DEFAULT_T = 60
+DEFAULT_STEPS = [0, 4, 8, 12, 16, 21, 27, 35, 45, 59]
+
+
+# --- pure helpers ---------------------------------------------------------------
+def to_scene(
+    points: np.ndarray,
+    center: np.ndarray = PANEL_CENTER,
+    half: float = PANEL_HALF,
+    limit: float = DATA_LIMIT,
+) -> np.ndarray:
+    """Data points ``[N, 2]`` as scene points ``[N, 3]`` inside the plot panel.
+
+    Points beyond ``limit`` data units (rarer than 1 in 15,000 for N(0, I)) are
+    clamped to the panel edge so that nothing leaves the panel.
+    """
+    p = np.clip(np.asarray(points, dtype=float)[:, :2], -limit, limit) * (half / limit)
+    out = np.zeros((p.shape[0], 3))
+    out[:, :2] = p
+    return out + np.asarray(center, dtype=float)
+
+
+def noise_share(schedule: NoiseSchedule, t: int | None) -> float:
+    """``sqrt(1 - alpha_bar_t)``: the noise share of x_t (0 for clean data, ``t=None``)."""
+    if t is None:
+        return 0.0
+    return float(np.sqrt(1.0 - schedule.alpha_bar(t)))
+
+
+def dot_colour(share: float) -> ManimColor:
+    """Blue (clean) to red (pure noise) by noise share in [0, 1]."""
+    return interpolate_color(theme.DATA, theme.NOISE, float(np.clip(share, 0.0, 1.0)))
+
+
+def thin_indices(count: int, budget: int) -> list[int]:
+    """At most ``budget`` indices of ``range(count)``, evenly spread, always keeping the last."""
+    if count <= budget:
+        return list(range(count))
+    picks = np.linspace(count - 1, 0, budget).round().astype(int)[::-1]
+    return sorted(set(int(i) for i in picks))
+
+
+def check_steps(steps: Sequence[int], T: int) -> list[int]:
+    """The display steps as ints; the last one must be ``T - 1`` (the scene ends in noise)."""
+    out = [int(s) for s in steps]
+    if not out or max(out) != T - 1:
+        raise ValueError(f"display_steps must include T - 1 = {T - 1}, got {out}")
+    return out
+
+
+def step_budget(clock: BeatClock, used: float) -> int:
+    """Whole frames of a beat left after a play of ``used`` seconds, less one frame of slack."""
+    return int(clock.duration * clock.fps) - clock.frames(used) - 1
+
+
+# --- mobject builders ---------------------------------------------------------
+def label(text: str, size: int = theme.SIZE_SMALL, colour: ManimColor = theme.FG) -> Text:
+    return Text(text, font=theme.FONT, font_size=size, color=colour)
+
+
+def plot_panel() -> VGroup:
+    """A faint square panel with the data axes through its centre."""
+    box = Square(side_length=2 * PANEL_HALF, color=theme.MUTED, stroke_width=theme.STROKE_THIN)
+    box.set_stroke(opacity=0.5).move_to(PANEL_CENTER)
+    h = Line(box.get_left(), box.get_right(), color=theme.MUTED, stroke_width=1).set_opacity(0.3)
+    v = Line(box.get_bottom(), box.get_top(), color=theme.MUTED, stroke_width=1).set_opacity(0.3)
+    return VGroup(box, h, v)
+
+
+def make_dots(positions: np.ndarray, colour: ManimColor) -> VGroup:
+    return VGroup(*(Dot(p, radius=theme.DOT_RADIUS, color=colour) for p in to_scene(positions)))
+
+
+def move_dots(dots: VGroup, target: np.ndarray, colour: ManimColor) -> UpdateFromAlphaFunc:
+    """Move every dot in a straight line to ``target`` (data units) while recolouring."""
+    start = np.array([d.get_center() for d in dots])
+    end = to_scene(target)
+    c0 = dots[0].get_color()
+
+    def update(group: VGroup, alpha: float) -> None:
+        pts = start + (end - start) * alpha
+        for d, p in zip(group, pts, strict=True):
+            d.move_to(p)
+        group.set_color(interpolate_color(c0, colour, alpha))
+
+    return UpdateFromAlphaFunc(dots, update, rate_func=smooth)
+
+
+def sigma_rings() -> VGroup:
+    """Dashed circles at 1 and 2 standard deviations of N(0, I), with labels."""
+    rings = VGroup()
+    for k in (1, 2):
+        circle = Circle(radius=k * PANEL_HALF / DATA_LIMIT, color=theme.FG, stroke_width=2)
+        ring = DashedVMobject(circle.move_to(PANEL_CENTER), num_dashes=24 * k)
+        tag = MathTex(rf"{k}\sigma", font_size=theme.SIZE_BODY, color=theme.FG)
+        tag.move_to(PANEL_CENTER + (k * PANEL_HALF / DATA_LIMIT + 0.3) * np.array([0.72, 0.72, 0]))
+        rings.add(VGroup(ring, tag))
+    return rings
+
+
+def time_track(T: int, width: float = 4.0) -> tuple[VGroup, Line]:
+    """A thin line from t = 0 to t = T - 1 with end labels; returns (group, line)."""
+    line = Line(LEFT * width / 2, RIGHT * width / 2, color=theme.MUTED, stroke_width=3)
+    lo = label("0", theme.SIZE_SMALL, theme.MUTED).next_to(line, LEFT, buff=0.25)
+    hi = label(str(T - 1), theme.SIZE_SMALL, theme.MUTED).next_to(line, RIGHT, buff=0.25)
+    return VGroup(line, lo, hi), line
+
+
+def signal_bar(alpha_bar: float, width: float = 4.0, height: float = 0.3) -> VGroup:
+    """A bar split into signal (alpha_bar, blue) and noise (1 - alpha_bar, red)."""
+    a = float(np.clip(alpha_bar, 0.0, 1.0))
+    sig = Rectangle(width=max(a * width, 1e-3), height=height, stroke_width=0)
+    sig.set_fill(theme.DATA, opacity=1.0)
+    noi = Rectangle(width=max((1 - a) * width, 1e-3), height=height, stroke_width=0)
+    noi.set_fill(theme.NOISE, opacity=1.0)
+    sig.move_to(LEFT * width / 2, aligned_edge=LEFT)
+    noi.move_to(RIGHT * width / 2, aligned_edge=RIGHT)
+    return VGroup(sig, noi)
+
+
+def network_box() -> VGroup:
+    """A rounded box holding a small fully connected network drawing."""
+    box = RoundedRectangle(
+        width=3.4, height=2.0, corner_radius=0.2, color=theme.FG, stroke_width=theme.STROKE_THIN
+    )
+    box.set_fill(theme.PANEL, opacity=1.0)
+    layers = [3, 5, 5, 3]
+    xs = np.linspace(-1.2, 1.2, len(layers))
+    nodes = [
+        [np.array([x, y, 0.0]) for y in np.linspace(-0.18 * (n - 1), 0.18 * (n - 1), n)]
+        for x, n in zip(xs, layers, strict=True)
+    ]
+    edges = VGroup(
+        *(
+            Line(a, b, stroke_width=1, color=theme.MUTED).set_opacity(0.6)
+            for left, right in zip(nodes, nodes[1:], strict=False)
+            for a in left
+            for b in right
+        )
+    )
+    circles = VGroup(
+        *(
+            Circle(radius=0.09, color=theme.FG, stroke_width=2)
+            .set_fill(theme.BG, opacity=1.0)
+            .move_to(p)
+            for layer in nodes
+            for p in layer
+        )
+    )
+    return VGroup(box, edges, circles)
+
+
+def reveal_dots(dots: VGroup) -> LaggedStart:
+    return LaggedStart(*(GrowFromCenter(d) for d in dots), lag_ratio=0.01)
+
+
+# --- scenes ----------------------------------------------------------------------
+class ForwardDotGrid(TimedScene):
+    """The clean grid is noised step by step until it is pure Gaussian noise."""
+
+    BEATS = (
+        Beat("grid", 4.0, 1.0),
+        Beat("noising", 13.0, 1.5),
+        Beat("noise", 4.0, 1.0),
+    )
+    PARAMS: ClassVar[dict[str, Any]] = {"T": DEFAULT_T, "display_steps": DEFAULT_STEPS}
+
+    def construct(self) -> None:
+        T = int(self.params["T"])
+        schedule = NoiseSchedule.linear_scaled(T)
+        steps = check_steps(self.params["display_steps"], T)
+        points = dot_grid()
+        traj: Trajectory = forward_trajectory(
+            points, schedule, steps, generator=make_generator(self.seed, device="cpu")
+        )
+        assert traj.clean is not None
+        self.camera.background_color = theme.BG
+
+        # Beat: the clean grid
+        with self.beat("grid") as b:
+            title = label("Forward process: data becomes noise", theme.SIZE_HEADING)
+            title.to_edge(UP, buff=theme.MARGIN)
+            panel = plot_panel()
+            dots = make_dots(traj.clean, dot_colour(0.0))
+            caption = label(f"clean data: {len(dots)} points", theme.SIZE_BODY, theme.MUTED)
+            caption.move_to([COLUMN_X, -2.9, 0])
+            self.play(Write(title), Create(panel), run_time=b.frac(0.3))
+            self.play(reveal_dots(dots), FadeIn(caption), run_time=b.frac(0.4))
+
+        # Beat: noising, one display step at a time
+        with self.beat("noising") as b:
+            t_value = ValueTracker(traj.steps[0])
+            readout = self.readout_column(schedule, t_value)
+            doing = label("adding noise, step by step", theme.SIZE_BODY, theme.MUTED)
+            self.play(
+                FadeIn(readout["group"]),
+                Transform(caption, doing.move_to(caption)),
+                run_time=b.frac(0.08),
+            )
+            budget = step_budget(b, 0.08 * b.duration)
+            keep = thin_indices(len(traj.steps), budget)
+            frames = split_frames(budget, [1.0] * len(keep))
+            for i, f in zip(keep, frames, strict=True):
+                t = traj.steps[i]
+                move = max(1, round(MOVE_SHARE * f))
+                self.play(
+                    move_dots(dots, traj.positions[i], dot_colour(noise_share(schedule, t))),
+                    t_value.animate.set_value(t),
+                    run_time=b.secs(move / self.fps),
+                    rate_func=linear,
+                )
+                self.hold_frames(f - move)
+
+        # Beat: pure Gaussian noise
+        with self.beat("noise") as b:
+            end = label("pure Gaussian noise", theme.SIZE_BODY, theme.NOISE).move_to(caption)
+            rings = sigma_rings()
+            self.play(Transform(caption, end), Create(rings), run_time=b.frac(0.4))
+
+    def readout_column(self, schedule: NoiseSchedule, t_value: ValueTracker) -> dict[str, Any]:
+        """t counter, its track, the alpha-bar readout, signal bar and closed form."""
+
+        def current_t() -> int:
+            return int(round(t_value.get_value()))
+
+        t_label = MathTex("t =", font_size=theme.SIZE_HEADING, color=theme.FG)
+        t_num = Integer(current_t(), font_size=theme.SIZE_HEADING, color=theme.ACCENT)
+        t_row = VGroup(t_label, t_num).arrange(RIGHT, buff=0.2)
+        t_row.move_to([COLUMN_X, 2.35, 0])
+        t_num.add_updater(lambda m: m.set_value(current_t()))
+
+        track, line = time_track(schedule.T)
+        track.move_to([COLUMN_X, 1.6, 0])
+        marker = Dot(radius=0.09, color=theme.ACCENT)
+        marker.add_updater(
+            lambda m: m.move_to(line.point_from_proportion(current_t() / (schedule.T - 1)))
+        )
+
+        a_label = MathTex(r"\bar\alpha_t =", font_size=theme.SIZE_HEADING, color=theme.FG)
+        a_num = DecimalNumber(
+            schedule.alpha_bar(current_t()),
+            num_decimal_places=3,
+            font_size=theme.SIZE_HEADING,
+            color=theme.ACCENT,
+        )
+        a_row = VGroup(a_label, a_num).arrange(RIGHT, buff=0.2)
+        a_row.move_to([COLUMN_X, 0.75, 0])
+        a_num.add_updater(lambda m: m.set_value(schedule.alpha_bar(current_t())))
+
+        bar_center = np.array([COLUMN_X, 0.0, 0])
+        bar = always_redraw(lambda: signal_bar(schedule.alpha_bar(current_t())).move_to(bar_center))
+        sig_tag = label("signal", theme.SIZE_SMALL, theme.DATA)
+        sig_tag.next_to(bar_center + LEFT * 2.0 + DOWN * 0.15, DOWN, buff=0.12, aligned_edge=LEFT)
+        noi_tag = label("noise", theme.SIZE_SMALL, theme.NOISE)
+        noi_tag.next_to(bar_center + RIGHT * 2.0 + DOWN * 0.15, DOWN, buff=0.12, aligned_edge=RIGHT)
+
+        formula = MathTex(
+            r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon",
+            font_size=theme.SIZE_BODY + 4,
+            color=theme.FG,
+        ).move_to([COLUMN_X, -1.45, 0])
+
+        self.readouts = {"t": t_num, "alpha_bar": a_num}
+        group = VGroup(t_row, track, marker, a_row, bar, sig_tag, noi_tag, formula)
+        return {"group": group, "t": t_num, "alpha_bar": a_num}
+
+
+class ReverseDotGrid(TimedScene):
+    """Pure noise is denoised step by step, by the optimal denoiser, back onto the grid."""
+
+    BEATS = (
+        Beat("noise", 4.0, 1.0),
+        Beat("network", 4.0, 1.0),
+        Beat("denoising", 13.0, 1.5),
+        Beat("data", 5.0, 1.0),
+    )
+    PARAMS: ClassVar[dict[str, Any]] = {"T": DEFAULT_T, "display_steps": DEFAULT_STEPS}
+
+    def construct(self) -> None:
+        T = int(self.params["T"])
+        schedule = NoiseSchedule.linear_scaled(T)
+        steps = check_steps(self.params["display_steps"], T)
+        points = dot_grid()
+        traj: Trajectory = reverse_trajectory(
+            points, schedule, steps, generator=make_generator(self.seed, device="cpu")
+        )
+        assert traj.final is not None
+        self.camera.background_color = theme.BG
+        box_center = np.array([COLUMN_X, 0.9, 0])
+
+        # Beat: start from noise
+        with self.beat("noise") as b:
+            title = label("Reverse process: noise becomes data", theme.SIZE_HEADING)
+            title.to_edge(UP, buff=theme.MARGIN)
+            panel = plot_panel()
+            dots = make_dots(traj.positions[0], dot_colour(noise_share(schedule, traj.steps[0])))
+            caption = label(
+                f"start: {len(dots)} samples of N(0, I)", theme.SIZE_BODY, theme.MUTED
+            ).move_to([COLUMN_X, -2.9, 0])
+            self.play(Write(title), Create(panel), run_time=b.frac(0.3))
+            self.play(reveal_dots(dots), FadeIn(caption), run_time=b.frac(0.4))
+
+        # Beat: the network that predicts the noise
+        with self.beat("network") as b:
+            net = network_box().move_to(box_center)
+            name = label("neural network", theme.SIZE_BODY).next_to(net, UP, buff=0.2)
+            eps = MathTex(
+                r"\epsilon_\theta(x_t,\,t)", font_size=theme.SIZE_BODY + 4, color=theme.ACCENT
+            ).next_to(net, DOWN, buff=0.2)
+            honest = label(
+                wrap_words("here: the exact optimal denoiser for this grid", 30),
+                theme.SIZE_SMALL,
+                theme.MUTED,
+            ).next_to(eps, DOWN, buff=0.2)
+            edge_x = PANEL_CENTER[0] + PANEL_HALF + 0.15
+            into = Arrow(
+                [edge_x, box_center[1] + 0.45, 0],
+                net.get_left() + UP * 0.45,
+                buff=0.05,
+                color=theme.FG,
+                stroke_width=theme.STROKE,
+            )
+            back = Arrow(
+                net.get_left() + DOWN * 0.45,
+                [edge_x, box_center[1] - 0.45, 0],
+                buff=0.05,
+                color=theme.FG,
+                stroke_width=theme.STROKE,
+            )
+            x_in = MathTex("x_t", font_size=theme.SIZE_HEADING, color=theme.FG).next_to(
+                into, UP, buff=0.08
+            )
+            x_out = MathTex("x_{t-1}", font_size=theme.SIZE_HEADING, color=theme.FG).next_to(
+                back, DOWN, buff=0.08
+            )
+            self.play(FadeIn(net), FadeIn(name), run_time=b.frac(0.3))
+            self.play(
+                Create(into),
+                Create(back),
+                FadeIn(x_in),
+                FadeIn(x_out),
+                FadeIn(eps),
+                FadeIn(honest),
+                run_time=b.frac(0.35),
+            )
+
+        # Beat: denoising, one display step at a time
+        with self.beat("denoising") as b:
+            t_value = ValueTracker(traj.steps[0])
+            t_label = MathTex("t =", font_size=theme.SIZE_HEADING, color=theme.FG)
+            t_num = Integer(traj.steps[0], font_size=theme.SIZE_HEADING, color=theme.ACCENT)
+            t_row = VGroup(t_label, t_num).arrange(RIGHT, buff=0.2).move_to([COLUMN_X, -2.1, 0])
+            t_num.add_updater(lambda m: m.set_value(int(round(t_value.get_value()))))
+            self.readouts = {"t": t_num}
+            doing = label("denoising, step by step", theme.SIZE_BODY, theme.MUTED)
+            self.play(
+                FadeIn(t_row), Transform(caption, doing.move_to(caption)), run_time=b.frac(0.06)
+            )
+            targets = [(traj.steps[i], traj.positions[i]) for i in range(1, len(traj.steps))] + [
+                (None, traj.final)
+            ]
+            budget = step_budget(b, 0.06 * b.duration)
+            keep = thin_indices(len(targets), budget)
+            frames = split_frames(budget, [1.0] * len(keep))
+            box = net[0]
+            for i, f in zip(keep, frames, strict=True):
+                t, pos = targets[i]
+                move = max(1, round(MOVE_SHARE * f))
+                glow = UpdateFromAlphaFunc(
+                    box,
+                    lambda m, a: m.set_stroke(
+                        interpolate_color(theme.FG, theme.ACCENT, there_and_back(a)), width=4
+                    ).set_fill(
+                        interpolate_color(theme.PANEL, theme.ACCENT, 0.45 * there_and_back(a)),
+                        opacity=1.0,
+                    ),
+                    rate_func=linear,
+                )
+                self.play(
+                    move_dots(dots, pos, dot_colour(noise_share(schedule, t))),
+                    glow,
+                    t_value.animate.set_value(0 if t is None else t),
+                    run_time=b.secs(move / self.fps),
+                    rate_func=linear,
+                )
+                self.hold_frames(f - move)
+
+        # Beat: the data is back
+        with self.beat("data") as b:
+            dist, _ = nearest_point_distance(traj.final, points.numpy())
+            tol = grid_spacing() / 4
+            close = int((dist <= tol).sum())
+            rings = VGroup(
+                *(
+                    Circle(radius=2.2 * theme.DOT_RADIUS, stroke_width=1.5)
+                    .set_stroke(theme.FG, opacity=0.7)
+                    .set_fill(opacity=0.0)
+                    .move_to(p)
+                    for p in to_scene(points.numpy())
+                )
+            )
+            end = label("data recovered", theme.SIZE_BODY, theme.DATA)
+            end.move_to([COLUMN_X, -2.1, 0])
+            stat = label(
+                wrap_words(
+                    f"{close} of {len(dist)} samples lie within {tol:.1f} of a grid point", 28
+                ),
+                theme.SIZE_SMALL,
+                theme.MUTED,
+            ).next_to(end, DOWN, buff=0.25)
+            self.play(Transform(caption, end), FadeOut(t_row), run_time=b.frac(0.25))
+            self.play(Create(rings), FadeIn(stat), run_time=b.frac(0.35))

@@ -1,0 +1,53 @@
+"""Shared pytest options and fixtures.
+
+``--set_test`` and ``--show_diff`` are the flags of manim's graphical tests (registered
+here as in manim's own ``tests/conftest.py``); ``scene_utils.compare_control_frames``
+reads them. ``scene_snapshots`` runs a registered scene once per session, in process,
+with its defaults, and hands out the per-beat snapshots (see ``scene_utils``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from scene_utils import BeatSnapshot, run_scene
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--set_test",
+        action="store_true",
+        default=False,
+        help="write the control frames of graphical scene tests instead of comparing them",
+    )
+    parser.addoption(
+        "--show_diff",
+        action="store_true",
+        default=False,
+        help="on a graphical mismatch, save generated/expected/difference PNGs",
+    )
+
+
+@pytest.fixture(scope="session")
+def scene_media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One media folder for in-process scene runs, so LaTeX is compiled once per session."""
+    return tmp_path_factory.mktemp("scene-media")
+
+
+@pytest.fixture(scope="session")
+def scene_snapshots(scene_media_dir: Path) -> Callable[[str], list[BeatSnapshot]]:
+    """``scene_snapshots(name)``: snapshots of the default run of a registered scene.
+
+    Default params and plan, seed 0, 192x108 at 5 fps; computed on first use and
+    cached for the session (layout, readout and control-frame tests share one run).
+    """
+    cache: dict[str, list[BeatSnapshot]] = {}
+
+    def get(name: str) -> list[BeatSnapshot]:
+        if name not in cache:
+            cache[name] = run_scene(name, media_dir=scene_media_dir)
+        return cache[name]
+
+    return get
