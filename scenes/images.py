@@ -1,4 +1,6 @@
-"""Tensor → picture helpers shared by the MNIST and statistics scenes.
+"""Helpers shared by the MNIST, check, equation and code scenes.
+
+Tensor → picture, number → text, and the frame budget of a loop of plays in a beat.
 
 The pictures on screen *are* the forward-process tensors: a value ``x`` in the
 model's range [-1, 1] becomes the grey level
@@ -21,14 +23,19 @@ from manim import (
     DOWN,
     RESAMPLING_ALGORITHMS,
     RIGHT,
+    UP,
+    DecimalNumber,
     Group,
     ImageMobject,
     Mobject,
     Rectangle,
     Text,
+    VGroup,
 )
 
 from scenes import theme
+from scenes.base import BeatClock
+from scenes.layout import split_frames
 
 GrayImage = npt.NDArray[np.uint8]  # (H, W) grey levels 0..255
 
@@ -105,8 +112,115 @@ class Tile(Group):
         super().__init__(self.image, self.frame, self.captions)
 
 
+def loop_times(b: BeatClock, fraction: float, weights: Sequence[float]) -> list[float]:
+    """Run times for consecutive plays sharing ``fraction`` of beat ``b``.
+
+    The plays get whole frames in proportion to ``weights`` (at least one each), and
+    together exactly ``round(fraction · beat frames)`` — so a loop of many short plays
+    never overruns a beat planned at its minimum.
+    """
+    total = max(len(weights), round(b.duration * fraction * b.fps))
+    return [(n - 0.5) / b.fps for n in split_frames(total, list(weights))]
+
+
 def small_text(text: str, color: Any = theme.MUTED, size: int = theme.SIZE_SMALL) -> Text:
     return Text(text, font=theme.FONT, font_size=size, color=color)
+
+
+def heading(text: str) -> Text:
+    """A scene heading parked at the top edge, inside the margin."""
+    return Text(text, font=theme.FONT, font_size=theme.SIZE_HEADING, color=theme.FG).to_edge(
+        UP, buff=theme.MARGIN
+    )
+
+
+# ----------------------------------------------------------- number readouts
+#: DecimalNumber digits (LaTeX) look as tall as Text digits at about 1.45× the font size.
+NUMBER_SCALE = 1.45
+
+
+def number(
+    value: float, decimals: int, color: Any = theme.FG, size: float = theme.SIZE_SMALL
+) -> DecimalNumber:
+    """A numeric readout (``DecimalNumber``) whose digits match ``Text`` of ``size``."""
+    return DecimalNumber(
+        value, num_decimal_places=decimals, font_size=size * NUMBER_SCALE, color=color
+    )
+
+
+def table(
+    rows: Sequence[Sequence[Mobject | None]],
+    aligns: Sequence[str],
+    col_buff: float = 0.45,
+    row_buff: float = 0.3,
+) -> VGroup:
+    """Cells laid out on a grid: ``aligns[j]`` is ``"left"``, ``"right"`` or ``"center"``.
+
+    Columns are as wide as their widest cell, rows as tall as their tallest; cells are
+    centred vertically in their row. ``None`` leaves a cell empty. Returns a VGroup of
+    the non-empty cells (top-left corner at the origin; move it afterwards).
+    """
+    n_cols = len(aligns)
+    if any(len(r) != n_cols for r in rows):
+        raise ValueError(f"every row needs {n_cols} cells")
+    columns = [[r[j] for r in rows] for j in range(n_cols)]
+    widths = [max((c.width for c in col if c is not None), default=0.0) for col in columns]
+    heights = [max((c.height for c in r if c is not None), default=0.0) for r in rows]
+    out = VGroup()
+    y = 0.0
+    for r, h in zip(rows, heights, strict=True):
+        x = 0.0
+        for cell, w, align in zip(r, widths, aligns, strict=True):
+            if cell is not None:
+                if align == "left":
+                    cx = x + cell.width / 2
+                elif align == "right":
+                    cx = x + w - cell.width / 2
+                elif align == "center":
+                    cx = x + w / 2
+                else:
+                    raise ValueError(f"align must be left, right or center, got {align!r}")
+                cell.move_to([cx, y - h / 2, 0])
+                out.add(cell)
+            x += w + col_buff
+        y -= h + row_buff
+    return out
+
+
+MINUS = "\u2212"  # the typographic minus sign for Text; MathTex takes a plain "-"
+
+
+def fixed(value: float, decimals: int, minus: str = MINUS) -> str:
+    """``value`` with exactly ``decimals`` decimals; ``-0.000`` is shown as ``0.000``."""
+    text = f"{value:.{decimals}f}"
+    if float(text) == 0.0:
+        text = text.lstrip("-")
+    return text.replace("-", minus)
+
+
+def trimmed(value: float, decimals: int, minus: str = MINUS) -> str:
+    """Like :func:`fixed` but without trailing zeros: 0.100 → 0.1, 0.796 → 0.796."""
+    text = fixed(value, decimals, minus)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def sig_tex(value: float, sig: int = 4) -> str:
+    """``value`` to ``sig`` significant digits as LaTeX.
+
+    Values from 0.01 up are written as decimals (0.9999, 0.9753, 0.07854); smaller
+    ones in scientific notation with one digit fewer (4.04\\times10^{-5}), so a label
+    stays narrow.
+    """
+    if value == 0:
+        return "0"
+    mantissa, exponent = f"{value:.{sig - 1}e}".split("e")
+    exp = int(exponent)
+    if exp >= -2:
+        return f"{value:.{max(sig - 1 - exp, 0)}f}"
+    mantissa, exponent = f"{value:.{sig - 2}e}".split("e")
+    return rf"{mantissa}\times10^{{{int(exponent)}}}"
 
 
 def source_note(source: str) -> Text | None:
@@ -125,7 +239,14 @@ def place_note(note: Mobject | None) -> None:
 __all__ = [
     "GrayImage",
     "Tile",
+    "fixed",
     "gray_uint8",
+    "heading",
+    "loop_times",
+    "number",
+    "table",
+    "sig_tex",
+    "trimmed",
     "image_mobject",
     "place_note",
     "set_pixels",

@@ -1,0 +1,413 @@
+"""Statistics on screen: the closed form checked against the step-by-step chain, and x_T.
+
+Every number comes from ``diffusion.closed_form_check`` / ``diffusion.tensor_stats``
+computed in ``construct`` with the scene's seed; readouts are ``DecimalNumber`` s kept
+in ``self.readouts`` under readable keys (``"t=100 step mean"``, ``"std"``, ...).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Create,
+    DecimalNumber,
+    FadeIn,
+    Group,
+    GrowFromEdge,
+    MathTex,
+    Mobject,
+    NumberLine,
+    Rectangle,
+    VGroup,
+    VMobject,
+    Write,
+)
+
+from diffusion import (
+    ClosedFormCheck as CheckResult,
+)
+from diffusion import (
+    closed_form_check,
+    make_generator,
+    q_sample,
+    tensor_stats,
+)
+from scenes import theme
+from scenes.base import TimedScene
+from scenes.images import (
+    Tile,
+    gray_uint8,
+    heading,
+    number,
+    place_note,
+    small_text,
+    source_note,
+    table,
+)
+from scenes.mnist import CPU, load_batch, schedule_named
+from scenes.timing import Beat
+
+STEP_COLOR = theme.DATA
+CLOSED_COLOR = theme.ACCENT
+BAR_OPACITY = 0.45
+ALPHA_KS = 0.05  # below this p-value the two samples are called different
+
+
+# ------------------------------------------------------------------ pure helpers
+def density_histogram(
+    values: npt.ArrayLike, lo: float, hi: float, bins: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Bin edges and densities (area 1 over the samples inside [lo, hi])."""
+    counts, edges = np.histogram(np.asarray(values, dtype=np.float64), bins=bins, range=(lo, hi))
+    width = (hi - lo) / bins
+    total = max(int(counts.sum()), 1)
+    return edges, counts / (total * width)
+
+
+def normal_pdf(x: npt.ArrayLike, mean: float, std: float) -> npt.NDArray[np.float64]:
+    z = (np.asarray(x, dtype=np.float64) - mean) / std
+    return np.exp(-0.5 * z * z) / (std * math.sqrt(2.0 * math.pi))
+
+
+def nice_step(span: float, target_ticks: int = 4) -> float:
+    """A 1-2-5 tick step giving about ``target_ticks`` ticks over ``span``."""
+    raw = span / target_ticks
+    power = 10 ** math.floor(math.log10(raw))
+    for mult in (1, 2, 5, 10):
+        if mult * power >= raw:
+            return mult * power
+    return 10 * power
+
+
+def axis_range(mean: float, std: float, width: float = 4.0) -> tuple[float, float, float]:
+    """x range ``mean ± width·std`` widened to whole ticks: (lo, hi, step)."""
+    step = nice_step(2 * width * std)
+    lo = math.floor((mean - width * std) / step) * step
+    hi = math.ceil((mean + width * std) / step) * step
+    return lo, hi, step
+
+
+def verdict_text(pvalue: float, alpha: float = ALPHA_KS) -> tuple[str, Any]:
+    if pvalue >= alpha:
+        return f"≥ {alpha}: no difference detected", theme.GOOD
+    return f"< {alpha}: the samples differ", theme.NOISE
+
+
+# ------------------------------------------------------------------ mobject builders
+def histogram_bars(
+    axes: NumberLine,
+    edges: npt.NDArray[np.float64],
+    heights: npt.NDArray[np.float64],
+    color: Any,
+    opacity: float = BAR_OPACITY,
+) -> VGroup:
+    """Semi-transparent bars standing on the x axis of ``axes``."""
+    bars = VGroup()
+    for left, right, h in zip(edges[:-1], edges[1:], heights, strict=True):
+        if h <= 0:
+            continue
+        p0 = axes.c2p(left, 0)
+        p1 = axes.c2p(right, h)
+        bar = Rectangle(
+            width=p1[0] - p0[0],
+            height=p1[1] - p0[1],
+            fill_color=color,
+            fill_opacity=opacity,
+            stroke_color=color,
+            stroke_width=1,
+            stroke_opacity=0.8,
+        )
+        bar.move_to((p0 + p1) / 2)
+        bars.add(bar)
+    return bars
+
+
+class DensityPlot(VGroup):
+    """An x number line with a y scale for densities: ``c2p(x, y)`` and ``plot(f)``.
+
+    (Manim's ``Axes`` always drops the tick at x = 0 and draws a y axis at x = 0,
+    inside a density plot; a bare number line reads better here.)
+    """
+
+    def __init__(
+        self, x_range: tuple[float, float, float], y_max: float, width: float, height: float
+    ) -> None:
+        super().__init__()
+        step = x_range[2]
+        decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
+        self.x_axis = NumberLine(
+            x_range=list(x_range),
+            length=width,
+            color=theme.MUTED,
+            stroke_width=theme.STROKE_THIN,
+            include_numbers=True,
+            font_size=26,
+            decimal_number_config={"num_decimal_places": decimals, "color": theme.MUTED},
+        )
+        self.y_max = y_max
+        self.plot_height = height
+        self.add(self.x_axis)
+
+    def c2p(self, x: float, y: float) -> np.ndarray:
+        unit_up = UP * (self.plot_height / self.y_max)
+        return self.x_axis.n2p(x) + unit_up * y
+
+    def plot(self, fn: Any, x_range: tuple[float, float], **style: Any) -> VMobject:
+        xs = np.linspace(x_range[0], x_range[1], 160)
+        curve = VMobject(**style)
+        curve.set_points_smoothly([self.c2p(float(x), float(fn(x))) for x in xs])
+        return curve
+
+
+def stat_table(
+    rows: Sequence[tuple[str, Any, Sequence[DecimalNumber]]], headers: Sequence[str]
+) -> VGroup:
+    """A small table: coloured row names, right-aligned numbers under the headers."""
+    cells: list[list[Mobject | None]] = [
+        [None, *(small_text(h) for h in headers)],
+    ]
+    for name, color, numbers in rows:
+        cells.append([small_text(name, color), *numbers])
+    return table(cells, aligns=("left", *("right",) * len(headers)), col_buff=0.45, row_buff=0.16)
+
+
+# ------------------------------------------------------------------ scenes
+class ClosedFormCheck(TimedScene):
+    """One pixel noised thousands of times both ways: overlaid histograms, moments, KS test."""
+
+    BEATS = (
+        Beat("setup", 3.5, 1.0),
+        Beat("step_samples", 5.0, 1.5),
+        Beat("closed_samples", 5.0, 1.5),
+        Beat("moments", 5.5, 1.5),
+        Beat("verdict", 4.0, 1.0),
+    )
+    PARAMS = {"schedule": "linear", "x0": 0.8, "ts": [100, 600], "n": 4000, "bins": 30}
+
+    def construct(self) -> None:
+        self.camera.background_color = theme.BG
+        schedule = schedule_named(self.params["schedule"])
+        ts = [int(t) for t in self.params["ts"]]
+        if not 1 <= len(ts) <= 2:
+            raise ValueError(f"ts must hold one or two steps, got {ts}")
+        x0, n, bins = float(self.params["x0"]), int(self.params["n"]), int(self.params["bins"])
+        self.results: dict[int, CheckResult] = {
+            t: closed_form_check(schedule, x0, t, n, seed=self.seed + i) for i, t in enumerate(ts)
+        }
+        self.readouts: dict[str, DecimalNumber] = {}
+
+        title = heading("Does the jump match the chain?")
+        subtitle = VGroup(
+            MathTex(rf"x_0 = {x0:g}", font_size=34, color=theme.FG),
+            small_text(f"· one pixel, {n} samples per route", theme.MUTED),
+        ).arrange(RIGHT, buff=0.2)
+        subtitle.next_to(title, DOWN, buff=0.22)
+        width = 5.6 if len(ts) == 2 else 7.5
+        panels = [self.panel(self.results[t], bins, width) for t in ts]
+        row = Group(*(p["group"] for p in panels)).arrange(RIGHT, buff=0.9, aligned_edge=UP)
+        row.next_to(subtitle, DOWN, buff=0.3).set_x(0)
+
+        # Beat: the question, the pixel and the empty axes
+        with self.beat("setup") as b:
+            self.play(FadeIn(title), FadeIn(subtitle), run_time=b.frac(0.3))
+            self.play(
+                *(FadeIn(p["head"]) for p in panels),
+                *(Create(p["axes"]) for p in panels),
+                run_time=b.frac(0.45),
+            )
+
+        # Beat: step-by-step samples
+        with self.beat("step_samples") as b:
+            self.play(*(GrowFromEdge(p["step_bars"], DOWN) for p in panels), run_time=b.frac(0.5))
+            self.play(*(FadeIn(p["rows"][0]) for p in panels), run_time=b.frac(0.2))
+
+        # Beat: closed-form samples over them
+        with self.beat("closed_samples") as b:
+            self.play(*(GrowFromEdge(p["closed_bars"], DOWN) for p in panels), run_time=b.frac(0.5))
+            self.play(*(FadeIn(p["rows"][1]) for p in panels), run_time=b.frac(0.2))
+
+        # Beat: the theoretical density and moments
+        with self.beat("moments") as b:
+            self.play(*(Create(p["curve"]) for p in panels), run_time=b.frac(0.45))
+            self.play(*(FadeIn(p["rows"][2]) for p in panels), run_time=b.frac(0.25))
+
+        # Beat: the KS verdict
+        with self.beat("verdict") as b:
+            self.play(*(Write(p["verdict"]) for p in panels), run_time=b.frac(0.5))
+
+    def panel(self, res: CheckResult, bins: int, width: float) -> dict[str, Any]:
+        """Axes with both histograms and the theory curve, a moments table and a verdict."""
+        t = res.t
+        lo, hi, step = axis_range(res.theory_mean, res.theory_std)
+        step_edges, step_h = density_histogram(res.step_samples, lo, hi, bins)
+        closed_edges, closed_h = density_histogram(res.closed_samples, lo, hi, bins)
+        peak = float(normal_pdf(res.theory_mean, res.theory_mean, res.theory_std))
+        y_max = 1.15 * max(float(step_h.max()), float(closed_h.max()), peak)
+        axes = DensityPlot((lo, hi, step), y_max, width, 2.6)
+        step_bars = histogram_bars(axes, step_edges, step_h, STEP_COLOR)
+        closed_bars = histogram_bars(axes, closed_edges, closed_h, CLOSED_COLOR)
+        curve = axes.plot(
+            lambda x: float(normal_pdf(x, res.theory_mean, res.theory_std)),
+            (lo, hi),
+            stroke_color=theme.FG,
+            stroke_width=theme.STROKE_THIN + 1,
+        )
+        head = MathTex(rf"t = {t}", font_size=36, color=theme.FG)
+        key = f"t={t}"
+        numbers = {
+            route: [
+                self.readout(f"{key} {route} mean", number(mean, 3, color)),
+                self.readout(f"{key} {route} std", number(std, 3, color)),
+            ]
+            for route, mean, std, color in (
+                ("step", res.step_mean, res.step_std, STEP_COLOR),
+                ("closed", res.closed_mean, res.closed_std, CLOSED_COLOR),
+                ("theory", res.theory_mean, res.theory_std, theme.FG),
+            )
+        }
+        tab = stat_table(
+            [
+                ("step by step", STEP_COLOR, numbers["step"]),
+                ("closed form", CLOSED_COLOR, numbers["closed"]),
+                ("theory", theme.FG, numbers["theory"]),
+            ],
+            headers=("mean", "std"),
+        )
+        # tab holds: 2 headers, then 3 cells per row
+        rows = [VGroup(*tab[:2], *tab[2:5]), VGroup(*tab[5:8]), VGroup(*tab[8:11])]
+        p_value = self.readout(f"{key} ks p", number(res.ks_pvalue, 2, theme.FG))
+        words, color = verdict_text(res.ks_pvalue)
+        p_line = VGroup(small_text("KS test: p =", theme.FG), p_value).arrange(RIGHT, buff=0.15)
+        p_value.align_to(p_line[0][0], DOWN)  # the baseline of "K"
+        verdict = VGroup(p_line, small_text(words, color)).arrange(DOWN, buff=0.12)
+        plot = VGroup(axes, step_bars, closed_bars, curve)
+        group = Group(head, plot, tab, verdict).arrange(DOWN, buff=0.22)
+        return {
+            "group": group,
+            "head": head,
+            "axes": axes,
+            "step_bars": step_bars,
+            "closed_bars": closed_bars,
+            "curve": curve,
+            "rows": rows,
+            "verdict": verdict,
+        }
+
+    def readout(self, key: str, mob: DecimalNumber) -> DecimalNumber:
+        self.readouts[key] = mob
+        return mob
+
+
+class XTStats(TimedScene):
+    """A batch of digits pushed to t = T−1: live statistics and a histogram against N(0, 1)."""
+
+    BEATS = (
+        Beat("noisy_batch", 4.0, 1.0),
+        Beat("statistics", 6.0, 1.5),
+        Beat("histogram", 6.0, 1.5),
+        Beat("conclusion", 4.0, 1.0),
+    )
+    PARAMS = {"schedule": "linear", "n_digits": 64, "t": None, "bins": 40, "shown": 16}
+
+    def construct(self) -> None:
+        self.camera.background_color = theme.BG
+        schedule = schedule_named(self.params["schedule"])
+        t = schedule.T - 1 if self.params["t"] is None else int(self.params["t"])
+        n, shown = int(self.params["n_digits"]), int(self.params["shown"])
+        if not 1 <= shown <= min(n, 16):
+            raise ValueError(f"shown must be in [1, min(n_digits, 16)], got {shown}")
+        batch, source = load_batch(n, self.seed)
+        x_t = q_sample(batch, t, schedule, generator=make_generator(self.seed, CPU))
+        self.x_t = x_t
+        self.stats = tensor_stats(x_t)
+        self.readouts: dict[str, DecimalNumber] = {}
+        note = source_note(source)
+        place_note(note)
+        if note is not None:
+            self.add(note)
+
+        title = heading(f"After t = {t} steps: is it N(0, 1)?")
+        tiles = Group(*(Tile(gray_uint8(x_t[i]), 0.78) for i in range(shown)))
+        tiles.arrange_in_grid(cols=4, buff=0.12)
+        caption = small_text(f"{shown} of {n} digits at t = {t}")
+        left = Group(tiles, caption).arrange(DOWN, buff=0.2)
+        left.to_edge(LEFT, buff=theme.MARGIN + 0.2)
+
+        s = self.stats
+        cells = [
+            [small_text(h, theme.MUTED) for h in ("mean", "std", "min", "max")],
+            [
+                self.readout("mean", number(s.mean, 3, theme.ACCENT)),
+                self.readout("std", number(s.std, 3, theme.ACCENT)),
+                self.readout("min", number(s.min, 2, theme.FG)),
+                self.readout("max", number(s.max, 2, theme.FG)),
+            ],
+            [
+                MathTex(r"\approx 0", font_size=30, color=theme.GOOD),
+                MathTex(r"\approx 1", font_size=30, color=theme.GOOD),
+                None,
+                None,
+            ],
+        ]
+        stats = table(cells, aligns=("center",) * 4, col_buff=0.7, row_buff=0.15)
+        values = x_t.detach().to(torch.float64).flatten().numpy()
+        lo, hi = -4.0, 4.0
+        edges, dens = density_histogram(values, lo, hi, int(self.params["bins"]))
+        axes = DensityPlot((lo, hi, 1.0), 1.15 * max(float(dens.max()), 0.4), 7.2, 2.9)
+        bars = histogram_bars(axes, edges, dens, theme.DATA)
+        curve = axes.plot(
+            lambda x: float(normal_pdf(x, 0.0, 1.0)),
+            (lo, hi),
+            stroke_color=theme.ACCENT,
+            stroke_width=theme.STROKE,
+        )
+        legend = VGroup(
+            small_text(f"all {values.size} pixel values", theme.DATA),
+            MathTex(r"\mathcal{N}(0,1)\ \text{density}", font_size=30, color=theme.ACCENT),
+        ).arrange(RIGHT, buff=0.5)
+        right = Group(stats, VGroup(axes, bars, curve), legend).arrange(DOWN, buff=0.3)
+        right.next_to(title, DOWN, buff=0.35).to_edge(RIGHT, buff=theme.MARGIN + 0.2)
+        left.set_y(right.get_y())
+        conclusion = MathTex(
+            r"x_T \approx \mathcal{N}(0, \mathbf{I})\text{: no trace of the digits is left}",
+            font_size=36,
+            color=theme.GOOD,
+        ).to_edge(DOWN, buff=theme.MARGIN + 0.3)
+
+        # Beat: the noisy batch
+        with self.beat("noisy_batch") as b:
+            self.play(FadeIn(title), run_time=b.frac(0.2))
+            self.play(FadeIn(tiles, lag_ratio=0.05), FadeIn(caption), run_time=b.frac(0.55))
+
+        # Beat: statistics over every pixel of the batch
+        with self.beat("statistics") as b:
+            self.play(FadeIn(stats[:4]), run_time=b.frac(0.2))
+            self.play(FadeIn(stats[4:8]), run_time=b.frac(0.3))
+            self.play(FadeIn(stats[8:]), run_time=b.frac(0.2))
+
+        # Beat: histogram against the standard normal
+        with self.beat("histogram") as b:
+            self.play(Create(axes), run_time=b.frac(0.2))
+            self.play(GrowFromEdge(bars, DOWN), FadeIn(legend[0]), run_time=b.frac(0.35))
+            self.play(Create(curve), FadeIn(legend[1]), run_time=b.frac(0.3))
+
+        # Beat: the conclusion
+        with self.beat("conclusion") as b:
+            self.play(Write(conclusion), run_time=b.frac(0.5))
+
+    def readout(self, key: str, mob: DecimalNumber) -> DecimalNumber:
+        self.readouts[key] = mob
+        return mob
+
+
+__all__ = ["ClosedFormCheck", "XTStats", "density_histogram", "normal_pdf", "axis_range"]
