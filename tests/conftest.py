@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from scene_utils import BeatSnapshot, run_scene
+from scene_utils import BeatSnapshot, run_scene, run_scene_class
+
+from scenes.registry import load_scene_class
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,5 +52,27 @@ def scene_snapshots(scene_media_dir: Path) -> Callable[[str], list[BeatSnapshot]
         if name not in cache:
             cache[name] = run_scene(name, media_dir=scene_media_dir)
         return cache[name]
+
+    return get
+
+
+MIN_PLAN_FPS = 10
+
+
+@pytest.fixture(scope="session")
+def min_plan_runs(scene_media_dir: Path) -> Callable[..., Any]:
+    """``min_plan_runs(name, seed=0, **params)``: (scene, snapshots) of a run in which
+    every beat gets only its minimum duration, at 10 fps; cached for the session."""
+    cache: dict[tuple[str, int, str], Any] = {}
+
+    def get(name: str, seed: int = 0, **params: Any) -> Any:
+        key = (name, seed, repr(sorted(params.items())))
+        if key not in cache:
+            cls = load_scene_class(name)
+            cache[key] = run_scene_class(
+                cls, plan={"beats": cls.min_durations()}, params=params, seed=seed,
+                fps=MIN_PLAN_FPS, media_dir=scene_media_dir,
+            )
+        return cache[key]
 
     return get

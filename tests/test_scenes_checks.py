@@ -16,7 +16,6 @@ from scene_utils import (
     probe_frames,
     read_readouts,
     render_scene,
-    run_scene_class,
 )
 from scipy.stats import norm
 
@@ -37,22 +36,9 @@ SCENES = ["ClosedFormCheck", "XTStats"]
 FPS = 10
 
 
-@pytest.fixture(scope="module")
-def runs(scene_media_dir: Path) -> Any:
-    """``runs(name, seed, **params)``: (scene, snapshots) of a minimum-plan run, cached."""
-    cache: dict[Any, Any] = {}
-
-    def get(name: str, seed: int = 0, **params: Any) -> Any:
-        key = (name, seed, repr(sorted(params.items())))
-        if key not in cache:
-            cls = load_scene_class(name)
-            cache[key] = run_scene_class(
-                cls, plan={"beats": cls.min_durations()}, params=params, seed=seed, fps=FPS,
-                media_dir=scene_media_dir,
-            )
-        return cache[key]
-
-    return get
+@pytest.fixture
+def runs(min_plan_runs: Any) -> Any:
+    return min_plan_runs
 
 
 def shown_as(value: float, decimals: int) -> str:

@@ -14,7 +14,6 @@ from scene_utils import (
     probe_frames,
     read_readouts,
     render_scene,
-    run_scene_class,
 )
 
 from diffusion import closed_form_example, one_step_moments
@@ -26,22 +25,9 @@ SCENES = ["OneStepEquation", "ClosedFormEquation"]
 FPS = 10
 
 
-@pytest.fixture(scope="module")
-def runs(scene_media_dir: Path) -> Any:
-    """``runs(name, **params)``: (scene, snapshots) of a minimum-plan run, cached."""
-    cache: dict[tuple[str, tuple[tuple[str, float], ...]], Any] = {}
-
-    def get(name: str, **params: float) -> Any:
-        key = (name, tuple(sorted(params.items())))
-        if key not in cache:
-            cls = load_scene_class(name)
-            cache[key] = run_scene_class(
-                cls, plan={"beats": cls.min_durations()}, params=params, fps=FPS,
-                media_dir=scene_media_dir,
-            )
-        return cache[key]
-
-    return get
+@pytest.fixture
+def runs(min_plan_runs: Any) -> Any:
+    return min_plan_runs
 
 
 def assert_shows_rounded(readout: Any, value: float) -> None:

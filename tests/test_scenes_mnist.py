@@ -65,21 +65,9 @@ def digits(n: int, seed: int, distinct: bool = True) -> tuple[torch.Tensor, list
     return data.images[idx].to(torch.float64), [int(data.labels[i]) for i in idx]
 
 
-@pytest.fixture(scope="module")
-def runs(scene_media_dir: Path) -> Any:
-    """``runs(name, seed=0)``: (scene, snapshots) of a minimum-plan run, cached per module."""
-    cache: dict[tuple[str, int], Any] = {}
-
-    def get(name: str, seed: int = 0) -> Any:
-        if (name, seed) not in cache:
-            cls = load_scene_class(name)
-            cache[name, seed] = run_scene_class(
-                cls, plan={"beats": cls.min_durations()}, seed=seed, fps=FPS,
-                media_dir=scene_media_dir,
-            )
-        return cache[name, seed]
-
-    return get
+@pytest.fixture
+def runs(min_plan_runs: Any) -> Any:
+    return min_plan_runs
 
 
 # ------------------------------------------------------------------ the mapping
