@@ -105,7 +105,7 @@ class LectureSpec(_Strict):
     lead_in: float = Field(default=0.5, ge=0.0, le=5.0)  # seconds of picture before speech
     tail: float = Field(default=0.8, ge=0.0, le=10.0)  # seconds after speech ends
     voice: str = Field(default="en-us", pattern=r"^[A-Za-z0-9_+-]+$")
-    wpm: int = Field(default=160, ge=80, le=400)
+    wpm: int = Field(default=150, ge=80, le=400)  # a calm lecture pace; keeps captions <= 17 cps
     thumbnail: ThumbnailSpec = ThumbnailSpec()
     segments: list[SegmentSpec] = Field(min_length=1)
 
