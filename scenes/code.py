@@ -83,7 +83,7 @@ TARGETS: dict[str, Target] = {
         r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon",
     ),
     "diffusion.forward:step_by_step": Target(
-        ("wanted =", "for step"),
+        ("wanted =", "for step in "),
         r"x_t \text{ after } t+1 \text{ single steps (or the recorded ones)}",
     ),
     "diffusion.forward:ForwardProcess": Target(
