@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from manim import (
     DOWN,
+    LEFT,
     RESAMPLING_ALGORITHMS,
     RIGHT,
     UP,
@@ -227,13 +228,14 @@ def source_note(source: str) -> Text | None:
     """A small on-screen note when the digits are not real MNIST."""
     if source != "synthetic":
         return None
-    return small_text("synthetic digits (MNIST not available)", color=theme.ACCENT)
+    return small_text("synthetic digits", color=theme.ACCENT)
 
 
 def place_note(note: Mobject | None) -> None:
-    """Park a source note in the bottom-right corner, inside the margin."""
+    """Park a source note in the top-right corner, above the titles' margin line (clear
+    of the titles below it and of the captions several scenes put along the bottom)."""
     if note is not None:
-        note.to_corner(DOWN + RIGHT, buff=theme.MARGIN)
+        note.to_corner(UP + RIGHT, buff=0).shift(0.06 * DOWN + 0.2 * LEFT)
 
 
 __all__ = [
