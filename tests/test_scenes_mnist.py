@@ -122,7 +122,7 @@ def test_closed_form_jump_shows_the_forward_process(runs: Any) -> None:
     # not a constant picture: the clean end is a digit, the noisy end is noise
     first, last = shown_gray(scene.shown[f"closed t={ts[0]}"]), shown_gray(
         scene.shown[f"closed t={ts[-1]}"])
-    assert (first == 0).mean() > 0.5 and 60 < last.std() < 120
+    assert (first < 16).mean() > 0.4 and 60 < last.std() < 120
 
 
 def test_alpha_bar_labels_match_the_schedule(runs: Any) -> None:
