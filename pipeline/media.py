@@ -237,7 +237,7 @@ def measure_loudness(path: Path) -> Loudness:
 # --- slides ---
 # Clips for slide decks (pipeline.slides). Every function reads one file, writes one.
 VP9_CRF = 33  # constant quality; flat vector graphics stay clean well above 30
-VP9_CPU_USED = 5  # libvpx "good" deadline speed step (4..5: fast, little loss)
+VP9_CPU_USED = 8  # libvpx "realtime" speed step: 8x faster than "good"/5, files ~35% larger
 OPUS_BITRATE = "128k"
 NARRATED_CRF = 18  # only used when a segment clip must be re-encoded
 
@@ -269,7 +269,8 @@ def vp9_webm(src: Path, dst: Path, *, crf: int = VP9_CRF, cpu_used: int = VP9_CP
     """Silent VP9 WebM (constant quality, no audio stream) of ``src``'s video."""
     ffmpeg("-i", str(src), "-map", "0:v:0", "-an", "-sn", "-dn",
            "-c:v", "libvpx-vp9", "-pix_fmt", "yuv420p", "-crf", str(crf), "-b:v", "0",
-           "-deadline", "good", "-cpu-used", str(cpu_used), "-row-mt", "1",
+           "-deadline", "realtime", "-cpu-used", str(cpu_used), "-row-mt", "1",
+           "-tile-columns", "2",
            "-f", "webm", str(dst), what=f"VP9 encode of {src.name}")
 
 
