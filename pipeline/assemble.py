@@ -31,7 +31,7 @@ from audio.narration import Narration, resolve_narration
 from pipeline import captions, chapters, media
 from pipeline.cache import render_key, versions
 from pipeline.manifest import QUALITIES, InputError, LectureSpec, Quality, SegmentSpec
-from pipeline.scene_render import RenderJob, cached_path, render
+from pipeline.scene_render import RenderJob, SceneInputError, cached_path, render
 from pipeline.timing import SegmentTiming, frame_to_sample, plan_segment, segment_starts
 from scenes.registry import load_scene_class
 
@@ -374,7 +374,10 @@ def build_lecture(
     plans = plan_lecture(spec, opts, source=source, reporter=reporter)
     t1 = time.perf_counter()
     reporter.stage("rendering")
-    videos, rendered, hits = render_segments(plans, opts, reporter)
+    try:
+        videos, rendered, hits = render_segments(plans, opts, reporter)
+    except SceneInputError as exc:
+        raise InputError(f"{source}: {exc}") from None
     t2 = time.perf_counter()
     out_dir = opts.out_root / spec.id
     if opts.only:

@@ -31,6 +31,10 @@ class RenderError(RuntimeError):
     """A scene failed to render or rendered the wrong length."""
 
 
+class SceneInputError(RenderError):
+    """A scene rejected its parameters (a ``ValueError`` in the scene): bad input."""
+
+
 @dataclass(frozen=True)
 class RenderJob:
     segment_id: str
@@ -98,6 +102,11 @@ def render(
         if code != 0:
             lines = [ln for ln in (stderr + "".join(other)).splitlines() if ln.strip()]
             reason = _last_error(lines)
+            if reason.startswith("ValueError"):
+                raise SceneInputError(
+                    f"segment {job.segment_id}: scene {job.scene} rejected its parameters: "
+                    f"{reason.removeprefix('ValueError: ')}"
+                )
             raise RenderError(f"segment {job.segment_id}: scene {job.scene} failed: {reason}")
         outputs = list(work.rglob("scene.mp4"))
         if not outputs:

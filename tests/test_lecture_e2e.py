@@ -197,7 +197,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(
     "case", ["unknown_scene", "strict_missing", "empty_clip", "corrupt_clip", "unsupported_clip",
-             "invalid_toml", "out_of_range"],
+             "invalid_toml", "out_of_range", "scene_param_out_of_range"],
 )
 def test_bad_input_exits_2_with_one_line_and_leaves_outputs(lecture: dict, case: str,
                                                             tmp_path: Path) -> None:
@@ -222,6 +222,9 @@ def test_bad_input_exits_2_with_one_line_and_leaves_outputs(lecture: dict, case:
         text = text.replace("seed = 3", "seed = = 3")
     elif case == "out_of_range":
         text = text.replace("tail = 0.6", "tail = -2")
+    elif case == "scene_param_out_of_range":  # caught by the scene itself, in its render
+        text = text.replace('scene = "TitleCard"', 'scene = "ForwardDotGrid"', 1)
+        text = text.replace('params = { title = "Part 0" }', "params = { T = 0 }", 1)
     toml = tmp_path / "e2e.toml"
     toml.write_text(text)
     proc = run_cli("--lecture", str(toml), "--out", str(lecture["out"]), *extra)
