@@ -238,19 +238,23 @@ def assemble(
     media.normalise_loudness(raw_wav, wav)
     raw_wav.unlink()
 
-    reporter.stage("joining video")
+    reporter.stage("joining video, segment clips")
     video_only = stage_dir / "video-only.mp4"
     media.concat_copy([(videos[p.spec.id], p.timing.frames) for p in plans], fps, video_only)
     lecture = stage_dir / "lecture.mp4"
-    media.mux(video_only, wav, lecture)
-    loud = media.measure_loudness(lecture)
-
-    reporter.stage("segment clips")
     seg_dir = stage_dir / "segments"
     seg_dir.mkdir()
-    for p, start in zip(plans, starts):
-        media.mux(videos[p.spec.id], wav, seg_dir / f"{p.name}.mp4",
-                  start=start / fps, duration=p.timing.frames / fps)
+    # AAC encoding dominates assembly: the lecture and each segment clip in parallel.
+    with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
+        jobs = [pool.submit(media.mux, video_only, wav, lecture)]
+        jobs += [
+            pool.submit(media.mux, videos[p.spec.id], wav, seg_dir / f"{p.name}.mp4",
+                        start=start / fps, duration=p.timing.frames / fps)
+            for p, start in zip(plans, starts)
+        ]
+        for job in jobs:
+            job.result()
+    loud = media.measure_loudness(lecture)
 
     reporter.stage("captions and chapters")
     per_segment = [

@@ -144,7 +144,7 @@ def mux(video: Path, audio_wav: Path | None, dst: Path, *, start: float = 0.0,
         if duration is not None:
             trim += ["-t", f"{duration:.6f}"]
         args += [*trim, "-i", str(audio_wav), "-map", "0:v:0", "-map", "1:a:0",
-                 "-c:a", "aac", "-profile:a", "aac_low", "-b:a", AAC_BITRATE,
+                 "-c:a", "aac", "-profile:a", "aac_low", "-aac_coder", "fast", "-b:a", AAC_BITRATE,
                  "-ar", str(AUDIO_RATE), "-ac", "2"]
     else:
         args += ["-map", "0:v:0", "-an"]
