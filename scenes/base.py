@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 from manim import Scene, config
 
+from scenes import theme
 from scenes.timing import Beat, plan_beats
 
 JOB_ENV = "LECTURE_SCENE_JOB"
@@ -106,6 +107,7 @@ class TimedScene(Scene):
 
     def setup(self) -> None:
         super().setup()
+        self.camera.background_color = theme.BG  # one course look, set once for every scene
         if not self.BEATS:
             raise TimingError(f"{type(self).__name__} declares no BEATS")
         job = SceneJob.from_env()

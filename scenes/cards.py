@@ -242,7 +242,6 @@ class TitleCard(TimedScene):
     }
 
     def construct(self) -> None:
-        self.camera.background_color = theme.BG
         width = CONTENT_WIDTH
 
         title = wrapped(str(self.params["title"]), theme.SIZE_TITLE + 12, width)
@@ -320,7 +319,6 @@ class KeyConcepts(TimedScene):
     PARAMS: ClassVar[dict[str, Any]] = {"heading": "Key concepts", "items": DEFAULT_CONCEPTS}
 
     def construct(self) -> None:
-        self.camera.background_color = theme.BG
         concepts = parse_concepts(self.params["items"])
         heading = label(str(self.params["heading"]), theme.SIZE_HEADING + 6)
         shrink_to_fit(heading, CONTENT_WIDTH, 1.0).to_edge(UP, buff=theme.MARGIN + 0.1)
@@ -373,7 +371,6 @@ class Takeaways(TimedScene):
     }
 
     def construct(self) -> None:
-        self.camera.background_color = theme.BG
         takeaways = check_texts("takeaways", self.params["takeaways"])
         questions = check_texts("questions", self.params["questions"])
         col_w = (CONTENT_WIDTH - 0.8) / 2

@@ -195,7 +195,6 @@ class ClosedFormCheck(TimedScene):
     PARAMS = {"schedule": "linear", "x0": 0.8, "ts": [100, 600], "n": 4000, "bins": 30}
 
     def construct(self) -> None:
-        self.camera.background_color = theme.BG
         schedule = schedule_named(self.params["schedule"])
         ts = [int(t) for t in self.params["ts"]]
         if not 1 <= len(ts) <= 2:
@@ -320,7 +319,6 @@ class XTStats(TimedScene):
     PARAMS = {"schedule": "linear", "n_digits": 64, "t": None, "bins": 40, "shown": 16}
 
     def construct(self) -> None:
-        self.camera.background_color = theme.BG
         schedule = schedule_named(self.params["schedule"])
         t = schedule.T - 1 if self.params["t"] is None else int(self.params["t"])
         n, shown = int(self.params["n_digits"]), int(self.params["shown"])

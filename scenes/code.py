@@ -408,7 +408,6 @@ class CodeWalkthrough(TimedScene):
     PARAMS = {"target": "diffusion.forward:q_sample", "style": "monokai"}
 
     def construct(self) -> None:
-        self.camera.background_color = theme.BG
         target = str(self.params["target"])
         obj = resolve_target(target)
         self.source = source_of(obj)

@@ -9,10 +9,11 @@ noise share ``sqrt(1 - alpha_bar_t)``: blue (``theme.DATA``) when clean, red
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
+import torch
 from manim import (
     DOWN,
     LEFT,
@@ -225,6 +226,18 @@ def reveal_dots(dots: VGroup) -> LaggedStart:
     return LaggedStart(*(GrowFromCenter(d) for d in dots), lag_ratio=0.01)
 
 
+def grid_run(
+    params: dict[str, Any], seed: int, sampler: Callable[..., Trajectory]
+) -> tuple[NoiseSchedule, torch.Tensor, Trajectory]:
+    """The display schedule, the grid and one seeded run of ``sampler`` over it."""
+    T = int(params["T"])
+    schedule = NoiseSchedule.linear_scaled(T)
+    steps = check_steps(params["display_steps"], T)
+    points = dot_grid()
+    traj = sampler(points, schedule, steps, generator=make_generator(seed, device="cpu"))
+    return schedule, points, traj
+
+
 # --- scenes ----------------------------------------------------------------------
 class ForwardDotGrid(TimedScene):
     """The clean grid is noised step by step until it is pure Gaussian noise."""
@@ -237,15 +250,8 @@ class ForwardDotGrid(TimedScene):
     PARAMS: ClassVar[dict[str, Any]] = {"T": DEFAULT_T, "display_steps": DEFAULT_STEPS}
 
     def construct(self) -> None:
-        T = int(self.params["T"])
-        schedule = NoiseSchedule.linear_scaled(T)
-        steps = check_steps(self.params["display_steps"], T)
-        points = dot_grid()
-        traj: Trajectory = forward_trajectory(
-            points, schedule, steps, generator=make_generator(self.seed, device="cpu")
-        )
+        schedule, points, traj = grid_run(self.params, self.seed, forward_trajectory)
         assert traj.clean is not None
-        self.camera.background_color = theme.BG
 
         # Beat: the clean grid
         with self.beat("grid") as b:
@@ -348,15 +354,8 @@ class ReverseDotGrid(TimedScene):
     PARAMS: ClassVar[dict[str, Any]] = {"T": DEFAULT_T, "display_steps": DEFAULT_STEPS}
 
     def construct(self) -> None:
-        T = int(self.params["T"])
-        schedule = NoiseSchedule.linear_scaled(T)
-        steps = check_steps(self.params["display_steps"], T)
-        points = dot_grid()
-        traj: Trajectory = reverse_trajectory(
-            points, schedule, steps, generator=make_generator(self.seed, device="cpu")
-        )
+        schedule, points, traj = grid_run(self.params, self.seed, reverse_trajectory)
         assert traj.final is not None
-        self.camera.background_color = theme.BG
         box_center = np.array([COLUMN_X, 0.9, 0])
 
         # Beat: start from noise

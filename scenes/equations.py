@@ -100,7 +100,6 @@ def keep_inside(mob: Mobject, margin: float = theme.MARGIN) -> Mobject:
 
 class EquationScene(TimedScene):
     def prepare(self) -> None:
-        self.camera.background_color = theme.BG
         self.readouts: dict[str, DecimalNumber] = {}
 
     def readout(self, key: str, mob: DecimalNumber) -> DecimalNumber:

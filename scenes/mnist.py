@@ -178,7 +178,6 @@ class MnistScene(TimedScene):
     """
 
     def prepare(self, n_digits: int) -> Digits:
-        self.camera.background_color = theme.BG
         self.schedule = schedule_named(self.params.get("schedule", "linear"))
         self.digits = load_digits(n_digits, self.seed)
         self.shown: dict[str, ImageMobject] = {}

@@ -161,7 +161,6 @@ class ScheduleCurve(TimedScene):
         T = int(self.params["T"])
         lin = NoiseSchedule.linear(T)
         cos = NoiseSchedule.cosine(T)
-        self.camera.background_color = theme.BG
         axes = make_axes(T)
 
         # Beat: the axes

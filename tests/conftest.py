@@ -76,3 +76,14 @@ def min_plan_runs(scene_media_dir: Path) -> Callable[..., Any]:
         return cache[key]
 
     return get
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread() -> Any:
+    """Many tiny tensor ops: one intra-op thread is far faster on a busy 2-core machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -27,13 +27,7 @@ LINEAR = NoiseSchedule.linear()
 ABAR_500 = 0.0777966583650  # exact-arithmetic alpha_bar_500 of the linear schedule
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Many tiny tensor ops: one intra-op thread is far faster on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def cpu_gen(seed: int) -> torch.Generator:

@@ -27,13 +27,7 @@ DISPLAY = NoiseSchedule.linear_scaled(100)
 GRID = dot_grid()
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Many tiny tensor ops: one intra-op thread is far faster on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def cpu_gen(seed: int) -> torch.Generator:

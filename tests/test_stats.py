@@ -14,12 +14,7 @@ from diffusion import NoiseSchedule, TensorStats, closed_form_check, tensor_stat
 LINEAR = NoiseSchedule.linear()
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def test_tensor_stats_known_values():
