@@ -210,9 +210,37 @@ def sentence_times_from_audio(
 # ------------------------------------------------------------------ resolution
 
 
+CLIP_LEAD_KEEP = 0.02  # s of a take's room tone kept before the first word
+CLIP_TAIL_KEEP = 0.15  # s kept after the last word (its natural decay)
+
+
+def trim_edges(samples: np.ndarray) -> np.ndarray:
+    """Cut a recorded take's leading and trailing room silence.
+
+    The gaps between segments are then the manifest's ``lead_in`` and ``tail``, not
+    whatever padding the take happened to have. Silence is judged with the same
+    level-adaptive threshold as the pause detection; a take with no voice is unchanged.
+    """
+    x = _analysis_signal(samples, SAMPLE_RATE)
+    frame = ANALYSIS_RATE // 100
+    n = len(x) // frame
+    if n == 0:
+        return samples
+    rms = np.sqrt(np.mean(np.square(x[: n * frame].reshape(n, frame)), axis=1))
+    voiced = np.nonzero(20 * np.log10(np.maximum(rms, 1e-5)) > _auto_threshold(x, ANALYSIS_RATE))
+    if len(voiced[0]) == 0:
+        return samples
+    scale = SAMPLE_RATE / ANALYSIS_RATE
+    a = max(0, int(voiced[0][0] * frame * scale) - int(CLIP_LEAD_KEEP * SAMPLE_RATE))
+    end = int((voiced[0][-1] + 1) * frame * scale)
+    b = min(len(samples), end + int(CLIP_TAIL_KEEP * SAMPLE_RATE))
+    return samples[a:b]
+
+
 def _clip_narration(path: Path, sentences: list[str]) -> Narration:
     decoded = decode_clip(path)
-    timing = detect_sentence_times(decoded.samples, sentences)
+    samples = trim_edges(decoded.samples)
+    timing = detect_sentence_times(samples, sentences)
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -237,7 +265,7 @@ def _clip_narration(path: Path, sentences: list[str]) -> Narration:
         warnings.warn(f"{path}: {how}", stacklevel=3)
     return Narration(
         source="clip",
-        samples=decoded.samples,
+        samples=samples,
         sentences=timing.sentences,
         path=path,
         detail=f"{decoded.describe}; {how}",

@@ -28,7 +28,7 @@ from audio import (
     sentence_times_from_audio,
     split_sentences,
 )
-from audio.narration import detect_sentence_times
+from audio.narration import CLIP_LEAD_KEEP, CLIP_TAIL_KEEP, detect_sentence_times
 
 needs_ffmpeg = pytest.mark.skipif(not have_ffmpeg(), reason="ffmpeg/ffprobe not installed")
 
@@ -246,14 +246,25 @@ def test_resolve_prefers_explicit_clip_then_folder(tmp_path: Path) -> None:
     )
     assert n.source == "clip" and n.path == explicit
     assert n.detail.startswith("clip 44.1 kHz mono mp3")
-    assert len(n.sentences) == 3 and n.duration == pytest.approx(sp.duration, abs=0.002)
+    # the take's own leading/trailing silence is cut to the kept edges
+    voiced = sp.spans[-1][1] - sp.spans[0][0]
+    assert len(n.sentences) == 3
+    assert n.duration == pytest.approx(voiced + CLIP_LEAD_KEEP + CLIP_TAIL_KEEP, abs=0.015)
     m = resolve_narration(
         segment_id="intro", script=script, narration_dir=folder, cache_dir=tmp_path / "cache"
     )
     assert m.source == "clip" and m.path == folder / "intro.wav"
     assert m.detail.startswith("clip 44.1 kHz stereo wav")
     assert m.cache_key != n.cache_key
-    assert _max_error(m.sentences, sp.spans) < 0.010
+    # sentence times count from the trimmed start; the outer edges may take in the kept
+    # room tone (shorter than a pause), the inner boundaries are exact
+    cut = sp.spans[0][0] - CLIP_LEAD_KEEP
+    want = [(a - cut, b - cut) for a, b in sp.spans]
+    inner = [(s.start, w[0]) for s, w in zip(m.sentences[1:], want[1:], strict=True)]
+    inner += [(s.end, w[1]) for s, w in zip(m.sentences[:-1], want[:-1], strict=True)]
+    assert max(abs(a - b) for a, b in inner) < 0.010
+    assert abs(m.sentences[0].start - want[0][0]) <= CLIP_LEAD_KEEP + 0.010
+    assert abs(m.sentences[-1].end - want[-1][1]) <= CLIP_TAIL_KEEP + 0.010
 
 
 def test_resolve_strict_needs_a_clip(tmp_path: Path) -> None:
