@@ -61,6 +61,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline import media
 from scenes.base import JOB_ENV, TimedScene
 from scenes.layout import LayoutIssue, check_layout, text_items
 from scenes.registry import SCENES, load_scene_class
@@ -166,49 +167,15 @@ def render_scene(
 
 
 def probe_frames(path: Path) -> int:
-    """Frames actually decoded from the first video stream (``ffprobe -count_frames``)."""
-    proc = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-count_frames",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "stream=nb_read_frames",
-            "-of",
-            "csv=p=0",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return int(proc.stdout.strip().splitlines()[0])
+    """Frames decoded from the first video stream (the pipeline's own ffprobe check)."""
+    return media.count_frames(path)
 
 
 def probe_size(path: Path) -> tuple[int, int]:
     """``(width, height)`` of the first video stream."""
-    proc = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "stream=width,height",
-            "-of",
-            "csv=p=0",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    w, h = proc.stdout.strip().split(",")[:2]
-    return int(w), int(h)
+    v = media.stream(media.probe(path), "video")
+    assert v is not None, f"{path} has no video stream"
+    return int(v["width"]), int(v["height"])
 
 
 def decode_frames(path: Path) -> np.ndarray:
