@@ -30,10 +30,17 @@ from audio.clips import write_wav
 from audio.narration import Narration, resolve_narration
 from pipeline import captions, chapters, media
 from pipeline.cache import render_key, versions
-from pipeline.manifest import QUALITIES, InputError, LectureSpec, Quality, SegmentSpec
+from pipeline.manifest import (
+    QUALITIES,
+    InputError,
+    LectureSpec,
+    Quality,
+    SegmentSpec,
+    resolve_params,
+)
 from pipeline.scene_render import RenderJob, SceneInputError, cached_path, render
 from pipeline.timing import SegmentTiming, frame_to_sample, plan_segment, segment_starts
-from scenes.registry import load_scene_class
+from scenes.catalog import spec as scene_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "output"
@@ -98,32 +105,6 @@ class LectureResult:
 
 
 # ------------------------------------------------------------------ stage 1
-def _check_params(spec: LectureSpec, seg: SegmentSpec, path_hint: str) -> type:
-    cls = load_scene_class(seg.scene)
-    allowed = getattr(cls, "PARAMS", {})
-    for key, value in seg.params.items():
-        if key not in allowed:
-            raise InputError(
-                f"{path_hint}: segments ({seg.id}).params.{key}: unknown parameter for "
-                f"{seg.scene}; allowed: {', '.join(sorted(allowed)) or 'none'}"
-            )
-        default = allowed[key]
-        if default is not None and not _same_kind(default, value):
-            raise InputError(
-                f"{path_hint}: segments ({seg.id}).params.{key}: expected "
-                f"{type(default).__name__}, got {type(value).__name__}"
-            )
-    return cls
-
-
-def _same_kind(default: Any, value: Any) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, (int, float)):
-        return isinstance(value, (int, float))
-    return isinstance(value, type(default))
-
-
 def plan_lecture(
     spec: LectureSpec,
     opts: RenderOptions,
@@ -135,7 +116,8 @@ def plan_lecture(
     q = opts.quality
     plans = []
     for index, seg in enumerate(spec.segments, start=1):
-        cls = _check_params(spec, seg, source)
+        params = resolve_params(seg, index - 1, source)  # bad input fails before any render
+        beats = scene_spec(seg.scene).beats
         reporter.segment(seg.id, "narration")
         narration = resolve_narration(
             segment_id=seg.id, script=seg.narration, clip=seg.clip,
@@ -144,16 +126,16 @@ def plan_lecture(
         )
         try:
             timing = plan_segment(
-                beats=cls.BEATS, narration_seconds=narration.duration,
+                beats=beats, narration_seconds=narration.duration,
                 sentence_starts=[s.start for s in narration.sentences], cues=seg.cues,
                 lead_in=spec.lead_in, tail=spec.tail, fps=q.fps,
             )
         except ValueError as exc:
             raise InputError(f"{source}: segments ({seg.id}): {exc}") from None
         plan = timing.beat_seconds()
-        key = render_key(scene=seg.scene, params=seg.params, plan=plan, quality=q.name,
+        key = render_key(scene=seg.scene, params=params, plan=plan, quality=q.name,
                          seed=spec.seed)
-        job = RenderJob(seg.id, seg.scene, dict(seg.params), plan, spec.seed, q, timing.frames, key)
+        job = RenderJob(seg.id, seg.scene, params, plan, spec.seed, q, timing.frames, key)
         plans.append(SegmentPlan(index, seg, narration, timing, job))
     return plans
 

@@ -14,6 +14,8 @@ from typing import Any, Literal
 import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from scenes.catalog import ParamError
+from scenes.catalog import spec as scene_spec
 from scenes.registry import SCENES
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -188,7 +190,30 @@ def load_lecture(path_or_id: str | Path) -> LectureSpec:
         s.model_copy(update={"clip": (path.parent / s.clip).resolve()}) if s.clip else s
         for s in spec.segments
     ]
-    return spec.model_copy(update={"segments": segs})
+    spec = spec.model_copy(update={"segments": segs})
+    check_params(spec, str(path))
+    return spec
+
+
+def resolve_params(seg: SegmentSpec, index: int, source: str) -> dict[str, Any]:
+    """``seg.params`` checked against its scene's catalog model, completed with defaults.
+
+    Bad parameters (unknown, wrong type, out of range) raise ``InputError`` naming the
+    file, the segment and the field, before anything renders.
+    """
+    try:
+        return scene_spec(seg.scene).resolve(seg.params)
+    except ParamError as exc:
+        field = f".{exc.field}" if exc.field else ""
+        raise InputError(
+            f"{source}: segments[{index}] ({seg.id}).params{field}: {exc.message}"
+        ) from None
+
+
+def check_params(spec: LectureSpec, source: str) -> None:
+    """Every segment's parameters against the scene catalog (no manim, no torch)."""
+    for index, seg in enumerate(spec.segments):
+        resolve_params(seg, index, source)
 
 
 def slug(text: str) -> str:

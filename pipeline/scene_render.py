@@ -23,7 +23,7 @@ from typing import Any
 
 from pipeline import media
 from pipeline.manifest import Quality
-from scenes.base import JOB_ENV, PROGRESS_ENV, PROGRESS_TAG
+from scenes.job import JOB_ENV, PROGRESS_ENV, PROGRESS_TAG  # manim-free: planning imports this
 from scenes.registry import SCENES, scene_file
 
 

@@ -1,7 +1,9 @@
 """The timing contract every lecture scene follows.
 
-A scene declares its beats (name, default seconds, minimum seconds) and writes
-``construct`` as a sequence of ``with self.beat(name) as b:`` blocks. The pipeline
+A scene takes its beats (name, default seconds, minimum seconds) and its parameter
+model from the manim-free catalog (``SPEC = catalog.spec("Name")``, see
+``scenes/catalog.py``) and writes ``construct`` as a sequence of
+``with self.beat(name) as b:`` blocks. The pipeline
 passes a timing plan through the ``LECTURE_SCENE_JOB`` environment variable; with
 none, the defaults apply, so ``manim render scenes/<file>.py <Scene>`` always works.
 
@@ -17,46 +19,24 @@ until the beat's planned end.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from manim import Scene, config
 
 from scenes import theme
+from scenes.catalog import ParamError, SceneSpec
+from scenes.job import JOB_ENV, PROGRESS_ENV, PROGRESS_TAG, SceneJob
 from scenes.timing import Beat, plan_beats
 
-JOB_ENV = "LECTURE_SCENE_JOB"
-PROGRESS_ENV = "LECTURE_SCENE_PROGRESS"  # when set, beat ends are reported on stdout
-PROGRESS_TAG = "@@lecture-progress"
+__all__ = ["JOB_ENV", "PROGRESS_ENV", "PROGRESS_TAG", "BeatClock", "SceneJob", "TimedScene",
+           "TimingError"]
 
 
 class TimingError(RuntimeError):
     """A scene's beats did not fit its plan."""
-
-
-@dataclass(frozen=True)
-class SceneJob:
-    """What the pipeline asks of one scene render."""
-
-    plan: Mapping[str, Any] | None
-    params: Mapping[str, Any]
-    seed: int
-
-    @classmethod
-    def from_env(cls) -> SceneJob:
-        raw = os.environ.get(JOB_ENV)
-        if not raw:
-            return cls(plan=None, params={}, seed=0)
-        data = json.loads(raw)
-        return cls(
-            plan=data.get("plan"),
-            params=dict(data.get("params") or {}),
-            seed=int(data.get("seed", 0)),
-        )
 
 
 class BeatClock:
@@ -89,8 +69,16 @@ class BeatClock:
 class TimedScene(Scene):
     """A manim ``Scene`` whose length follows a timing plan, to the frame."""
 
+    SPEC: ClassVar[SceneSpec | None] = None  # the catalog entry: beats and parameter model
     BEATS: ClassVar[tuple[Beat, ...]] = ()
     PARAMS: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        spec = cls.__dict__.get("SPEC")
+        if spec is not None:  # the catalog is the single source of beats and defaults
+            cls.BEATS = spec.beats
+            cls.PARAMS = spec.defaults()
 
     # ----------------------------------------------------------------- plan
     @classmethod
@@ -112,13 +100,7 @@ class TimedScene(Scene):
             raise TimingError(f"{type(self).__name__} declares no BEATS")
         job = SceneJob.from_env()
         self.job = job
-        self.params: dict[str, Any] = {**self.PARAMS, **job.params}
-        unknown = set(job.params) - set(self.PARAMS)
-        if unknown:
-            raise ValueError(
-                f"{type(self).__name__}: unknown parameter(s) {sorted(unknown)}; "
-                f"allowed: {sorted(self.PARAMS)}"
-            )
+        self.params: dict[str, Any] = self._resolve_params(job.params)
         self.seed = job.seed
         self.fps = float(config.frame_rate)
         self.plan = plan_beats(self.BEATS, job.plan)
@@ -129,6 +111,23 @@ class TimedScene(Scene):
             ends.append(round(acc * self.fps))
         self._beat_end_frame = dict(zip(self.beat_names(), ends))
         self._beats_done: list[str] = []
+
+    @classmethod
+    def _resolve_params(cls, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Parameters checked against the catalog model and completed with defaults."""
+        if cls.SPEC is not None:
+            try:
+                return cls.SPEC.resolve(given)
+            except ParamError as exc:
+                where = f"params.{exc.field}: " if exc.field else ""
+                raise ValueError(f"{cls.__name__}: {where}{exc.message}") from None
+        unknown = set(given) - set(cls.PARAMS)
+        if unknown:
+            raise ValueError(
+                f"{cls.__name__}: unknown parameter(s) {sorted(unknown)}; "
+                f"allowed: {sorted(cls.PARAMS)}"
+            )
+        return {**cls.PARAMS, **given}
 
     # --------------------------------------------------------------- frames
     def frames_written(self) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from manim import (
@@ -42,10 +42,9 @@ from manim import (
 
 from diffusion.forward import make_generator, q_sample
 from diffusion.schedule import NoiseSchedule
-from scenes import theme
+from scenes import catalog, theme
 from scenes.base import BeatClock, TimedScene
 from scenes.layout import paginate, paginate_columns, shrink_to_fit, split_frames, wrap_words
-from scenes.timing import Beat
 
 CONTENT_WIDTH = 13.0  # usable width inside the side margins
 STRIP_DOTS = 25  # dots in the title card's noise-to-data strip
@@ -230,16 +229,7 @@ def section_rows(colour: ManimColor, marker: str, texts: list[str], width: float
 class TitleCard(TimedScene):
     """Lecture title, subtitle and chapter over a strip of dots going from noise to data."""
 
-    BEATS = (
-        Beat("title", 5.0, 1.0),
-        Beat("subtitle", 4.0, 0.5),
-        Beat("chapter", 6.0, 0.5),
-    )
-    PARAMS: ClassVar[dict[str, Any]] = {
-        "title": "Diffusion Models",
-        "subtitle": "From noise to data, one small step at a time",
-        "chapter": "Chapter 1 · The forward process",
-    }
+    SPEC = catalog.spec("TitleCard")  # beats and parameters: scenes/catalog.py
 
     def construct(self) -> None:
         width = CONTENT_WIDTH
@@ -283,26 +273,6 @@ class TitleCard(TimedScene):
             )
 
 
-DEFAULT_CONCEPTS: list[dict[str, str]] = [
-    {
-        "text": "A noise schedule sets how much noise each step adds",
-        "math": r"\beta_1 < \beta_2 < \dots < \beta_T",
-    },
-    {
-        "text": "A fixed forward process turns data into noise",
-        "math": r"q(x_t \mid x_{t-1}) = \mathcal{N}\big(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I\big)",
-    },
-    {
-        "text": "A learned reverse process turns noise back into data",
-        "math": r"p_\theta(x_{t-1} \mid x_t)",
-    },
-    {
-        "text": "The network is trained to predict the added noise",
-        "math": r"\mathcal{L} = \big\lVert \epsilon - \epsilon_\theta(x_t, t) \big\rVert^2",
-    },
-]
-
-
 class KeyConcepts(TimedScene):
     """A heading and numbered concepts with small formulas, revealed one by one.
 
@@ -311,12 +281,7 @@ class KeyConcepts(TimedScene):
     after the other during the "concepts" beat.
     """
 
-    BEATS = (
-        Beat("heading", 3.0, 0.5),
-        Beat("concepts", 16.0, 1.5),
-        Beat("recap", 4.0, 0.5),
-    )
-    PARAMS: ClassVar[dict[str, Any]] = {"heading": "Key concepts", "items": DEFAULT_CONCEPTS}
+    SPEC = catalog.spec("KeyConcepts")  # beats and parameters: scenes/catalog.py
 
     def construct(self) -> None:
         concepts = parse_concepts(self.params["items"])
@@ -350,25 +315,7 @@ class KeyConcepts(TimedScene):
 class Takeaways(TimedScene):
     """Takeaways, questions to think about, and what comes next."""
 
-    BEATS = (
-        Beat("takeaways", 9.0, 1.0),
-        Beat("questions", 9.0, 1.0),
-        Beat("next", 4.0, 0.5),
-    )
-    PARAMS: ClassVar[dict[str, Any]] = {
-        "takeaways": [
-            "The forward process adds Gaussian noise on a fixed schedule.",
-            "Any step t can be reached from x₀ in one jump, thanks to the closed form.",
-            "The cosine schedule keeps the signal longer than the linear one.",
-            "Sampling runs the chain backwards, one denoising step at a time.",
-        ],
-        "questions": [
-            "Why must ᾱ be close to 0 at the last step?",
-            "What changes if T is 10 instead of 1000?",
-            "Why predict the noise ε rather than x₀?",
-        ],
-        "next": "Next: training the noise-prediction network",
-    }
+    SPEC = catalog.spec("Takeaways")  # beats and parameters: scenes/catalog.py
 
     def construct(self) -> None:
         takeaways = check_texts("takeaways", self.params["takeaways"])

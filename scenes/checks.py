@@ -42,7 +42,7 @@ from diffusion import (
     q_sample,
     tensor_stats,
 )
-from scenes import theme
+from scenes import catalog, theme
 from scenes.base import TimedScene
 from scenes.images import (
     Tile,
@@ -55,7 +55,6 @@ from scenes.images import (
     table,
 )
 from scenes.mnist import CPU, load_batch, schedule_named
-from scenes.timing import Beat
 
 STEP_COLOR = theme.DATA
 CLOSED_COLOR = theme.ACCENT
@@ -185,14 +184,7 @@ def stat_table(
 class ClosedFormCheck(TimedScene):
     """One pixel noised thousands of times both ways: overlaid histograms, moments, KS test."""
 
-    BEATS = (
-        Beat("setup", 3.5, 1.0),
-        Beat("step_samples", 5.0, 1.5),
-        Beat("closed_samples", 5.0, 1.5),
-        Beat("moments", 5.5, 1.5),
-        Beat("verdict", 4.0, 1.0),
-    )
-    PARAMS = {"schedule": "linear", "x0": 0.8, "ts": [100, 600], "n": 4000, "bins": 30}
+    SPEC = catalog.spec("ClosedFormCheck")  # beats and parameters: scenes/catalog.py
 
     def construct(self) -> None:
         schedule = schedule_named(self.params["schedule"])
@@ -310,13 +302,7 @@ class ClosedFormCheck(TimedScene):
 class XTStats(TimedScene):
     """A batch of digits pushed to t = T−1: live statistics and a histogram against N(0, 1)."""
 
-    BEATS = (
-        Beat("noisy_batch", 4.0, 1.0),
-        Beat("statistics", 6.0, 1.5),
-        Beat("histogram", 6.0, 1.5),
-        Beat("conclusion", 4.0, 1.0),
-    )
-    PARAMS = {"schedule": "linear", "n_digits": 64, "t": None, "bins": 40, "shown": 16}
+    SPEC = catalog.spec("XTStats")  # beats and parameters: scenes/catalog.py
 
     def construct(self) -> None:
         schedule = schedule_named(self.params["schedule"])

@@ -44,10 +44,9 @@ from manim import (
     tempconfig,
 )
 
-from scenes import theme
+from scenes import catalog, theme
 from scenes.base import TimedScene
 from scenes.images import loop_times
-from scenes.timing import Beat
 
 LineRange = tuple[int, int]  # 0-based, inclusive
 
@@ -399,13 +398,7 @@ class Listing:
 class CodeWalkthrough(TimedScene):
     """One allow-listed function: its signature, the lines that do the work, its result."""
 
-    BEATS = (
-        Beat("show_code", 4.0, 1.0),
-        Beat("signature", 4.0, 1.0),
-        Beat("body", 8.0, 1.5),
-        Beat("returns", 5.0, 1.0),
-    )
-    PARAMS = {"target": "diffusion.forward:q_sample", "style": "monokai"}
+    SPEC = catalog.spec("CodeWalkthrough")  # beats and parameters: scenes/catalog.py
 
     def construct(self) -> None:
         target = str(self.params["target"])

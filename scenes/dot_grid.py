@@ -10,7 +10,7 @@ noise share ``sqrt(1 - alpha_bar_t)``: blue (``theme.DATA``) when clean, red
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import torch
@@ -58,10 +58,9 @@ from diffusion.trajectories import (
     nearest_point_distance,
     reverse_trajectory,
 )
-from scenes import theme
+from scenes import catalog, theme
 from scenes.base import BeatClock, TimedScene
 from scenes.layout import split_frames, wrap_words
-from scenes.timing import Beat
 
 # --- geometry (scene units) --------------------------------------------------
 PANEL_CENTER = np.array([-3.3, -0.45, 0.0])
@@ -70,8 +69,9 @@ DATA_LIMIT = 4.0  # data units from the origin to the panel edge (4 sigma of N(0
 COLUMN_X = 3.75  # centre of the readout column on the right
 MOVE_SHARE = 0.7  # share of a step's frames spent moving (the rest holds)
 
-DEFAULT_T = 60
-DEFAULT_STEPS = [0, 4, 8, 12, 16, 21, 27, 35, 45, 59]
+_DEFAULTS = catalog.spec("ForwardDotGrid").defaults()
+DEFAULT_T: int = _DEFAULTS["T"]
+DEFAULT_STEPS: list[int] = _DEFAULTS["display_steps"]
 
 
 # --- pure helpers ---------------------------------------------------------------
@@ -242,12 +242,7 @@ def grid_run(
 class ForwardDotGrid(TimedScene):
     """The clean grid is noised step by step until it is pure Gaussian noise."""
 
-    BEATS = (
-        Beat("grid", 4.0, 1.0),
-        Beat("noising", 13.0, 1.5),
-        Beat("noise", 4.0, 1.0),
-    )
-    PARAMS: ClassVar[dict[str, Any]] = {"T": DEFAULT_T, "display_steps": DEFAULT_STEPS}
+    SPEC = catalog.spec("ForwardDotGrid")  # beats and parameters: scenes/catalog.py
 
     def construct(self) -> None:
         schedule, points, traj = grid_run(self.params, self.seed, forward_trajectory)
@@ -345,13 +340,7 @@ class ForwardDotGrid(TimedScene):
 class ReverseDotGrid(TimedScene):
     """Pure noise is denoised step by step, by the optimal denoiser, back onto the grid."""
 
-    BEATS = (
-        Beat("noise", 4.0, 1.0),
-        Beat("network", 4.0, 1.0),
-        Beat("denoising", 13.0, 1.5),
-        Beat("data", 5.0, 1.0),
-    )
-    PARAMS: ClassVar[dict[str, Any]] = {"T": DEFAULT_T, "display_steps": DEFAULT_STEPS}
+    SPEC = catalog.spec("ReverseDotGrid")  # beats and parameters: scenes/catalog.py
 
     def construct(self) -> None:
         schedule, points, traj = grid_run(self.params, self.seed, reverse_trajectory)

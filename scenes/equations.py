@@ -31,10 +31,9 @@ from manim import (
 )
 
 from diffusion import closed_form_example, one_step_moments
-from scenes import theme
+from scenes import catalog, theme
 from scenes.base import TimedScene
 from scenes.images import heading, trimmed
-from scenes.timing import Beat
 
 EQ_SIZE = 46  # main equations
 WORK_SIZE = 38  # worked-example lines
@@ -110,13 +109,7 @@ class EquationScene(TimedScene):
 class OneStepEquation(EquationScene):
     """q(x_t | x_{t-1}): one noising step, its mean and variance, and a worked example."""
 
-    BEATS = (
-        Beat("equation", 4.0, 1.0),
-        Beat("mean_term", 4.5, 1.0),
-        Beat("variance_term", 4.5, 1.0),
-        Beat("worked_example", 7.0, 1.5),
-    )
-    PARAMS = {"x_prev": 0.8, "beta": 0.01}
+    SPEC = catalog.spec("OneStepEquation")  # beats and parameters: scenes/catalog.py
 
     def construct(self) -> None:
         self.prepare()
@@ -188,15 +181,7 @@ class OneStepEquation(EquationScene):
 class ClosedFormEquation(EquationScene):
     """α_t, ᾱ_t and the closed form x_t = √ᾱ_t x_0 + √(1−ᾱ_t) ε, with a worked example."""
 
-    BEATS = (
-        Beat("alpha", 4.0, 1.0),
-        Beat("alpha_bar", 4.5, 1.0),
-        Beat("closed_form", 4.5, 1.0),
-        Beat("signal_term", 3.5, 1.0),
-        Beat("noise_term", 3.5, 1.0),
-        Beat("worked_example", 7.0, 1.5),
-    )
-    PARAMS = {"alpha_bar": 0.5, "x0": 0.8, "eps": 0.3}
+    SPEC = catalog.spec("ClosedFormEquation")  # beats and parameters: scenes/catalog.py
 
     def construct(self) -> None:
         self.prepare()

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import torch
@@ -58,7 +58,7 @@ from diffusion import (
     q_sample,
     step_by_step,
 )
-from scenes import theme
+from scenes import catalog, theme
 from scenes.base import TimedScene
 from scenes.images import (
     NUMBER_SCALE,
@@ -75,7 +75,6 @@ from scenes.images import (
     source_note,
     table,
 )
-from scenes.timing import Beat
 
 CPU = "cpu"  # the scenes draw on the CPU so a seed means the same noise on every machine
 
@@ -202,13 +201,7 @@ class MnistScene(TimedScene):
 class ForwardIntuition(MnistScene):
     """A digit dissolving into noise, left to right, and a teaser of the way back."""
 
-    BEATS = (
-        Beat("clean_digit", 3.0, 1.0),
-        Beat("add_noise", 9.0, 1.5),
-        Beat("pure_noise", 3.0, 1.0),
-        Beat("reverse_teaser", 5.0, 1.5),
-    )
-    PARAMS = {"schedule": "linear", "ts": [0, 100, 250, 500, 999]}
+    SPEC = catalog.spec("ForwardIntuition")  # beats and parameters: scenes/catalog.py
 
     def construct(self) -> None:
         digits = self.prepare(1)
@@ -317,13 +310,7 @@ def dissolve(
 class CleanDigit(MnistScene):
     """The clean digit x0: its label, its pixel range [-1, 1] and its shape 1×28×28."""
 
-    BEATS = (
-        Beat("show_digit", 4.0, 1.0),
-        Beat("label", 4.0, 1.0),
-        Beat("pixel_range", 6.0, 1.5),
-        Beat("shape", 5.0, 1.5),
-    )
-    PARAMS: ClassVar[dict[str, Any]] = {}
+    SPEC = catalog.spec("CleanDigit")  # beats and parameters: scenes/catalog.py
 
     def construct(self) -> None:
         digits = self.prepare(1)
@@ -435,13 +422,7 @@ def size_braces(tile: Tile, rows: int, cols: int) -> VGroup:
 class StepByStepChain(MnistScene):
     """q_step applied again and again: a live picture and snapshots at display steps."""
 
-    BEATS = (
-        Beat("clean_digit", 3.0, 1.0),
-        Beat("run_chain", 11.0, 1.5),
-        Beat("arrive_at_noise", 3.0, 1.0),
-        Beat("sequential_cost", 4.0, 1.0),
-    )
-    PARAMS = {"schedule": "linear", "display_steps": [0, 50, 100, 250, 500, 750, 999]}
+    SPEC = catalog.spec("StepByStepChain")  # beats and parameters: scenes/catalog.py
 
     def construct(self) -> None:
         digits = self.prepare(1)
@@ -524,13 +505,7 @@ def run_steps(
 class ClosedFormJump(MnistScene):
     """The closed-form jump at several t (labelled with ᾱ_t) beside the step-by-step chain."""
 
-    BEATS = (
-        Beat("one_formula", 3.5, 1.0),
-        Beat("jumps", 9.0, 1.5),
-        Beat("compare_chain", 6.0, 1.5),
-        Beat("same_distribution", 4.5, 1.0),
-    )
-    PARAMS = {"schedule": "linear", "ts": [0, 50, 100, 250, 500, 750, 999]}
+    SPEC = catalog.spec("ClosedFormJump")  # beats and parameters: scenes/catalog.py
 
     def construct(self) -> None:
         digits = self.prepare(1)
@@ -606,12 +581,7 @@ def row_label(title: str, detail: str, color: Any) -> VGroup:
 class MnistBatch(MnistScene):
     """A batch of 8 digits at t = 0 against the same batch at t = 500, in one call."""
 
-    BEATS = (
-        Beat("clean_batch", 4.5, 1.0),
-        Beat("noisy_batch", 5.5, 1.5),
-        Beat("one_call", 5.0, 1.0),
-    )
-    PARAMS = {"schedule": "linear", "n": 8, "t_low": 0, "t_high": 500}
+    SPEC = catalog.spec("MnistBatch")  # beats and parameters: scenes/catalog.py
 
     def construct(self) -> None:
         n = int(self.params["n"])
@@ -672,13 +642,7 @@ class MnistBatch(MnistScene):
 class FinalGallery(MnistScene):
     """Two digits across ten noise levels, side by side."""
 
-    BEATS = (
-        Beat("title", 2.5, 0.8),
-        Beat("first_digit", 6.0, 1.5),
-        Beat("second_digit", 6.0, 1.5),
-        Beat("hold", 4.0, 1.0),
-    )
-    PARAMS = {"schedule": "linear", "ts": [0, 50, 100, 200, 300, 400, 500, 700, 850, 999]}
+    SPEC = catalog.spec("FinalGallery")  # beats and parameters: scenes/catalog.py
 
     def construct(self) -> None:
         digits = self.prepare(2)

@@ -7,8 +7,6 @@ drawing the cosine one, so the beat list (the timing contract) is the same eithe
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 import numpy as np
 from manim import (
     DL,
@@ -38,10 +36,9 @@ from manim import (
 )
 
 from diffusion.schedule import NoiseSchedule
-from scenes import theme
+from scenes import catalog, theme
 from scenes.base import TimedScene
 from scenes.layout import wrap_words
-from scenes.timing import Beat
 
 AXES_CENTER = np.array([-2.0, -0.55, 0.0])
 COLUMN_X = 4.75  # centre of the readout column
@@ -149,13 +146,7 @@ def column_text(text: str, colour: ManimColor = theme.FG) -> Text:
 class ScheduleCurve(TimedScene):
     """alpha_bar_t of the linear schedule, a live tracker, then the cosine schedule."""
 
-    BEATS = (
-        Beat("axes", 3.0, 0.5),
-        Beat("linear", 5.0, 1.0),
-        Beat("tracker", 7.0, 1.5),
-        Beat("halfway", 7.0, 1.5),
-    )
-    PARAMS: ClassVar[dict[str, Any]] = {"T": 1000, "show_cosine": True}
+    SPEC = catalog.spec("ScheduleCurve")  # beats and parameters: scenes/catalog.py
 
     def construct(self) -> None:
         T = int(self.params["T"])
