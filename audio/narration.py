@@ -13,8 +13,10 @@ Sources, first that exists wins (:func:`resolve_narration`):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -237,20 +239,49 @@ def trim_edges(samples: np.ndarray) -> np.ndarray:
     return samples[a:b]
 
 
-def _clip_narration(path: Path, sentences: list[str]) -> Narration:
-    decoded = decode_clip(path)
-    samples = trim_edges(decoded.samples)
-    timing = detect_sentence_times(samples, sentences)
+# Code that shapes a take's analysis: a change in any of these invalidates the cache.
+_ANALYSIS_SOURCES = ("narration.py", "clips.py", "sentences.py")
+
+
+@functools.lru_cache(maxsize=1)
+def _analysis_version() -> str:
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for name in _ANALYSIS_SOURCES:
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _file_digest(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
+    return h.hexdigest()
+
+
+def _clip_narration(path: Path, sentences: list[str], cache_dir: Path | None = None) -> Narration:
+    """A recorded take, decoded, trimmed and analysed for pauses.
+
+    The analysis (decoding, trimming, pause detection) is cached in ``cache_dir/clips``
+    under a hash of the file's content, the script's sentences and the analysing code,
+    so a re-run reads the trimmed samples and the sentence times back instead of
+    decoding and analysing every take again.
+    """
+    h = hashlib.sha256(_file_digest(path).encode())
     h.update(
         json.dumps(
             {"sentences": sentences, "min_silence_ms": DEFAULT_MIN_SILENCE_MS},
             ensure_ascii=False,
         ).encode("utf-8")
     )
+    key = h.hexdigest()
+    cached = _cached_clip(cache_dir, key, path) if cache_dir is not None else None
+    if cached is not None:
+        return cached
+    decoded = decode_clip(path)
+    samples = trim_edges(decoded.samples)
+    timing = detect_sentence_times(samples, sentences)
     how = {
         "pauses": "sentence times from pauses",
         "single": "one sentence",
@@ -263,14 +294,58 @@ def _clip_narration(path: Path, sentences: list[str]) -> Narration:
     }[timing.method]
     if timing.method in ("proportional", "no-voice"):
         warnings.warn(f"{path}: {how}", stacklevel=3)
-    return Narration(
+    narration = Narration(
         source="clip",
         samples=samples,
         sentences=timing.sentences,
         path=path,
         detail=f"{decoded.describe}; {how}",
-        cache_key=h.hexdigest(),
+        cache_key=key,
     )
+    if cache_dir is not None:
+        _store_clip(cache_dir, narration)
+    return narration
+
+
+def _clip_cache_paths(cache_dir: Path, key: str) -> tuple[Path, Path]:
+    base = Path(cache_dir) / "clips" / f"{key[:32]}-{_analysis_version()}"
+    return base.with_suffix(".json"), base.with_suffix(".npy")
+
+
+def _cached_clip(cache_dir: Path, key: str, path: Path) -> Narration | None:
+    meta_path, pcm_path = _clip_cache_paths(cache_dir, key)
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        samples = np.load(pcm_path, mmap_mode="r")  # pages are read only when assembled
+    except (OSError, ValueError):
+        return None
+    if meta.get("key") != key or samples.dtype != np.float32 or samples.ndim != 2:
+        return None
+    return Narration(
+        source="clip",
+        samples=samples,
+        sentences=tuple(Sentence(t, a, b) for t, a, b in meta["sentences"]),
+        path=path,
+        detail=str(meta["detail"]),
+        cache_key=key,
+    )
+
+
+def _store_clip(cache_dir: Path, narration: Narration) -> None:
+    """Write the analysis next to the trimmed samples (temporary names, then rename)."""
+    meta_path, pcm_path = _clip_cache_paths(cache_dir, narration.cache_key)
+    meta_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = pcm_path.with_name(f".{pcm_path.stem}-{os.getpid()}.npy")
+    np.save(tmp, np.ascontiguousarray(narration.samples))
+    os.replace(tmp, pcm_path)
+    meta = {
+        "key": narration.cache_key,
+        "detail": narration.detail,
+        "sentences": [[s.text, s.start, s.end] for s in narration.sentences],
+    }
+    tmp_meta = meta_path.with_name(f".{meta_path.stem}-{os.getpid()}.json")
+    tmp_meta.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp_meta, meta_path)
 
 
 def expected_clip_paths(narration_dir: str | Path | None, segment_id: str) -> list[Path]:
@@ -300,10 +375,10 @@ def resolve_narration(
         path = Path(clip)
         if not path.is_file():
             raise NarrationError(f"{path}: narration clip for segment {segment_id!r} not found")
-        return _clip_narration(path, sentences)
+        return _clip_narration(path, sentences, _clip_cache(cache_dir))
     found = find_clip(narration_dir, segment_id)
     if found is not None:
-        return _clip_narration(found, sentences)
+        return _clip_narration(found, sentences, _clip_cache(cache_dir))
     if strict:
         where = ", ".join(str(p) for p in expected_clip_paths(narration_dir, segment_id))
         raise NarrationError(
@@ -319,6 +394,10 @@ def resolve_narration(
         stacklevel=2,
     )
     return silent_narration(script, wpm=wpm)
+
+
+def _clip_cache(cache_dir: str | Path | None) -> Path | None:
+    return Path(cache_dir) if cache_dir is not None else None
 
 
 resolve = resolve_narration  # the name ARCHITECTURE.md uses

@@ -14,21 +14,20 @@ Stages, each a typed value:
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from audio.clips import write_wav
 from audio.narration import Narration, resolve_narration
-from pipeline import captions, chapters, media
+from pipeline import captions, chapters, loudness, media, parts
 from pipeline.cache import render_key, versions
 from pipeline.manifest import (
     QUALITIES,
@@ -37,6 +36,17 @@ from pipeline.manifest import (
     Quality,
     SegmentSpec,
     resolve_params,
+)
+from pipeline.records import (
+    ChapterRecord,
+    LectureRecord,
+    LoudnessRecord,
+    NarrationRecord,
+    RecordError,
+    SegmentFiles,
+    SegmentRecord,
+    SentenceRecord,
+    read_record,
 )
 from pipeline.scene_render import RenderJob, SceneInputError, cached_path, render
 from pipeline.timing import SegmentTiming, frame_to_sample, plan_segment, segment_starts
@@ -102,6 +112,8 @@ class LectureResult:
     duration: float = 0.0
     files: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    record: LectureRecord | None = None  # what manifest.json holds
+    assembled: bool = True  # False: the outputs were up to date, nothing was written
 
 
 # ------------------------------------------------------------------ stage 1
@@ -185,6 +197,29 @@ def _render_one(p: SegmentPlan, opts: RenderOptions, reporter: Reporter) -> Path
 
 
 # ------------------------------------------------------------------ stage 3
+# Assembly, in stages along the records: layout -> narration track (loudness) ->
+# segment clips and the lecture file (encoded once each) -> captions, chapters,
+# description -> thumbnail -> LectureRecord. Every stage writes into a staging folder.
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each segment sits in the lecture, on the frame grid."""
+
+    fps: int
+    starts: tuple[int, ...]  # first frame of each segment
+    frames: int  # total
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.fps
+
+
+def layout(plans: Sequence[SegmentPlan], fps: int) -> Layout:
+    frames = [p.timing.frames for p in plans]
+    return Layout(fps, tuple(segment_starts(frames)), sum(frames))
+
+
 def narration_track(plans: Sequence[SegmentPlan], fps: int) -> np.ndarray:
     """One continuous 48 kHz stereo track: each clip at its segment's frame-exact start."""
     starts = segment_starts([p.timing.frames for p in plans])
@@ -198,6 +233,97 @@ def narration_track(plans: Sequence[SegmentPlan], fps: int) -> np.ndarray:
     return track
 
 
+def segment_audio(track: np.ndarray, lay: Layout, i: int, plan: SegmentPlan) -> np.ndarray:
+    """The slice of the lecture's track under segment ``i``."""
+    a = frame_to_sample(lay.starts[i], lay.fps)
+    return track[a: frame_to_sample(lay.starts[i] + plan.timing.frames, lay.fps)]
+
+
+@dataclass
+class ClipStage:
+    keys: dict[str, str]  # segment id -> clip key
+    made: list[str]  # segment ids whose clip was encoded by this run
+
+
+def clips_and_lecture(
+    plans: Sequence[SegmentPlan], videos: dict[str, Path], track: np.ndarray, lay: Layout,
+    opts: RenderOptions, stage_dir: Path,
+) -> ClipStage:
+    """``lecture.mp4`` (one ffmpeg call) and every segment clip (cached parts).
+
+    The lecture's encode and the encodes of changed segment clips run side by side.
+    """
+    seg_dir = stage_dir / "segments"
+    seg_dir.mkdir(exist_ok=True)
+    keys, todo = {}, []
+    for i, p in enumerate(plans):
+        key = parts.clip_key(p.job.key, segment_audio(track, lay, i, p))
+        keys[p.spec.id] = key
+        cached = parts.part_path(opts.cache_dir, key, ".mp4")
+        if cached.exists():
+            parts.place(cached, seg_dir / f"{p.name}.mp4")
+        else:
+            todo.append((i, p, key))
+
+    def clip(i: int, p: SegmentPlan, key: str) -> None:
+        tmp = seg_dir / f".{p.name}.part.mp4"
+        media.mux_pcm([(videos[p.spec.id], p.timing.frames)], lay.fps,
+                      segment_audio(track, lay, i, p), tmp)
+        parts.place(parts.store(tmp, opts.cache_dir, key, ".mp4"), seg_dir / f"{p.name}.mp4")
+
+    lecture_parts = [(videos[p.spec.id], p.timing.frames) for p in plans]
+    with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
+        jobs = [pool.submit(media.mux_pcm, lecture_parts, lay.fps, track,
+                            stage_dir / "lecture.mp4")]
+        jobs += [pool.submit(clip, i, p, key) for i, p, key in todo]
+        for job in jobs:
+            job.result()
+    return ClipStage(keys, [p.spec.id for _, p, _ in todo])
+
+
+def texts(spec: LectureSpec, plans: Sequence[SegmentPlan], lay: Layout,
+          stage_dir: Path) -> tuple[int, list[chapters.Chapter]]:
+    """Captions (SRT, VTT), YouTube chapters and the description; returns cue count."""
+    fps = lay.fps
+    per_segment = [
+        captions.build_cues(
+            p.narration.sentences, offset=(start + p.timing.speech_frame) / fps, fps=fps,
+            # a segment's cues may run to its own end (the lecture's end for the last)
+            video_end=(start + p.timing.frames) / fps,
+        )
+        for p, start in zip(plans, lay.starts)
+    ]
+    cues = captions.merge_cues(per_segment, fps=fps)
+    (stage_dir / "captions.srt").write_text(captions.to_srt(cues), encoding="utf-8")
+    (stage_dir / "captions.vtt").write_text(captions.to_vtt(cues), encoding="utf-8")
+    chaps = chapters.build_chapters(
+        [(start / fps, p.timing.frames / fps, p.spec.chapter)
+         for p, start in zip(plans, lay.starts)]
+    )
+    chapter_text = chapters.to_youtube(chaps, total=lay.duration)
+    (stage_dir / "chapters.txt").write_text(chapter_text, encoding="utf-8")
+    (stage_dir / "description.txt").write_text(description(spec, chapter_text), encoding="utf-8")
+    return len(cues), chaps
+
+
+def thumbnail(spec: LectureSpec, plans: Sequence[SegmentPlan], videos: dict[str, Path],
+              opts: RenderOptions, stage_dir: Path) -> None:
+    """The thumbnail: a frame of one segment's render with the title (a cached part)."""
+    thumb_seg = spec.thumbnail.segment or spec.segments[len(spec.segments) // 2].id
+    tp = next((p for p in plans if p.spec.id == thumb_seg), plans[len(plans) // 2])
+    fps = opts.quality.fps
+    at = round(spec.thumbnail.at * (tp.timing.frames - 1)) / fps
+    key = parts.thumb_key(tp.job.key, at, spec.title)
+    cached = parts.part_path(opts.cache_dir, key, ".png")
+    if not cached.exists():
+        from pipeline.thumbnail import make_thumbnail  # moviepy composes the frame
+
+        tmp = stage_dir / ".thumbnail.part.png"
+        make_thumbnail(videos[tp.spec.id], at, spec.title, tmp)
+        cached = parts.store(tmp, opts.cache_dir, key, ".png")
+    parts.place(cached, stage_dir / "thumbnail.png")
+
+
 def assemble(
     spec: LectureSpec,
     plans: Sequence[SegmentPlan],
@@ -205,125 +331,85 @@ def assemble(
     opts: RenderOptions,
     reporter: Reporter,
     stage_dir: Path,
-) -> dict[str, Any]:
-    """Write every lecture output into ``stage_dir``; return the manifest dict."""
+) -> LectureRecord:
+    """Write every lecture output into ``stage_dir``; return the lecture's record."""
     q = opts.quality
-    fps = q.fps
-    starts = segment_starts([p.timing.frames for p in plans])
-    total_frames = sum(p.timing.frames for p in plans)
-    duration = total_frames / fps
+    lay = layout(plans, q.fps)
 
     reporter.stage("narration track")
-    raw_wav = stage_dir / "narration-raw.wav"
-    write_wav(raw_wav, narration_track(plans, fps))
-    wav = stage_dir / "narration.wav"
-    media.normalise_loudness(raw_wav, wav)
-    raw_wav.unlink()
+    loud = loudness.normalise(narration_track(plans, q.fps))
 
-    reporter.stage("joining video, segment clips")
-    video_only = stage_dir / "video-only.mp4"
-    media.concat_copy([(videos[p.spec.id], p.timing.frames) for p in plans], fps, video_only)
-    lecture = stage_dir / "lecture.mp4"
-    seg_dir = stage_dir / "segments"
-    seg_dir.mkdir()
-    # AAC encoding dominates assembly: the lecture and each segment clip in parallel.
-    with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
-        jobs = [pool.submit(media.mux, video_only, wav, lecture)]
-        jobs += [
-            pool.submit(media.mux, videos[p.spec.id], wav, seg_dir / f"{p.name}.mp4",
-                        start=start / fps, duration=p.timing.frames / fps)
-            for p, start in zip(plans, starts)
-        ]
-        for job in jobs:
-            job.result()
-    loud = media.measure_loudness(lecture)
+    reporter.stage("lecture and segment clips")
+    clips = clips_and_lecture(plans, videos, loud.samples, lay, opts, stage_dir)
 
     reporter.stage("captions and chapters")
-    per_segment = [
-        captions.build_cues(
-            p.narration.sentences, offset=(start + p.timing.speech_frame) / fps, fps=fps,
-            # a segment's cues may run to its own end (the lecture's end for the last)
-            video_end=(start + p.timing.frames) / fps,
-        )
-        for p, start in zip(plans, starts)
-    ]
-    cues = captions.merge_cues(per_segment, fps=fps)
-    (stage_dir / "captions.srt").write_text(captions.to_srt(cues), encoding="utf-8")
-    (stage_dir / "captions.vtt").write_text(captions.to_vtt(cues), encoding="utf-8")
-    chaps = chapters.build_chapters(
-        [(start / fps, p.timing.frames / fps, p.spec.chapter) for p, start in zip(plans, starts)]
-    )
-    chapter_text = chapters.to_youtube(chaps, total=duration)
-    (stage_dir / "chapters.txt").write_text(chapter_text, encoding="utf-8")
-    (stage_dir / "description.txt").write_text(description(spec, chapter_text), encoding="utf-8")
+    n_cues, chaps = texts(spec, plans, lay, stage_dir)
 
     reporter.stage("thumbnail")
-    from pipeline.thumbnail import make_thumbnail  # moviepy import is slow: only when needed
+    thumbnail(spec, plans, videos, opts, stage_dir)
 
-    thumb_seg = spec.thumbnail.segment or spec.segments[len(spec.segments) // 2].id
-    tp = next(p for p in plans if p.spec.id == thumb_seg)
-    t_thumb = (starts[plans.index(tp)] + spec.thumbnail.at * (tp.timing.frames - 1)) / fps
-    make_thumbnail(video_only, t_thumb, spec.title, stage_dir / "thumbnail.png")
-    video_only.unlink()
-    wav.unlink()
+    return LectureRecord(
+        lecture=spec.id,
+        title=spec.title,
+        quality=q.name,
+        width=q.width,
+        height=q.height,
+        fps=q.fps,
+        frames=lay.frames,
+        duration=lay.duration,
+        seed=spec.seed,
+        versions=versions(),
+        loudness=LoudnessRecord(
+            integrated_lufs=round(loud.integrated_lufs, 3),
+            true_peak_dbtp=round(loud.true_peak_dbtp, 3),
+            gain_db=round(loud.gain_db, 3), limited_ms=round(loud.limited_ms, 1),
+        ),
+        captions=n_cues,
+        chapters=[ChapterRecord(start=c.start, title=c.title) for c in chaps],
+        segments=[segment_record(p, start, videos, clips.keys, q.fps)
+                  for p, start in zip(plans, lay.starts)],
+        created=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        clips_made=clips.made,
+    )
 
-    return {
-        "lecture": spec.id,
-        "title": spec.title,
-        "quality": q.name,
-        "width": q.width,
-        "height": q.height,
-        "fps": fps,
-        "frames": total_frames,
-        "duration": duration,
-        "seed": spec.seed,
-        "versions": versions(),
-        "loudness": {"integrated_lufs": loud.integrated, "true_peak_dbtp": loud.true_peak,
-                     "lra_lu": loud.lra},
-        "captions": len(cues),
-        "chapters": [{"start": c.start, "title": c.title} for c in chaps],
-        "segments": [
-            {
-                "index": p.index,
-                "id": p.spec.id,
-                "chapter": p.spec.chapter,
-                "scene": p.spec.scene,
-                "params": p.spec.params,
-                "start": start / fps,
-                "start_frame": start,
-                "duration": p.timing.frames / fps,
-                "frames": p.timing.frames,
-                "speech_start": (start + p.timing.speech_frame) / fps,
-                "narration": {
-                    "source": p.narration.source,
-                    "detail": p.narration.detail,
-                    "duration": p.narration.duration,
-                    "path": str(p.narration.path) if p.narration.path else None,
-                    "cache_key": p.narration.cache_key,
-                    "sentences": [
-                        {"text": s.text, "start": s.start, "end": s.end}
-                        for s in p.narration.sentences
-                    ],
-                },
-                "beats": p.timing.beat_seconds(),
-                "padding": p.timing.padding_seconds,
-                "cache_key": p.job.key,
-                "render": str(videos[p.spec.id]),
-                "files": {"segment": f"segments/{p.name}.mp4"},
-                "slide": p.spec.slide.model_dump(),
-            }
-            for p, start in zip(plans, starts)
-        ],
-    }
+
+def segment_record(p: SegmentPlan, start: int, videos: dict[str, Path],
+                   clip_keys: dict[str, str], fps: int) -> SegmentRecord:
+    n = p.narration
+    return SegmentRecord(
+        index=p.index,
+        id=p.spec.id,
+        chapter=p.spec.chapter,
+        scene=p.spec.scene,
+        params=dict(p.job.params),
+        start=start / fps,
+        start_frame=start,
+        duration=p.timing.frames / fps,
+        frames=p.timing.frames,
+        speech_start=(start + p.timing.speech_frame) / fps,
+        narration=NarrationRecord(
+            source=n.source, detail=n.detail, duration=n.duration,
+            path=str(n.path) if n.path else None, cache_key=n.cache_key,
+            sentences=[SentenceRecord(text=s.text, start=s.start, end=s.end)
+                       for s in n.sentences],
+        ),
+        beats=p.timing.beat_seconds(),
+        padding=p.timing.padding_seconds,
+        cache_key=p.job.key,
+        render=str(videos[p.spec.id]),
+        files=SegmentFiles(segment=f"segments/{p.name}.mp4"),
+        slide=p.spec.slide,
+        clip_key=clip_keys[p.spec.id],
+    )
 
 
 def description(spec: LectureSpec, chapter_text: str) -> str:
-    parts = [spec.title, ""]
+    parts_ = [spec.title, ""]
     if spec.summary:
-        parts += [spec.summary.strip(), ""]
-    parts += ["Chapters:", chapter_text.rstrip("\n"), ""]
-    parts += ["Every number and image on screen is computed by the code that made this video.", ""]
-    return "\n".join(parts)
+        parts_ += [spec.summary.strip(), ""]
+    parts_ += ["Chapters:", chapter_text.rstrip("\n"), ""]
+    parts_ += ["Every number and image on screen is computed by the code that made this video.", ""]
+    return "\n".join(parts_)
 
 
 def publish(stage_dir: Path, out_dir: Path, keep: Callable[[Path], bool] | None = None) -> None:
@@ -343,11 +429,29 @@ def publish(stage_dir: Path, out_dir: Path, keep: Callable[[Path], bool] | None 
     shutil.rmtree(stage_dir, ignore_errors=True)
 
 
+def up_to_date(out_dir: Path, key: str) -> LectureRecord | None:
+    """The record of the outputs in ``out_dir`` when they were made with ``key`` and are
+    all still there; else None."""
+    try:
+        record = read_record(out_dir / "manifest.json")
+    except RecordError:
+        return None
+    if record.assembly_key != key:
+        return None
+    if not all((out_dir / f).is_file() for f in record.files()):
+        return None
+    return record
+
+
 def build_lecture(
     spec: LectureSpec, opts: RenderOptions, *, source: str = "config",
     reporter: Reporter | None = None,
 ) -> LectureResult:
-    """The whole job: plan, render what changed, assemble, publish."""
+    """The whole job: plan, render what changed, assemble, publish.
+
+    When the assembly key of the plan matches the one stored with the outputs (and they
+    are all there), nothing is rendered or written.
+    """
     reporter = reporter or SilentReporter()
     media.require_tools()
     t0 = time.perf_counter()
@@ -358,39 +462,56 @@ def build_lecture(
         spec = spec.model_copy(update={"segments": [s for s in spec.segments if s.id in opts.only]})
     reporter.stage("planning")
     plans = plan_lecture(spec, opts, source=source, reporter=reporter)
+    key = parts.assembly_key(spec, plans, opts.quality)
+    out_dir = opts.out_root / spec.id
+    if opts.only:
+        out_dir = out_dir / "only"
     t1 = time.perf_counter()
+
+    current = up_to_date(out_dir, key)
+    if current is not None:
+        for p in plans:
+            reporter.segment(p.spec.id, "cached", p.timing.frames)
+        return _result(out_dir, plans, current, rendered=[], cached=[p.spec.id for p in plans],
+                       assembled=False, timings={"plan": t1 - t0})
+
     reporter.stage("rendering")
     try:
         videos, rendered, hits = render_segments(plans, opts, reporter)
     except SceneInputError as exc:
         raise InputError(f"{source}: {exc}") from None
     t2 = time.perf_counter()
-    out_dir = opts.out_root / spec.id
-    if opts.only:
-        out_dir = out_dir / "only"
     out_dir.mkdir(parents=True, exist_ok=True)
     stage_dir = out_dir / f".staging-{os.getpid()}"
     shutil.rmtree(stage_dir, ignore_errors=True)
     stage_dir.mkdir()
     try:
-        manifest = assemble(spec, plans, videos, opts, reporter, stage_dir)
+        record = assemble(spec, plans, videos, opts, reporter, stage_dir)
         t3 = time.perf_counter()
-        manifest["timings"] = {"plan": t1 - t0, "render": t2 - t1, "assemble": t3 - t2}
-        manifest["rendered"] = rendered
-        manifest["cached"] = hits
-        (stage_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        record = record.model_copy(update={
+            "assembly_key": key,
+            "timings": {"plan": t1 - t0, "render": t2 - t1, "assemble": t3 - t2},
+            "rendered": rendered,
+            "cached": hits,
+        })
+        record.write(stage_dir / "manifest.json")
         publish(stage_dir, out_dir)
     except BaseException:
         shutil.rmtree(stage_dir, ignore_errors=True)
         raise
-    result = LectureResult(out_dir=out_dir, plans=plans, rendered=rendered, cached=hits)
-    result.duration = manifest["duration"]
-    result.timings = manifest["timings"]
-    result.loudness = media.Loudness(
-        manifest["loudness"]["integrated_lufs"], manifest["loudness"]["true_peak_dbtp"],
-        manifest["loudness"]["lra_lu"],
+    return _result(out_dir, plans, record, rendered=rendered, cached=hits, assembled=True,
+                   timings=record.timings)
+
+
+def _result(out_dir: Path, plans: list[SegmentPlan], record: LectureRecord, *,
+            rendered: list[str], cached: list[str], assembled: bool,
+            timings: dict[str, float]) -> LectureResult:
+    loud = record.loudness
+    return LectureResult(
+        out_dir=out_dir, plans=plans, rendered=rendered, cached=cached, record=record,
+        assembled=assembled, duration=record.duration, timings=dict(timings),
+        loudness=media.Loudness(loud.integrated_lufs, loud.true_peak_dbtp, 0.0) if loud else None,
     )
-    return result
 
 
 def quality(name: str) -> Quality:

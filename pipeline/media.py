@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,6 +151,53 @@ def mux(video: Path, audio_wav: Path | None, dst: Path, *, start: float = 0.0,
         args += ["-map", "0:v:0", "-an"]
     ffmpeg(*args, "-c:v", "copy", "-movflags", "+faststart", str(dst),
            what=f"muxing {dst.name}")
+
+
+def aac_args() -> list[str]:
+    """AAC-LC 48 kHz stereo at the publishing bitrate (PUBLISHING.md)."""
+    return ["-c:a", "aac", "-profile:a", "aac_low", "-aac_coder", "fast", "-b:a", AAC_BITRATE,
+            "-ar", str(AUDIO_RATE), "-ac", "2"]
+
+
+def mux_pcm(parts: Sequence[tuple[Path, int]], fps: int, pcm: np.ndarray, dst: Path) -> None:
+    """One ffmpeg call: ``parts`` joined by stream copy, ``pcm`` encoded once, moov first.
+
+    ``parts`` pairs each same-format MP4 with its frame count (the concat demuxer is
+    given each exact duration, see :func:`concat_copy`); ``pcm`` is the 48 kHz stereo
+    float32 track for the whole result, streamed to ffmpeg's stdin and encoded as AAC-LC
+    in the same pass that writes the file with ``+faststart``.
+    """
+    listing = dst.with_name(f".{dst.stem}-parts.txt")
+    listing.write_text(
+        "".join(f"file '{p.resolve()}'\nduration {n / fps:.9f}\n" for p, n in parts),
+        encoding="utf-8",
+    )
+    pcm = np.ascontiguousarray(pcm, dtype="<f4")
+    args = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
+            "-f", "concat", "-safe", "0", "-i", str(listing),
+            "-f", "f32le", "-ar", str(AUDIO_RATE), "-ac", "2", "-i", "pipe:0",
+            "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", *aac_args(),
+            "-movflags", "+faststart", str(dst)]
+    try:
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=err)
+            assert proc.stdin is not None
+            view = memoryview(pcm.reshape(-1)).cast("B")
+            step = 1 << 22
+            try:
+                for at in range(0, len(view), step):
+                    proc.stdin.write(view[at: at + step])
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass  # ffmpeg stopped early: its exit status and stderr say why
+            code = proc.wait()
+            err.seek(0)
+            stderr = err.read().decode(errors="replace")
+    finally:
+        listing.unlink(missing_ok=True)
+    if code != 0:
+        tail = [ln for ln in stderr.strip().splitlines() if ln.strip()][-3:]
+        raise MediaError(f"muxing {dst.name} failed: {' | '.join(tail) or 'exit ' + str(code)}")
 
 
 def extract_frame(video: Path, seconds: float, png: Path) -> None:

@@ -26,7 +26,6 @@ of seconds into the segment.
 from __future__ import annotations
 
 import html
-import json
 import math
 import os
 import shutil
@@ -38,6 +37,7 @@ from urllib.parse import quote
 
 from pipeline import media
 from pipeline.manifest import InputError, Quality
+from pipeline.records import RecordError, SegmentRecord, read_record
 from pipeline.timing import to_frames
 
 DECK_ASSETS = Path(__file__).resolve().parent / "deck"
@@ -305,36 +305,30 @@ def _where(lecture_dir: Path) -> str:
         return str(lecture_dir)
 
 
-def _segment(raw: Mapping[str, Any], fps: int, lecture_dir: Path, where: str) -> SlideSegment:
-    seg_id = str(raw["id"])
-    ctx = f"{where}/manifest.json: segments ({seg_id})"
-    beats = tuple((str(k), float(v)) for k, v in dict(raw["beats"]).items())
+def _segment(rec: SegmentRecord, fps: int, lecture_dir: Path, where: str) -> SlideSegment:
+    ctx = f"{where}/manifest.json: segments ({rec.id})"
+    beats = tuple(rec.beats.items())
     if not beats:
         raise InputError(f"{ctx}: no beats")
-    frames = int(raw["frames"])
-    if frames < 1:
-        raise InputError(f"{ctx}: frames must be >= 1, got {frames}")
-    clip = lecture_dir / str(raw["files"]["segment"])
+    clip = lecture_dir / rec.files.segment
     if not clip.is_file():
-        raise InputError(f"{where}: {raw['files']['segment']} missing; run render again")
-    render: Path | None = Path(str(raw["render"])) if raw.get("render") else None
+        raise InputError(f"{where}: {rec.files.segment} missing; run render again")
+    render: Path | None = Path(rec.render) if rec.render else None
     if render is not None and not render.is_absolute():
         render = render if render.is_file() else lecture_dir / render
     if render is not None and not render.is_file():
         render = None  # cache cleared: the segment clip carries the same picture
-    slide = dict(raw.get("slide") or {})
-    sentences = raw.get("narration", {}).get("sentences", [])
     seg = SlideSegment(
-        index=int(raw["index"]),
-        id=seg_id,
-        chapter=str(raw["chapter"]),
+        index=rec.index,
+        id=rec.id,
+        chapter=rec.chapter,
         fps=fps,
-        frames=frames,
+        frames=rec.frames,
         beats=beats,
-        notes=" ".join(str(s["text"]).strip() for s in sentences if str(s["text"]).strip()),
-        loop=bool(slide.get("loop", False)),
-        gif=bool(slide.get("gif", False)),
-        poster=slide.get("poster"),
+        notes=" ".join(s.text.strip() for s in rec.narration.sentences if s.text.strip()),
+        loop=rec.slide.loop,
+        gif=rec.slide.gif,
+        poster=rec.slide.poster,
         clip=clip,
         render=render,
     )
@@ -346,31 +340,20 @@ def _segment(raw: Mapping[str, Any], fps: int, lecture_dir: Path, where: str) ->
 
 
 def read_lecture(lecture_dir: Path) -> Lecture:
-    """Read ``manifest.json`` of a rendered lecture; InputError (one line) when unusable."""
+    """Read ``manifest.json`` (a ``LectureRecord``); InputError (one line) when unusable."""
     where = _where(lecture_dir)
     path = lecture_dir / "manifest.json"
     if not path.is_file():
         raise InputError(f"{where}: no rendered lecture (manifest.json missing); run render first")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{where}/manifest.json: unreadable ({exc}); run render again") from None
-    try:
-        fps = int(data["fps"])
-        segments = tuple(_segment(s, fps, lecture_dir, where) for s in data["segments"])
-        lecture = Lecture(
-            id=str(data["lecture"]), title=str(data["title"]), width=int(data["width"]),
-            height=int(data["height"]), fps=fps, segments=segments,
-        )
-    except InputError:
-        raise
-    except KeyError as exc:
-        raise InputError(f"{where}/manifest.json: missing field {exc}; run render again") from None
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise InputError(f"{where}/manifest.json: malformed ({exc}); run render again") from None
-    if not segments:
-        raise InputError(f"{where}/manifest.json: no segments")
-    return lecture
+        record = read_record(path)
+    except RecordError as exc:
+        raise InputError(f"{where}/manifest.json: {exc}; run render again") from None
+    segments = tuple(_segment(s, record.fps, lecture_dir, where) for s in record.segments)
+    return Lecture(
+        id=record.lecture, title=record.title, width=record.width, height=record.height,
+        fps=record.fps, segments=segments,
+    )
 
 
 # ------------------------------------------------------------------ writing

@@ -22,6 +22,7 @@ from PIL import Image
 from pipeline import captions, chapters, media
 from pipeline.assemble import RenderOptions, build_lecture
 from pipeline.manifest import QUALITIES, load_lecture
+from pipeline.records import read_record
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = QUALITIES["tiny"]
@@ -170,11 +171,19 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _stamps(folder: Path) -> dict[Path, int]:
+    return {p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+
 def test_rerun_renders_nothing_and_one_changed_clip_renders_one(lecture: dict) -> None:
     spec = load_lecture(lecture["toml"])
+    before = _stamps(lecture["dir"])
+    record = read_record(lecture["dir"] / "manifest.json")
     again = build_lecture(spec, lecture["opts"], source=str(lecture["toml"]))
-    assert again.rendered == []
+    assert again.rendered == [] and not again.assembled
     assert len(again.cached) == N_SEGMENTS
+    assert _stamps(lecture["dir"]) == before  # not one output written again
+    assert again.record == record
 
     # A new take with the same pauses (inverted polarity): timing unchanged, no re-render.
     target = lecture["clips"] / "s04.wav"
@@ -188,6 +197,37 @@ def test_rerun_renders_nothing_and_one_changed_clip_renders_one(lecture: dict) -
     write_audio(target, longer.samples, longer.sr)
     changed = build_lecture(spec, lecture["opts"], source=str(lecture["toml"]))
     assert changed.rendered == ["s04"]
+    # Segment clips are encoded again exactly where picture or sound changed: s04, and
+    # others only if the lecture's one gain moved by a step.
+    old = {s.id: s.clip_key for s in same.record.segments}
+    new = changed.record
+    assert "s04" in new.clips_made
+    assert set(new.clips_made) == {s.id for s in new.segments if s.clip_key != old[s.id]}
+
+
+def test_warm_rerun_in_a_fresh_process_imports_no_renderer(lecture: dict) -> None:
+    """A user's re-run: a new interpreter, nothing changed, nothing redone, no manim."""
+    opts = lecture["opts"]
+    code = f"""
+import sys
+from pathlib import Path
+from pipeline.assemble import RenderOptions, build_lecture
+from pipeline.manifest import QUALITIES, load_lecture
+from pipeline.records import read_record
+opts = RenderOptions(quality=QUALITIES["tiny"], out_root=Path({str(opts.out_root)!r}),
+                     narration_dir=Path({str(opts.narration_dir)!r}), jobs=2,
+                     speech_cache=Path({str(opts.speech_cache)!r}))
+r = build_lecture(load_lecture({str(lecture["toml"])!r}), opts)
+heavy = sorted(m for m in ("manim", "torch", "moviepy", "pyloudnorm") if m in sys.modules)
+print(r.assembled, r.rendered, heavy)
+"""
+    build_lecture(load_lecture(lecture["toml"]), opts)  # whatever an earlier test changed
+    before = _stamps(lecture["dir"])
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[0] == "False [] []"
+    assert _stamps(lecture["dir"]) == before
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,133 @@
+"""What a render produced: ``output/<lecture>/manifest.json`` as one typed record.
+
+``pipeline.manifest`` holds what exists *before* rendering (the specs); this module
+holds what exists *after* it: real paths, measured durations and loudness, and the keys
+that say what the outputs were made from. Assembly writes a ``LectureRecord``; slides
+(``pipeline.slides``), the benchmark and the next render (to decide whether anything
+needs redoing) read the same model back. Nothing reads ``manifest.json`` as a dict.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline.manifest import SlideOptions
+
+RECORD_FORMAT = 2  # bump when a field changes meaning
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SentenceRecord(_Record):
+    text: str
+    start: float  # seconds into the narration
+    end: float
+
+
+class NarrationRecord(_Record):
+    source: str  # "clip" | "espeak" | "silence"
+    detail: str = ""
+    duration: float = Field(ge=0.0)
+    path: str | None = None
+    cache_key: str | None = None  # content hash of what produced the audio
+    sentences: list[SentenceRecord] = Field(default_factory=list)
+
+
+class SegmentFiles(_Record):
+    segment: str  # the narrated clip, relative to the lecture folder
+
+
+class SegmentRecord(_Record):
+    index: int = Field(ge=1)
+    id: str
+    chapter: str
+    scene: str
+    params: dict[str, object] = Field(default_factory=dict)
+    start: float  # seconds into the lecture
+    start_frame: int = Field(ge=0)
+    duration: float
+    frames: int = Field(ge=1)
+    speech_start: float
+    narration: NarrationRecord
+    beats: dict[str, float]  # ordered beat name -> planned seconds
+    padding: float = 0.0
+    cache_key: str  # the silent render's key
+    render: str | None = None  # the cached silent render (may be cleared since)
+    files: SegmentFiles
+    slide: SlideOptions = SlideOptions()
+    clip_key: str = ""  # content key of the narrated segment clip (picture + its audio)
+
+    @property
+    def name(self) -> str:
+        return f"{self.index:02d}_{self.id}"
+
+
+class LoudnessRecord(_Record):
+    integrated_lufs: float  # of the final PCM track, ITU-R BS.1770 (pyloudnorm)
+    true_peak_dbtp: float  # 4x oversampled peak of the final PCM track
+    gain_db: float = 0.0  # the one gain applied before the limiter
+    limited_ms: float = 0.0  # time the true-peak limiter reduced the gain
+
+
+class ChapterRecord(_Record):
+    start: float
+    title: str
+
+
+class LectureRecord(_Record):
+    """The whole rendered lecture."""
+
+    format: int = RECORD_FORMAT
+    lecture: str
+    title: str
+    quality: str
+    width: int
+    height: int
+    fps: int
+    frames: int
+    duration: float
+    seed: int = 0
+    versions: dict[str, str] = Field(default_factory=dict)
+    assembly_key: str = ""  # hash of everything that shapes the outputs (pipeline.assemble)
+    loudness: LoudnessRecord | None = None
+    captions: int = 0  # number of caption cues
+    chapters: list[ChapterRecord] = Field(default_factory=list)
+    segments: list[SegmentRecord] = Field(min_length=1)
+    created: str = ""  # UTC time the outputs were assembled
+    timings: dict[str, float] = Field(default_factory=dict)  # seconds per stage of that run
+    rendered: list[str] = Field(default_factory=list)  # segment ids rendered by that run
+    cached: list[str] = Field(default_factory=list)  # segment ids taken from the render cache
+    clips_made: list[str] = Field(default_factory=list)  # segment clips encoded by that run
+
+    def files(self) -> list[str]:
+        """Every output file the record promises, relative to the lecture folder."""
+        fixed = ["lecture.mp4", "captions.srt", "captions.vtt", "chapters.txt",
+                 "description.txt", "thumbnail.png"]
+        return fixed + [s.files.segment for s in self.segments]
+
+    def write(self, path: Path) -> None:
+        path.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
+
+
+class RecordError(ValueError):
+    """``manifest.json`` is missing, unreadable or not a ``LectureRecord``; one line."""
+
+
+def read_record(path: Path) -> LectureRecord:
+    """Read ``manifest.json``; ``RecordError`` naming the first bad field."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RecordError(f"unreadable ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"unreadable ({exc})") from None
+    try:
+        return LectureRecord.model_validate_json(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        raise RecordError(f"{where}: {err['msg']}") from None
