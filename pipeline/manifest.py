@@ -104,10 +104,20 @@ class LectureSpec(_Strict):
     quality: QualityName = "1080p"
     lead_in: float = Field(default=0.5, ge=0.0, le=5.0)  # seconds of picture before speech
     tail: float = Field(default=0.8, ge=0.0, le=10.0)  # seconds after speech ends
-    voice: str = Field(default="en-us", pattern=r"^[A-Za-z0-9_+-]+$")
+    # auto (recorded clip, else Piper, else espeak-ng, else silence) | piper[:model.onnx]
+    # | espeak[:voice] | silence; see audio.narration.parse_voice
+    voice: str = Field(default="auto", pattern=r"^[A-Za-z]+(:[^\s]+)?$")
     wpm: int = Field(default=150, ge=80, le=400)  # a calm lecture pace; keeps captions <= 17 cps
     thumbnail: ThumbnailSpec = ThumbnailSpec()
     segments: list[SegmentSpec] = Field(min_length=1)
+
+    @field_validator("voice")
+    @classmethod
+    def _known_voice(cls, v: str) -> str:
+        from audio.narration import parse_voice
+
+        parse_voice(v)  # ValueError names the choices
+        return v
 
     @model_validator(mode="after")
     def _unique_ids(self) -> LectureSpec:
