@@ -193,12 +193,31 @@ def load_lecture(path_or_id: str | Path) -> LectureSpec:
         spec = LectureSpec.model_validate(data)
     except ValidationError as exc:
         raise _first_error(path, exc, data) from None
-    # Clip paths are relative to the manifest's folder.
-    segs = [
-        s.model_copy(update={"clip": (path.parent / s.clip).resolve()}) if s.clip else s
-        for s in spec.segments
-    ]
+    segs = []
+    for i, seg in enumerate(spec.segments):
+        update: dict[str, Any] = {}
+        if seg.clip:  # clip paths are relative to the manifest's folder
+            update["clip"] = (path.parent / seg.clip).resolve()
+        update["narration"] = _script(path, i, seg)
+        segs.append(seg.model_copy(update=update))
     return spec.model_copy(update={"segments": segs})
+
+
+def _script(path: Path, index: int, seg: SegmentSpec) -> str:
+    """The segment's narration with placeholders as digits; markers checked for syntax."""
+    from audio.script import ScriptError, parse_marks
+
+    where = f"{path}: segments[{index}] ({seg.id}).narration"
+    text = seg.narration
+    try:
+        if "{{" in text or "}}" in text:
+            from pipeline.script_values import expand_placeholders
+
+            text = expand_placeholders(text, seg.params)
+        parse_marks(text)
+    except ScriptError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    return text
 
 
 def slug(text: str) -> str:
