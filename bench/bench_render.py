@@ -77,7 +77,8 @@ def _kind(pid: int, root: int) -> str:
     if pid == root:
         return "orchestrator"
     try:
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        cmd = raw.replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return "other"
     if "ffmpeg" in cmd.split(" ")[0] or "ffprobe" in cmd.split(" ")[0]:
@@ -216,13 +217,14 @@ def bench(lecture: str, quality: str, jobs: int | None, baselines: bool) -> dict
         # One recorded take, longer than the narration it replaces (a slower reading).
         from audio.clips import write_wav
         from audio.speech import speak
+        from audio.textnorm import shown
         from pipeline.assemble import SPEECH_CACHE
 
         seg = spec.segments[len(spec.segments) // 2]
         takes = root / "takes"
         takes.mkdir()
-        slow = speak(seg.narration, cache_dir=SPEECH_CACHE, voice=spec.voice,
-                     wpm=max(80, spec.wpm - 30))
+        slow = speak(shown(seg.narration), cache_dir=SPEECH_CACHE, voice="en-us",
+                     wpm=max(80, spec.wpm - 40))
         write_wav(takes / f"{seg.id}.wav", slow.samples)
         changed = checked(run_sampled(render_cli(lecture, quality, out, jobs, takes)),
                           "one-clip-changed re-run")

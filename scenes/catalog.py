@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -190,6 +190,16 @@ class MnistBatchParams(_MnistParams):
         return self
 
 
+class CosineMotivationParams(Params):
+    ts: list[int] = Field(default_factory=lambda: [0, 250, 500, 750, 999], max_length=7)
+    t_check: int = Field(500, ge=0, le=T_COURSE - 1)
+
+    @field_validator("ts")
+    @classmethod
+    def _ts(cls, v: list[int]) -> list[int]:
+        return _increasing("ts", v, T_COURSE - 1)
+
+
 class FinalGalleryParams(_TsParams):
     # at most 10 noise levels fit the frame
     ts: list[int] = Field(
@@ -209,17 +219,32 @@ class ClosedFormEquationParams(Params):
     eps: float = Field(0.3, ge=-4.0, le=4.0)  # a draw of N(0, 1)
 
 
+class ForwardMathParams(OneStepEquationParams, ClosedFormEquationParams):
+    """One step, then the closed form: both scenes' parameters."""
+
+
 # ------------------------------------------------------------------------ checks
-class ClosedFormCheckParams(_MnistParams):
-    x0: float = Field(0.8, ge=-1.0, le=1.0)
+Pixel = Annotated[list[Annotated[int, Field(ge=0, le=27)]], Field(min_length=2, max_length=2)]
+
+
+class _RoutesParams(_MnistParams):
     ts: list[int] = Field(default_factory=lambda: [100, 600], min_length=1, max_length=2)
     n: int = Field(4000, ge=100, le=100_000)
-    bins: int = Field(30, ge=5, le=100)
 
     @field_validator("ts")
     @classmethod
     def _ts(cls, v: list[int]) -> list[int]:
         return _increasing("ts", v, T_COURSE - 1)
+
+
+class ClosedFormCheckParams(_RoutesParams):
+    x0: float = Field(0.8, ge=-1.0, le=1.0)  # used when no pixel is named
+    pixel: Pixel | None = None  # [row, col] of the scene's digit, instead of x0
+    bins: int = Field(30, ge=5, le=100)
+
+
+class TwoRoutesParams(_RoutesParams):
+    pixel: Pixel = Field(default_factory=lambda: [14, 14])  # [row, col] of the digit
 
 
 class XTStatsParams(_MnistParams):
@@ -383,6 +408,12 @@ CATALOG: dict[str, SceneSpec] = {
             Beat("noisy_batch", 5.5, 1.5),
             Beat("one_call", 5.0, 1.0),
         ), MnistBatchParams),
+        SceneSpec("CosineMotivation", (
+            Beat("checkpoint", 5.0, 1.5),
+            Beat("task", 5.0, 1.5),
+            Beat("linear_row", 6.0, 1.5),
+            Beat("cosine_row", 6.0, 1.5),
+        ), CosineMotivationParams),
         SceneSpec("FinalGallery", (
             Beat("title", 2.5, 0.8),
             Beat("first_digit", 6.0, 1.5),
@@ -403,6 +434,24 @@ CATALOG: dict[str, SceneSpec] = {
             Beat("noise_term", 3.5, 1.0),
             Beat("worked_example", 7.0, 1.5),
         ), ClosedFormEquationParams),
+        SceneSpec("ForwardMath", (
+            Beat("equation", 4.0, 1.0),
+            Beat("mean_term", 4.5, 1.0),
+            Beat("variance_term", 4.5, 1.0),
+            Beat("step_example", 7.0, 1.5),
+            Beat("alpha", 4.0, 1.0),
+            Beat("alpha_bar", 4.5, 1.0),
+            Beat("closed_form", 4.5, 1.0),
+            Beat("signal_term", 3.5, 1.0),
+            Beat("noise_term", 3.5, 1.0),
+            Beat("closed_example", 7.0, 1.5),
+        ), ForwardMathParams),
+        SceneSpec("TwoRoutes", (
+            Beat("task", 4.0, 1.0),
+            Beat("routes", 6.0, 1.5),
+            Beat("pixel", 5.0, 1.5),
+            Beat("plan", 6.0, 1.5),
+        ), TwoRoutesParams),
         SceneSpec("ClosedFormCheck", (
             Beat("setup", 3.5, 1.0),
             Beat("step_samples", 5.0, 1.5),
