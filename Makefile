@@ -26,7 +26,7 @@ test-all: setup-test
 	$(PY) -m pytest $(ARGS)
 
 bench: setup
-	$(PY) bench/bench_render.py $(ARGS)
+	$(PY) bench/bench_render.py --lecture $(LECTURE) --quality $(QUALITY) $(if $(JOBS),--jobs $(JOBS)) $(ARGS)
 
 lint: setup
 	$(PY) -m ruff check .

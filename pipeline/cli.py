@@ -190,6 +190,7 @@ def _summary(console: Console, result, elapsed: float) -> None:  # type: ignore[
         + f"; {len(result.rendered)} rendered, {len(result.cached)} cache hits; "
         + (f"{loud.integrated:.1f} LUFS, {loud.true_peak:.1f} dBTP; " if loud else "")
         + f"{elapsed:.1f} s"
+        + ("" if result.assembled else "; outputs up to date, nothing redone")
     )
     voices = sorted({p.narration.detail for p in result.plans
                      if p.narration.source in ("piper", "espeak")})

@@ -1,0 +1,63 @@
+"""In-process loudness: BS.1770 gain and the true-peak limiter, on generated signals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline import loudness
+
+RATE = 48_000
+
+
+def stereo(x: np.ndarray) -> np.ndarray:
+    return np.stack([x, x], axis=1).astype(np.float32)
+
+
+def sine(freq: float, seconds: float, amp: float, phase: float = 0.0) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return amp * np.sin(2 * np.pi * freq * t + phase)
+
+
+def test_true_peak_finds_the_peak_between_samples() -> None:
+    # A quarter-rate sine sampled 45 degrees off its crests: samples at 0.707, peak 1.0.
+    x = stereo(sine(RATE / 4, 0.2, 1.0, np.pi / 4))
+    assert float(np.abs(x).max()) == pytest.approx(0.7071, abs=1e-3)
+    peaks = loudness.true_peaks(x, threshold=0.9)
+    assert peaks[100:-100].max() == pytest.approx(1.0, abs=0.01)
+    # a quiet 1 kHz tone has no inter-sample overshoot to speak of
+    quiet = loudness.true_peaks(stereo(sine(997, 0.2, 0.5)), threshold=0.5)
+    assert quiet[100:-100].max() == pytest.approx(0.5, abs=0.002)
+
+
+def test_limiter_gain_is_smooth_and_never_above_what_a_sample_needs() -> None:
+    peaks = np.full(10_000, 0.5)
+    peaks[5_000] = 2.0  # one sample four times over the ceiling
+    g = loudness.limiter_gain(peaks, ceiling=1.0, width=100)
+    assert np.all(g * peaks <= 1.0 + 1e-6)
+    assert g[5_000] == pytest.approx(0.5, abs=1e-6)
+    assert g[4_700] == 1.0 and g[5_300] == 1.0  # untouched outside attack and release
+    assert np.max(np.abs(np.diff(g))) <= 0.5 / 100 + 1e-6  # linear ramps, no steps
+
+
+def test_normalise_reaches_target_with_true_peak_under_ceiling() -> None:
+    rng = np.random.default_rng(0)
+    # speech-like: bursts of band-limited noise, with a few sharp clicks
+    n = 20 * RATE
+    env = (np.sin(2 * np.pi * 0.8 * np.arange(n) / RATE) > 0.2).astype(np.float32)
+    noise = np.convolve(rng.standard_normal(n), np.ones(8) / 8, mode="same")
+    x = 0.05 * noise * env
+    x[RATE * 3:: RATE * 4] = 0.9
+    result = loudness.normalise(stereo(x))
+    assert result.gain_db == pytest.approx(round(result.gain_db / 0.2) * 0.2)
+    assert result.integrated_lufs == pytest.approx(loudness.TARGET_LUFS, abs=0.3)
+    assert result.true_peak_dbtp <= loudness.CEILING_DBTP + 0.05
+    assert result.limited_ms > 0
+    measured = loudness.integrated_loudness(result.samples)
+    assert measured == pytest.approx(result.integrated_lufs, abs=1e-6)
+
+
+def test_silence_is_left_alone() -> None:
+    silent = np.zeros((RATE * 2, 2), dtype=np.float32)
+    result = loudness.normalise(silent)
+    assert result.gain_db == 0.0 and np.array_equal(result.samples, silent)
