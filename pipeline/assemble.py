@@ -3,13 +3,18 @@
 Stages, each a typed value:
 
 1. ``plan_lecture``: narration for every segment (clip, speech or silence), its timing
-   on the frame grid, and the render cache key. Pure apart from reading narration.
+   on the frame grid, and the render cache key; scene beats and parameters come from
+   the manim-free catalog (``scenes.catalog``). Then the assembly key
+   (``pipeline.parts``): when ``manifest.json`` holds the same key and every output is
+   still there, nothing else runs.
 2. ``render_segments``: silent scene renders, one manim subprocess per segment, in
    parallel, reused from the cache when the key matches.
-3. ``assemble``: one continuous PCM narration track, loudness-normalised in two passes
-   and encoded once; segment videos joined without re-encoding; captions, chapters,
-   description, thumbnail, per-segment clips and ``manifest.json``. Everything is
-   written to a staging folder and moved into place only when all of it succeeded.
+3. ``assemble``, in stages: ``layout`` → ``narration_track`` and
+   ``pipeline.loudness.normalise`` (in-process, one gain and a true-peak limiter) →
+   ``clips_and_lecture`` (the lecture in one ffmpeg call; segment clips as cached parts)
+   → ``texts`` (captions, chapters, description) → ``thumbnail`` (a cached part) → a
+   ``pipeline.records.LectureRecord``. Everything is written to a staging folder and
+   moved into place (``publish``) only when all of it succeeded.
 """
 
 from __future__ import annotations

@@ -32,6 +32,8 @@ CEILING_DBTP = -1.5  # half a dB under the −1 dBTP limit: AAC adds a little ov
 GAIN_STEP_DB = 0.2  # gain resolution (keeps the result within ±0.1 dB of the target)
 LIMITER_MS = 4.0  # attack/release ramp of the limiter
 OVERSAMPLE = 4
+TOLERANCE_LU = 0.3  # a limited track this close to the target is not limited again
+PASSES = 3  # gain corrections at most
 SILENT_LUFS = -70.0  # BS.1770's absolute gate: a track below it has no loudness
 
 
@@ -112,28 +114,46 @@ def limiter_gain(peaks: np.ndarray, ceiling: float, width: int) -> np.ndarray:
 
 
 def normalise(track: np.ndarray, rate: int = AUDIO_RATE) -> LoudnessResult:
-    """``track`` at ``TARGET_LUFS`` with its true peak under ``CEILING_DBTP``."""
+    """``track`` at ``TARGET_LUFS`` with its true peak under ``CEILING_DBTP``.
+
+    Limiting takes a little loudness away (more for peaky voices), so when the limited
+    track misses the target by more than ``TOLERANCE_LU`` the gain is corrected by the
+    miss and the limiter runs again on the original track (at most ``PASSES`` times).
+    """
     x = np.asarray(track, dtype=np.float32)
     before = integrated_loudness(x, rate)
     if not np.isfinite(before) or before < SILENT_LUFS:  # silence: nothing to normalise
         peak = float(np.abs(x).max()) if len(x) else 0.0
         tp = 20 * np.log10(peak) if peak > 0 else float("-inf")
         return LoudnessResult(x, before, before, tp, 0.0, 0.0)
-    gain_db = round((TARGET_LUFS - before) / GAIN_STEP_DB) * GAIN_STEP_DB
-    y = x * np.float32(10 ** (gain_db / 20))  # the one copy of the track
     ceiling = 10 ** (CEILING_DBTP / 20)
-    peaks = true_peaks(y, ceiling)
-    g = limiter_gain(peaks, ceiling, max(1, int(LIMITER_MS / 1000 * rate)))
-    limited = float(np.count_nonzero(g < 1.0) / rate * 1000)
-    if limited:
-        y *= g[:, None]
-        peaks = true_peaks(y, ceiling)  # measure what the limiter left
+    width = max(1, int(LIMITER_MS / 1000 * rate))
+    gain_db = _step(TARGET_LUFS - before)
+    for attempt in range(PASSES):
+        y = x * np.float32(10 ** (gain_db / 20))  # the one working copy of the track
+        peaks = true_peaks(y, ceiling)
+        g = limiter_gain(peaks, ceiling, width)
+        limited = float(np.count_nonzero(g < 1.0) / rate * 1000)
+        if limited:
+            y *= g[:, None]
+            peaks = true_peaks(y, ceiling)  # measure what the limiter left
+        after = integrated_loudness(y, rate) if limited else before + gain_db
+        miss = TARGET_LUFS - after
+        if abs(miss) <= TOLERANCE_LU or attempt == PASSES - 1 or _step(gain_db + miss) == gain_db:
+            break
+        gain_db = _step(gain_db + miss)
+        del g  # free the curve before the next pass allocates its own
     top = float(peaks.max())
     return LoudnessResult(
         samples=y,
         input_lufs=before,
-        integrated_lufs=integrated_loudness(y, rate),
+        integrated_lufs=after,
         true_peak_dbtp=20 * np.log10(top) if top > 0 else float("-inf"),
         gain_db=gain_db,
         limited_ms=limited,
     )
+
+
+def _step(db: float) -> float:
+    """``db`` rounded to the gain resolution."""
+    return round(db / GAIN_STEP_DB) * GAIN_STEP_DB
