@@ -66,6 +66,8 @@ class RenderOptions:
     narration_dir: Path | None = None
     jobs: int = max(1, os.cpu_count() or 1)
     strict: bool = False
+    allow_clipped: bool = False  # under strict: a clipped take is only a warning
+    allow_unaligned: bool = False  # under strict: an off-script take is only a warning
     only: tuple[str, ...] = ()
     speech_cache: Path = SPEECH_CACHE
 
@@ -182,6 +184,7 @@ def plan_lecture(
             segment_id=seg.id, script=seg.narration, clip=seg.clip,
             narration_dir=opts.narration_dir, strict=opts.strict,
             cache_dir=opts.speech_cache, voice=spec.voice, wpm=spec.wpm,
+            allow_clipped=opts.allow_clipped, allow_unaligned=opts.allow_unaligned,
         )
         marks = bookmark_times(seg, cls.BEATS, narration, source)
         try:
