@@ -25,7 +25,7 @@ from pathlib import Path
 from reliability_utils import Lecture, av, cli, tree_digest
 
 KILL_SEED = 20261201
-KILLS_PER_STAGE = 5
+KILLS_PER_STAGE = int(os.environ.get("KILLS_PER_STAGE", "5"))  # 4 stages x 5 = 20 kills
 ASSEMBLY_MARKERS = ("assembling", "narration track", "joining video, segment clips",
                     "captions and chapters", "thumbnail")
 
