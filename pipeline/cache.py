@@ -223,9 +223,9 @@ def _check(video: Path, rec_path: Path, q: Quality, expected: int, full: bool) -
 def _touch(rec_path: Path) -> None:
     """Record the use (for LRU eviction)."""
     try:
-        data = json.loads(rec_path.read_text(encoding="utf-8"))
-        data["last_used"] = time.time()
-        _write_json_atomic(rec_path, json.dumps(data))
+        rec = EntryRecord.model_validate_json(rec_path.read_text(encoding="utf-8"))
+        _write_json_atomic(rec_path, rec.model_copy(update={"last_used": time.time()})
+                           .model_dump_json())
     except (OSError, ValueError):
         pass
 
