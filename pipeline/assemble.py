@@ -41,7 +41,7 @@ from scenes.timing import Beat
 
 log = logging.getLogger("pipeline")
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = ROOT / "output"
+DEFAULT_OUT = preflight.DEFAULT_OUT
 SPEECH_CACHE = ROOT / "audio" / "cache"
 
 

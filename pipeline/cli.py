@@ -178,12 +178,11 @@ def _log_to(console: Console) -> None:
 
 
 def _main(args: argparse.Namespace, console: Console) -> int:
-    from pipeline.assemble import DEFAULT_OUT, RenderOptions, build_lecture, quality
-
     if args.list:
         _list(console)
         return EXIT_OK
-    out_root = preflight.output_root(args.out, DEFAULT_OUT)
+    # Every flag and the manifest are checked before the pipeline (manim, torch) loads.
+    out_root = preflight.output_root(args.out, preflight.DEFAULT_OUT)
     max_bytes = preflight.size_flag("--cache-max-size", args.cache_max_size)
     if args.cache_prune:
         from pipeline.housekeeping import prune_now
@@ -208,7 +207,7 @@ def _main(args: argparse.Namespace, console: Console) -> int:
             raise InputError(f"--voice: {exc}") from exc
         spec = spec.model_copy(update={"voice": args.voice})
     source = args.lecture if str(args.lecture).endswith(".toml") else f"config/{spec.id}.toml"
-    q = quality(args.quality or spec.quality)
+    q = QUALITIES[args.quality or spec.quality]
     on_wait = _say_waiting(console, out_root / spec.id)
 
     if args.slides:
@@ -224,6 +223,8 @@ def _main(args: argparse.Namespace, console: Console) -> int:
         console.print(f"slides written to {out_root / spec.id / 'slides'} in "
                       f"{time.perf_counter() - t0:.1f} s", highlight=False)
         return EXIT_OK
+
+    from pipeline.assemble import RenderOptions, build_lecture
 
     opts = RenderOptions(quality=q, out_root=out_root, narration_dir=args.narration_dir,
                          jobs=args.jobs, strict=args.strict, only=tuple(args.only),

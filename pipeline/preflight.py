@@ -11,13 +11,15 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from audio.clips import CLIP_EXTENSIONS
-from audio.narration import Narration
-from pipeline.cache import parse_size
 from pipeline.manifest import InputError
+
+if TYPE_CHECKING:
+    from audio.narration import Narration
+
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "output"
 
 log = logging.getLogger("pipeline.preflight")
 
@@ -55,6 +57,8 @@ def folder_flag(flag: str, path: Path) -> Path:
 
 
 def size_flag(flag: str, text: str) -> int:
+    from pipeline.cache import parse_size
+
     try:
         return parse_size(text)
     except ValueError as exc:
@@ -66,6 +70,8 @@ SILENT_DBFS = -60.0  # a recorded take whose peak stays below this is a muted mi
 
 def check_clip(seg_id: str, narration: Narration) -> None:
     """A recorded take must hold sound: a silent clip is bad input, not a quiet lecture."""
+    import numpy as np
+
     if narration.source != "clip":
         return
     peak = float(np.max(np.abs(narration.samples))) if narration.samples.size else 0.0
