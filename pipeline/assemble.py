@@ -407,13 +407,15 @@ def build_lecture(
         if unknown:
             raise InputError(f"--only: unknown segment id(s) {unknown} in {source}")
         spec = spec.model_copy(update={"segments": [s for s in spec.segments if s.id in opts.only]})
+    # Planning reads inputs only (and fills the speech cache): bad input fails here,
+    # before the lecture's lock, so it never waits for another run.
+    t0 = time.perf_counter()
+    reporter.stage("planning")
+    plans = plan_lecture(spec, opts, source=source, reporter=reporter)
+    t1 = time.perf_counter()
     with LectureWriter(opts.out_root, spec.id, wait=opts.wait, on_wait=_waiting(opts),
                        on_stage=reporter.stage) as writer, \
             housekeeping.using_cache(opts.cache_dir):
-        t0 = time.perf_counter()
-        reporter.stage("planning")
-        plans = plan_lecture(spec, opts, source=source, reporter=reporter)
-        t1 = time.perf_counter()
         reporter.stage("rendering")
         try:
             videos, rendered, hits = render_segments(plans, opts, reporter)

@@ -125,7 +125,7 @@ def test_two_runs_at_once(reliability_lecture: Lecture) -> None:
     status = lec.base / "status-two"
     first = cli(*lec.args(other), status=status, popen=True)
     try:
-        assert wait_for_marker(status, "planning", first)
+        assert wait_for_marker(status, "rendering", first)  # it holds the lock from here
         busy = cli(*lec.args(variant), "--no-wait")
         assert busy.returncode == 3, busy.stderr
         lines = [ln for ln in busy.stderr.splitlines() if ln.strip()]
