@@ -19,10 +19,12 @@ an :class:`EntryRecord` (frames, duration, size, codec parameters, checksums, la
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 import time
 from dataclasses import asdict
@@ -40,6 +42,7 @@ log = logging.getLogger("pipeline.cache")
 CACHE_FORMAT = 2  # bump when the layout of entries changes
 SAMPLE = 64 * 1024
 DEFAULT_MAX_BYTES = 5 * 1024**3
+FRESH_SECONDS = 60.0  # a video this young without its record may still be being stored
 
 
 # ------------------------------------------------------------------ keys
@@ -166,7 +169,14 @@ def store(cache_dir: Path, key: str, encoded: Path, q: Quality, expected_frames:
         raise media.MediaError(f"encoded render {key} {problem}")
     dst = video_path(cache_dir, key)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(encoded, dst)
+    try:
+        os.replace(encoded, dst)
+    except OSError as exc:  # the work folder is on another file system (see housekeeping)
+        if exc.errno != errno.EXDEV:
+            raise
+        tmp = dst.parent / f".{key}.{os.getpid()}.mp4"
+        shutil.copyfile(encoded, tmp)
+        os.replace(tmp, dst)
     _write_json_atomic(record_path(cache_dir, key), record.model_dump_json())
     return dst
 
@@ -189,6 +199,8 @@ def lookup(
     if not video.exists() and not rec_path.exists():
         return None
     problem = _check(video, rec_path, q, expected_frames, full)
+    if problem == "no record" and _age(video) < FRESH_SECONDS:
+        return None  # another run is between writing the video and its record
     if problem is not None:
         log.warning("cache entry %s is bad (%s): discarded, rendering again", key, problem)
         discard(cache_dir, key)
@@ -218,6 +230,13 @@ def _check(video: Path, rec_path: Path, q: Quality, expected: int, full: bool) -
     if full and fingerprint.digest(video.read_bytes()) != rec.sha256:
         return "checksum differs"
     return None
+
+
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return float("inf")
 
 
 def _touch(rec_path: Path) -> None:
