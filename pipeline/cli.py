@@ -136,9 +136,11 @@ def _list(console: Console) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     console = Console(stderr=True)
-    _log_to(console)
+    held = _log_to(console)
     try:
-        return _main(args, console)
+        code = _main(args, console)
+        held.flush_held()
+        return code
     except KeyboardInterrupt:
         console.print("[red]interrupted[/]: earlier outputs are untouched")
         return EXIT_INTERRUPT
@@ -159,22 +161,52 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 class _LineHandler(logging.Handler):
-    """Pipeline warnings (a discarded cache entry, a wait for another run) as one line each."""
+    """Warnings as one line each. The pipeline's (a discarded cache entry, a wait for
+    another run) print at once; Python ``warnings`` from the libraries (a take with no
+    pauses found, ...) are held and printed after a run, so a bad-input exit stays one
+    line."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, *, hold: bool = False) -> None:
         super().__init__(logging.WARNING)
         self.console = console
+        self.hold = hold
+        self.held: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.console.print(f"[yellow]warning:[/] {record.getMessage()}", highlight=False,
-                           soft_wrap=True)
+        text = record.getMessage()
+        if record.name == "py.warnings":  # "file:line: Category: message\n  source line"
+            text = text.strip().splitlines()[0]
+            text = text.split(": ", 2)[-1] if text.count(": ") >= 2 else text
+        if self.hold:
+            self.held.append(text)
+        else:
+            self.print(text)
+
+    def print(self, text: str) -> None:
+        self.console.print(f"[yellow]warning:[/] {text}", highlight=False, soft_wrap=True)
+
+    def flush_held(self) -> None:
+        for text in dict.fromkeys(self.held):
+            self.print(text)
+        self.held.clear()
 
 
-def _log_to(console: Console) -> None:
+def _log_to(console: Console) -> _LineHandler:
     log = logging.getLogger("pipeline")
-    if not any(isinstance(h, _LineHandler) for h in log.handlers):
-        log.addHandler(_LineHandler(console))
+    for h in list(log.handlers):
+        if isinstance(h, _LineHandler):
+            log.removeHandler(h)
+    log.addHandler(_LineHandler(console))
     log.propagate = False
+    logging.captureWarnings(True)
+    py = logging.getLogger("py.warnings")
+    for h in list(py.handlers):
+        if isinstance(h, _LineHandler):
+            py.removeHandler(h)
+    held = _LineHandler(console, hold=True)
+    py.addHandler(held)
+    py.propagate = False
+    return held
 
 
 def _main(args: argparse.Namespace, console: Console) -> int:

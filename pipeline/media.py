@@ -66,6 +66,17 @@ def count_frames(path: Path) -> int:
     return int(proc.stdout.strip().splitlines()[0])
 
 
+def decode_errors(path: Path) -> str | None:
+    """The first error ffmpeg reports while decoding the whole file (a truncated or
+    damaged file), or None when it decodes cleanly."""
+    proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-xerror",
+                           "-i", str(path), "-f", "null", "-"], capture_output=True, text=True)
+    lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]
+    if proc.returncode == 0 and not lines:
+        return None
+    return (lines[0] if lines else f"exit {proc.returncode}").replace(str(path), path.name)
+
+
 def decoded_md5(path: Path, kind: str) -> str:
     """MD5 of a file's decoded first video (``"v"``) or audio (``"a"``) stream: raw
     frames or PCM, so two encodes compare by what a viewer sees and hears."""

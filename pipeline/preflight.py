@@ -69,11 +69,19 @@ SILENT_DBFS = -60.0  # a recorded take whose peak stays below this is a muted mi
 
 
 def check_clip(seg_id: str, narration: Narration) -> None:
-    """A recorded take must hold sound: a silent clip is bad input, not a quiet lecture."""
+    """A recorded take must decode cleanly to its end and hold sound: a truncated or
+    silent clip is bad input, not a short or quiet lecture."""
     import numpy as np
 
     if narration.source != "clip":
         return
+    from pipeline.media import decode_errors
+
+    if narration.path is not None:
+        err = decode_errors(narration.path)
+        if err:
+            raise InputError(f"{narration.path}: narration clip for segment {seg_id!r} is "
+                             f"damaged or truncated ({err[:160]})")
     peak = float(np.max(np.abs(narration.samples))) if narration.samples.size else 0.0
     if peak < 10 ** (SILENT_DBFS / 20):
         level = f"{20 * np.log10(peak):.0f} dBFS" if peak > 0 else "digital silence"
