@@ -113,7 +113,7 @@ def test_every_spoken_number_is_on_screen(
     seed = int(data.get("seed", 0))
     scene, _ = run_scene_class(
         cls, plan={"beats": cls.min_durations()}, params=seg.get("params", {}), seed=seed,
-        fps=2, media_dir=scene_media_dir, every_play=True,
+        fps=10, media_dir=scene_media_dir, every_play=True,
     )
     shown = on_screen_numbers(scene)
     assert shown, f"{seg['id']}: the scene shows no numbers at all"
