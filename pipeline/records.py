@@ -28,6 +28,24 @@ class SentenceRecord(_Record):
     end: float
 
 
+class TakeRecord(_Record):
+    """A recorded take's level and alignment (``audio.takes``)."""
+
+    speech_lufs: float | None = None
+    gain_db: float = 0.0
+    limited_db: float = 0.0
+    true_peak_dbtp: float | None = None
+    floor_dbfs: float | None = None
+    clipped: bool = False
+    clipped_share: float = 0.0
+    noisy: bool = False
+    trimmed_start: float = 0.0
+    words_found: int = 0
+    words_expected: int = 0
+    approximate: bool = False
+    transcript: str | None = None
+
+
 class NarrationRecord(_Record):
     source: str  # "clip" | "espeak" | "silence"
     detail: str = ""
@@ -35,6 +53,7 @@ class NarrationRecord(_Record):
     path: str | None = None
     cache_key: str | None = None  # content hash of what produced the audio
     sentences: list[SentenceRecord] = Field(default_factory=list)
+    take: TakeRecord | None = None  # recorded takes only
 
 
 class SegmentFiles(_Record):
@@ -60,6 +79,7 @@ class SegmentRecord(_Record):
     files: SegmentFiles
     slide: SlideOptions = SlideOptions()
     clip_key: str = ""  # content key of the narrated segment clip (picture + its audio)
+    captions_approximate: bool = False  # a take's words could not all be aligned
 
     @property
     def name(self) -> str:
@@ -95,6 +115,7 @@ class LectureRecord(_Record):
     assembly_key: str = ""  # hash of everything that shapes the outputs (pipeline.assemble)
     loudness: LoudnessRecord | None = None
     captions: int = 0  # number of caption cues
+    captions_approximate: list[str] = Field(default_factory=list)  # segment ids
     chapters: list[ChapterRecord] = Field(default_factory=list)
     segments: list[SegmentRecord] = Field(min_length=1)
     created: str = ""  # UTC time the outputs were assembled
