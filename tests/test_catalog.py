@@ -73,7 +73,7 @@ opts = RenderOptions(quality=QUALITIES["tiny"], out_root=Path({str(tmp_path)!r})
                      speech_cache=Path({str(tmp_path / "speech")!r}))
 plans = plan_lecture(spec, opts)
 assert [p.timing.frames > 0 for p in plans] == [True, True]
-heavy = sorted(m for m in ("manim", "torch", "moviepy", "cairo") if m in sys.modules)
+heavy = sorted(m for m in ("manim", "torch", "torchvision", "moviepy") if m in sys.modules)
 print("heavy:", heavy)
 """
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
