@@ -66,10 +66,11 @@ class RenderOptions:
     strict: bool = False
     only: tuple[str, ...] = ()
     speech_cache: Path = SPEECH_CACHE
+    cache_root: Path | None = None  # the render cache; default <out_root>/.cache
 
     @property
     def cache_dir(self) -> Path:
-        return self.out_root / ".cache"
+        return self.cache_root if self.cache_root is not None else self.out_root / ".cache"
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class LectureResult:
 
 
 # ------------------------------------------------------------------ stage 1
-def _check_params(spec: LectureSpec, seg: SegmentSpec, path_hint: str) -> type:
+def check_params(spec: LectureSpec, seg: SegmentSpec, path_hint: str) -> type:
     cls = load_scene_class(seg.scene)
     allowed = getattr(cls, "PARAMS", {})
     for key, value in seg.params.items():
@@ -135,27 +136,35 @@ def plan_lecture(
     q = opts.quality
     plans = []
     for index, seg in enumerate(spec.segments, start=1):
-        cls = _check_params(spec, seg, source)
+        cls = check_params(spec, seg, source)
         reporter.segment(seg.id, "narration")
         narration = resolve_narration(
             segment_id=seg.id, script=seg.narration, clip=seg.clip,
             narration_dir=opts.narration_dir, strict=opts.strict,
             cache_dir=opts.speech_cache, voice=spec.voice, wpm=spec.wpm,
         )
-        try:
-            timing = plan_segment(
-                beats=cls.BEATS, narration_seconds=narration.duration,
-                sentence_starts=[s.start for s in narration.sentences], cues=seg.cues,
-                lead_in=spec.lead_in, tail=spec.tail, fps=q.fps,
-            )
-        except ValueError as exc:
-            raise InputError(f"{source}: segments ({seg.id}): {exc}") from None
-        plan = timing.beat_seconds()
-        key = render_key(scene=seg.scene, params=seg.params, plan=plan, quality=q.name,
-                         seed=spec.seed)
-        job = RenderJob(seg.id, seg.scene, dict(seg.params), plan, spec.seed, q, timing.frames, key)
-        plans.append(SegmentPlan(index, seg, narration, timing, job))
+        plans.append(plan_one(spec, index, seg, cls, narration, q, source))
     return plans
+
+
+def plan_one(
+    spec: LectureSpec, index: int, seg: SegmentSpec, cls: type, narration: Narration,
+    q: Quality, source: str,
+) -> SegmentPlan:
+    """One segment's timing on the frame grid and its render job, from its narration."""
+    try:
+        timing = plan_segment(
+            beats=cls.BEATS, narration_seconds=narration.duration,
+            sentence_starts=[s.start for s in narration.sentences], cues=seg.cues,
+            lead_in=spec.lead_in, tail=spec.tail, fps=q.fps,
+        )
+    except ValueError as exc:
+        raise InputError(f"{source}: segments ({seg.id}): {exc}") from None
+    plan = timing.beat_seconds()
+    key = render_key(scene=seg.scene, params=seg.params, plan=plan, quality=q.name,
+                     seed=spec.seed)
+    job = RenderJob(seg.id, seg.scene, dict(seg.params), plan, spec.seed, q, timing.frames, key)
+    return SegmentPlan(index, seg, narration, timing, job)
 
 
 # ------------------------------------------------------------------ stage 2
@@ -361,25 +370,47 @@ def publish(stage_dir: Path, out_dir: Path, keep: Callable[[Path], bool] | None 
     shutil.rmtree(stage_dir, ignore_errors=True)
 
 
+class Renderer(Protocol):
+    """Stages 1 and 2 done elsewhere (``pipeline.executors``): plans, videos, rendered, hits."""
+
+    def plan_and_render(
+        self, spec: LectureSpec, opts: RenderOptions, source: str, reporter: Reporter
+    ) -> tuple[list[SegmentPlan], dict[str, Path], list[str], list[str]]: ...
+
+
+def select_segments(spec: LectureSpec, only: Sequence[str], source: str) -> LectureSpec:
+    """The lecture cut down to the ``--only`` segments (all when ``only`` is empty)."""
+    if not only:
+        return spec
+    unknown = [s for s in only if s not in {seg.id for seg in spec.segments}]
+    if unknown:
+        raise InputError(f"--only: unknown segment id(s) {unknown} in {source}")
+    return spec.model_copy(update={"segments": [s for s in spec.segments if s.id in only]})
+
+
 def build_lecture(
     spec: LectureSpec, opts: RenderOptions, *, source: str = "config",
-    reporter: Reporter | None = None,
+    reporter: Reporter | None = None, renderer: Renderer | None = None,
 ) -> LectureResult:
-    """The whole job: plan, render what changed, assemble, publish."""
+    """The whole job: plan, render what changed, assemble, publish.
+
+    ``renderer`` replaces stages 1 and 2 (planning and rendering), e.g. by a Dask
+    cluster; by default they run here, renders in a local thread pool.
+    """
     reporter = reporter or SilentReporter()
     media.require_tools()
     t0 = time.perf_counter()
-    if opts.only:
-        unknown = [s for s in opts.only if s not in {seg.id for seg in spec.segments}]
-        if unknown:
-            raise InputError(f"--only: unknown segment id(s) {unknown} in {source}")
-        spec = spec.model_copy(update={"segments": [s for s in spec.segments if s.id in opts.only]})
+    spec = select_segments(spec, opts.only, source)
     reporter.stage("planning")
-    plans = plan_lecture(spec, opts, source=source, reporter=reporter)
-    t1 = time.perf_counter()
-    reporter.stage("rendering")
     try:
-        videos, rendered, hits = render_segments(plans, opts, reporter)
+        if renderer is None:
+            plans = plan_lecture(spec, opts, source=source, reporter=reporter)
+            t1 = time.perf_counter()
+            reporter.stage("rendering")
+            videos, rendered, hits = render_segments(plans, opts, reporter)
+        else:
+            t1 = time.perf_counter()
+            plans, videos, rendered, hits = renderer.plan_and_render(spec, opts, source, reporter)
     except SceneInputError as exc:
         raise InputError(f"{source}: {exc}") from None
     t2 = time.perf_counter()

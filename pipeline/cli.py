@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -38,6 +39,15 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--lecture", default="forward-diffusion",
                    help="lecture id in config/ or a path to a .toml manifest")
+    p.add_argument("--lectures", nargs="+", metavar="ID", default=None,
+                   help="several lectures (ids or .toml paths) rendered in one submission, "
+                   "sharing workers and cache")
+    p.add_argument("--executor", default="local", metavar="WHERE",
+                   help="local (default), dask://HOST:PORT (a running Dask scheduler) or "
+                   "dask-local[:N] (a local Dask cluster of N worker processes)")
+    p.add_argument("--cache", default=None, metavar="URL",
+                   help="render cache: a folder or an fsspec URL (file:///shared/cache, "
+                   "s3://bucket/cache); default OUT/.cache. Dask workers must all reach it")
     p.add_argument("--quality", choices=list(QUALITIES), default=None,
                    help="preview=854x480@15, 720p=@30, 1080p=@60, 4k=@60, tiny=256x144@15 for "
                    "tests (default: the manifest's)")
@@ -121,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace, console: Console) -> int:
-    from pipeline.assemble import DEFAULT_OUT, RenderOptions, build_lecture, quality
+    from pipeline.assemble import DEFAULT_OUT, RenderOptions, quality
 
     if args.list:
         _list(console)
@@ -130,32 +140,58 @@ def _main(args: argparse.Namespace, console: Console) -> int:
         raise InputError(f"--jobs must be >= 1, got {args.jobs}")
     if args.narration_dir is not None and not args.narration_dir.is_dir():
         raise InputError(f"--narration-dir: {args.narration_dir} is not a folder")
-    spec = load_lecture(args.lecture)
-    source = args.lecture if str(args.lecture).endswith(".toml") else f"config/{spec.id}.toml"
+    names = args.lectures or [args.lecture]
+    specs = [load_lecture(name) for name in names]
+    sources = [name if str(name).endswith(".toml") else f"config/{spec.id}.toml"
+               for name, spec in zip(names, specs)]
     out_root = (args.out or DEFAULT_OUT).resolve()
-    q = quality(args.quality or spec.quality)
 
     if args.slides:
         from pipeline.slides import build_slides
 
-        t0 = time.perf_counter()
-        folder = build_slides(out_root / spec.id)
-        console.print(f"slides written to {folder} in {time.perf_counter() - t0:.1f} s")
+        for spec in specs:
+            t0 = time.perf_counter()
+            folder = build_slides(out_root / spec.id)
+            console.print(f"slides written to {folder} in {time.perf_counter() - t0:.1f} s")
         return EXIT_OK
 
-    opts = RenderOptions(quality=q, out_root=out_root, narration_dir=args.narration_dir,
-                         jobs=args.jobs, strict=args.strict, only=tuple(args.only))
+    from pipeline.executors import LectureRequest, parse_executor, render_lectures
+
+    base = RenderOptions(quality=quality(args.quality or specs[0].quality), out_root=out_root,
+                         narration_dir=args.narration_dir, jobs=args.jobs, strict=args.strict,
+                         only=tuple(args.only))
+    if args.cache is not None and args.executor == "local":
+        base = replace(base, cache_root=_local_cache(args.cache))
+    lectures = [
+        LectureRequest(spec, source, replace(base, quality=quality(args.quality or spec.quality)))
+        for spec, source in zip(specs, sources)
+    ]
     t0 = time.perf_counter()
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=True,
-        disable=not console.is_terminal,  # logs and CI get the summary only
-    ) as progress:
-        reporter = RichReporter(progress)
-        result = build_lecture(spec, opts, source=source, reporter=reporter)
+    executor = parse_executor(args.executor, base, args.cache)
+    try:
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+            MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True,
+            disable=not console.is_terminal,  # logs and CI get the summary only
+        ) as progress:
+            reporter = RichReporter(progress)
+            results = render_lectures(lectures, executor, reporter=reporter)
+    finally:
+        executor.close()
     elapsed = time.perf_counter() - t0
-    _summary(console, result, elapsed)
+    for result in results:
+        _summary(console, result, elapsed)
     return EXIT_OK
+
+
+def _local_cache(url: str) -> Path:
+    """``--cache`` for the local executor: a folder, as a path or a ``file://`` URL."""
+    if url.startswith("file://"):
+        return Path(url.removeprefix("file://")).resolve()
+    if "://" in url:
+        raise InputError(f"--cache: {url!r} needs a Dask executor; the local executor "
+                         "caches in a folder (a path or file:// URL)")
+    return Path(url).resolve()
 
 
 def _summary(console: Console, result, elapsed: float) -> None:  # type: ignore[no-untyped-def]
