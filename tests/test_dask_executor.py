@@ -1,7 +1,7 @@
 """Rendering on a Dask LocalCluster of 2 worker processes, against the local executor.
 
-A two-segment tiny lecture (one spoken by espeak-ng on a worker, one recorded clip
-analysed on a worker) is rendered once by the local executor as the reference. The
+A two-segment tiny lecture (one synthesised on a worker, one recorded clip analysed
+on a worker) is rendered once by the local executor as the reference. The
 Dask renders (plain, and with a worker SIGKILLed mid-render) must decode to the same
 frames and the same audio. Two lectures sharing a segment render it once.
 """
@@ -144,7 +144,7 @@ def test_dask_render_matches_local(dask_run: dict, reference: Path) -> None:
     result, events = dask_run["result"], dask_run["events"]
     assert result.rendered == ["spoken", "recorded"] and result.cached == []
     narr = {p.spec.id: p.narration.source for p in result.plans}
-    assert narr == {"spoken": "espeak", "recorded": "clip"}
+    assert narr["recorded"] == "clip" and narr["spoken"] in ("piper", "espeak")
     # each render ran once, on a worker process, reporting frames to the client
     assert set(events) == set(dask_run["keys"].values())
     assert all(msg["worker"].startswith("tcp://") for msgs in events.values() for msg in msgs)
