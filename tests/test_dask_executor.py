@@ -24,7 +24,8 @@ from pipeline.assemble import RenderOptions
 from pipeline.cli import main as cli_main
 from pipeline.cluster_tasks import TOPIC
 from pipeline.executors import DaskExecutor, LectureRequest, LocalExecutor, render_lectures
-from pipeline.manifest import QUALITIES, load_lecture
+from pipeline.manifest import QUALITIES, InputError, load_lecture
+from pipeline.scene_render import RenderError
 from pipeline.store import RenderStore
 
 distributed = pytest.importorskip("distributed")
@@ -219,6 +220,24 @@ def test_two_lectures_share_a_render(base: Path, cluster, dask_run: dict) -> Non
     for r in results:
         assert len(decoded(r.out_dir / "lecture.mp4")) == 2
     assert_clean_store(Path(dask_run["store"].root))
+
+
+def test_failing_scene_fails_the_run_once(base: Path, cluster) -> None:
+    broken = ["[[segments]]", 'id = "broken"', 'chapter = "Broken"', 'scene = "KeyConcepts"',
+              """params = { items = [{ text = "Bad formula", math = '\\frac{' }] }""",
+              'narration = "This formula does not compile."', ""]
+    toml = write_lecture(base, "broken", [broken])
+    store = RenderStore.for_path(base / "broken-cache")
+    since = time.time()
+    with dask_executor(cluster, store) as ex:
+        with pytest.raises((RenderError, InputError), match="segment broken"):
+            render_lectures([LectureRequest(load_lecture(toml), str(toml),
+                                            options(base, "broken"))], ex)
+        events = render_events(ex.client, since)
+    [msgs] = events.values()
+    assert len([m for m in msgs if m["frames"] == 0]) == 1  # not retried
+    assert not list((base / "broken-cache" / "renders").glob("*"))
+    assert not (base / "broken" / "broken").exists()
 
 
 def test_bad_executor_is_bad_input(lecture: dict, tmp_path: Path, capsys) -> None:
