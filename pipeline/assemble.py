@@ -413,11 +413,13 @@ def publish(stage_dir: Path, out_dir: Path, keep: Callable[[Path], bool] | None 
 
 
 class Renderer(Protocol):
-    """Stages 1 and 2 done elsewhere (``pipeline.executors``): plans, videos, rendered, hits."""
+    """Stages 1 and 2 run elsewhere, e.g. on a Dask cluster (``pipeline.executors``)."""
 
-    def plan_and_render(
-        self, spec: LectureSpec, opts: RenderOptions, source: str, reporter: Reporter
-    ) -> tuple[list[SegmentPlan], dict[str, Path], list[str], list[str]]: ...
+    def plan(self, spec: LectureSpec, opts: RenderOptions, source: str,
+             reporter: Reporter) -> list[SegmentPlan]: ...
+
+    def render(self, plans: Sequence[SegmentPlan], opts: RenderOptions,
+               reporter: Reporter) -> tuple[dict[str, Path], list[str], list[str]]: ...
 
 
 def select_segments(spec: LectureSpec, only: Sequence[str], source: str) -> LectureSpec:
@@ -444,15 +446,17 @@ def build_lecture(
     t0 = time.perf_counter()
     spec = select_segments(spec, opts.only, source)
     reporter.stage("planning")
+    if renderer is None:
+        plans = plan_lecture(spec, opts, source=source, reporter=reporter)
+    else:
+        plans = renderer.plan(spec, opts, source, reporter)
+    t1 = time.perf_counter()
+    reporter.stage("rendering")
     try:
         if renderer is None:
-            plans = plan_lecture(spec, opts, source=source, reporter=reporter)
-            t1 = time.perf_counter()
-            reporter.stage("rendering")
             videos, rendered, hits = render_segments(plans, opts, reporter)
         else:
-            t1 = time.perf_counter()
-            plans, videos, rendered, hits = renderer.plan_and_render(spec, opts, source, reporter)
+            videos, rendered, hits = renderer.render(plans, opts, reporter)
     except SceneInputError as exc:
         raise InputError(f"{source}: {exc}") from None
     t2 = time.perf_counter()

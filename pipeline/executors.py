@@ -67,9 +67,11 @@ class Executor(Protocol):
     def submit(self, lectures: Sequence[LectureRequest], reporter: Reporter) -> None:
         """Start work on every lecture (a no-op for executors that work on demand)."""
 
-    def plan_and_render(
-        self, spec: LectureSpec, opts: RenderOptions, source: str, reporter: Reporter
-    ) -> tuple[list[SegmentPlan], dict[str, Path], list[str], list[str]]: ...
+    def plan(self, spec: LectureSpec, opts: RenderOptions, source: str,
+             reporter: Reporter) -> list[SegmentPlan]: ...
+
+    def render(self, plans: Sequence[SegmentPlan], opts: RenderOptions,
+               reporter: Reporter) -> tuple[dict[str, Path], list[str], list[str]]: ...
 
     def close(self) -> None: ...
 
@@ -154,15 +156,17 @@ class LocalExecutor:
     def submit(self, lectures: Sequence[LectureRequest], reporter: Reporter) -> None:
         return None
 
-    def plan_and_render(
-        self, spec: LectureSpec, opts: RenderOptions, source: str, reporter: Reporter
-    ) -> tuple[list[SegmentPlan], dict[str, Path], list[str], list[str]]:
-        from pipeline.assemble import plan_lecture, render_segments
+    def plan(self, spec: LectureSpec, opts: RenderOptions, source: str,
+             reporter: Reporter) -> list[SegmentPlan]:
+        from pipeline.assemble import plan_lecture
 
-        plans = plan_lecture(spec, opts, source=source, reporter=reporter)
-        reporter.stage("rendering")
-        videos, rendered, hits = render_segments(plans, opts, reporter)
-        return plans, videos, rendered, hits
+        return plan_lecture(spec, opts, source=source, reporter=reporter)
+
+    def render(self, plans: Sequence[SegmentPlan], opts: RenderOptions,
+               reporter: Reporter) -> tuple[dict[str, Path], list[str], list[str]]:
+        from pipeline.assemble import render_segments
+
+        return render_segments(plans, opts, reporter)
 
     def close(self) -> None:
         return None
@@ -306,32 +310,35 @@ class DaskExecutor:
         s.render.add_done_callback(lambda f, s=s: self._on_done(f, s))
 
     # ------------------------------------------------------------------ collect
-    def plan_and_render(
-        self, spec: LectureSpec, opts: RenderOptions, source: str, reporter: Reporter
-    ) -> tuple[list[SegmentPlan], dict[str, Path], list[str], list[str]]:
-        segs = self.batch.segments.get(spec.id)
-        if segs is None:  # not submitted ahead: do it now
+    def plan(self, spec: LectureSpec, opts: RenderOptions, source: str,
+             reporter: Reporter) -> list[SegmentPlan]:
+        """The lecture's plans (their renders are already submitted)."""
+        if spec.id not in self.batch.segments:  # not submitted ahead: do it now
             self.submit([LectureRequest(spec, source, opts)], reporter)
-            segs = self.batch.segments[spec.id]
-        reporter.stage("rendering")
+        return [s.plan for s in self.batch.segments[spec.id] if s.plan is not None]
+
+    def render(self, plans: Sequence[SegmentPlan], opts: RenderOptions,
+               reporter: Reporter) -> tuple[dict[str, Path], list[str], list[str]]:
+        """Wait for the plans' renders; verified local paths, rendered ids, cached ids."""
+        # the segments these plans were made for (plans are the objects plan() returned)
+        of_plan = {id(s.plan): s for lec in self.batch.segments.values() for s in lec}
         videos: dict[str, Path] = {}
         rendered: list[str] = []
         hits: list[str] = []
         try:
-            for s in segs:
-                assert s.plan is not None
-                key, frames = s.plan.job.key, s.plan.timing.frames
+            for p in plans:
+                s = of_plan[id(p)]
+                key, frames = p.job.key, p.timing.frames
                 if s.render is not None:
                     outcome = self._result(s)
                     if outcome.rendered:
                         self.rendered_keys.add(key)
-                videos[s.spec.id] = self._verified(s, key, frames, opts)
-                (rendered if s.render is not None else hits).append(s.spec.id)
+                videos[p.spec.id] = self._verified(s, key, frames, opts)
+                (rendered if s.render is not None else hits).append(p.spec.id)
         except BaseException:
             self._cancel()
             raise
-        plans = [s.plan for s in segs if s.plan is not None]
-        return plans, videos, rendered, hits
+        return videos, rendered, hits
 
     def _result(self, s: _Segment) -> Any:
         from distributed import KilledWorker
