@@ -20,11 +20,13 @@ import hashlib
 import json
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from audio.narration import Narration, resolve_narration
-from pipeline.cache import render_key
+from pipeline.cache import record_path, render_key
+from pipeline.housekeeping import using_cache
 from pipeline.scene_render import RenderError, RenderJob, render
 from pipeline.store import RenderStore
 
@@ -39,32 +41,58 @@ class NarrationRequest:
     script: str
     voice: str
     wpm: int
-    speech_cache: str  # folder for synthesised speech on the worker
+    speech_cache: str  # folder for synthesised speech (and alignments) on the worker
+    strict: bool = False
+    allow_clipped: bool = False
+    allow_unaligned: bool = False
     clip_name: str | None = None  # the recorded clip's file name (its suffix picks the decoder)
     clip_bytes: bytes | None = None
+    transcript_name: str | None = None  # what was really said, kept beside the take
+    transcript_bytes: bytes | None = None
 
     @property
     def key(self) -> str:
         """Dask key: equal requests (any lecture, any user) are one task."""
         h = hashlib.sha256()
-        h.update(json.dumps([self.script, self.voice, self.wpm,
-                             Path(self.clip_name).suffix if self.clip_name else None]).encode())
-        if self.clip_bytes is not None:
-            h.update(self.clip_bytes)
+        h.update(json.dumps([
+            self.script, self.voice, self.wpm, self.strict, self.allow_clipped,
+            self.allow_unaligned, Path(self.clip_name).suffix if self.clip_name else None,
+            Path(self.transcript_name).suffix if self.transcript_name else None,
+        ]).encode())
+        for blob in (self.clip_bytes, self.transcript_bytes):
+            if blob is not None:
+                h.update(len(blob).to_bytes(8, "big"))
+                h.update(blob)
         return f"narration-{h.hexdigest()[:24]}"
 
 
-def narrate(req: NarrationRequest) -> Narration:
+@dataclass(frozen=True)
+class NarrationResult:
+    narration: Narration
+    warnings: tuple[str, ...]  # raised on the worker; the client repeats them
+
+
+def narrate(req: NarrationRequest) -> NarrationResult:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        narration = _narrate(req)
+    return NarrationResult(narration, tuple(str(w.message) for w in caught))
+
+
+def _narrate(req: NarrationRequest) -> Narration:
+    common = {"segment_id": req.segment_id, "script": req.script, "strict": req.strict,
+              "cache_dir": req.speech_cache, "voice": req.voice, "wpm": req.wpm,
+              "allow_clipped": req.allow_clipped, "allow_unaligned": req.allow_unaligned}
     if req.clip_bytes is None:
-        return resolve_narration(segment_id=req.segment_id, script=req.script,
-                                 cache_dir=req.speech_cache, voice=req.voice, wpm=req.wpm)
+        return resolve_narration(**common)
     assert req.clip_name is not None
     with tempfile.TemporaryDirectory(prefix="lecture-clip-", dir=_scratch_root()) as tmp:
         clip = Path(tmp) / Path(req.clip_name).name
         clip.write_bytes(req.clip_bytes)
-        # The samples are decoded into memory: nothing refers to the scratch file after.
-        return resolve_narration(segment_id=req.segment_id, script=req.script, clip=clip,
-                                 cache_dir=req.speech_cache, voice=req.voice, wpm=req.wpm)
+        if req.transcript_bytes is not None and req.transcript_name is not None:
+            clip.with_suffix(Path(req.transcript_name).suffix).write_bytes(req.transcript_bytes)
+        # The samples are decoded into memory: nothing refers to the scratch files after.
+        return resolve_narration(clip=clip, **common)
 
 
 @dataclass(frozen=True)
@@ -82,10 +110,10 @@ def render_entry(job: RenderJob, store_url: str) -> RenderOutcome:
     t0 = time.perf_counter()
     store = RenderStore(store_url)
     worker = _worker_address()
-    if store.lookup(job.key, job.expected_frames) is not None:
+    if store.lookup(job.key, job.quality, job.expected_frames) is not None:
         return RenderOutcome(job.key, False, worker, time.perf_counter() - t0)
     mine = render_key(scene=job.scene, params=job.params, plan=job.plan,
-                      quality=job.quality.name, seed=job.seed)
+                      quality=job.quality, seed=job.seed)
     if mine != job.key:
         raise RenderError(
             f"segment {job.segment_id}: worker {worker} has different scene code or "
@@ -97,7 +125,13 @@ def render_entry(job: RenderJob, store_url: str) -> RenderOutcome:
     try:
         video = render(job, scratch,
                        on_frames=lambda n: _event(job.key, "rendering", n, worker))
-        store.put(job.key, video, job.expected_frames)
+        if store.is_local:
+            # A run of the local engine that finds itself alone on this cache cleans its
+            # temporary files; holding the cache's shared lock keeps it off ours.
+            with using_cache(Path(store.root)):
+                store.put(job.key, video, record_path(scratch, job.key))
+        else:
+            store.put(job.key, video, record_path(scratch, job.key))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return RenderOutcome(job.key, True, worker, time.perf_counter() - t0)

@@ -30,13 +30,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from audio.clips import find_clip
-from audio.narration import Narration, resolve_narration
+from audio.narration import Narration, find_transcript, resolve_narration
 from pipeline.assemble import (
     LectureResult,
     RenderOptions,
@@ -262,9 +263,11 @@ class DaskExecutor:
             self.batch.segments[spec.id] = segs
         try:
             for fut in as_completed([f for f, _ in waiting.values()]):
-                narration = fut.result()
+                got = fut.result()
+                for message in got.warnings:  # a worker's warning, said here once
+                    warnings.warn(message, stacklevel=2)
                 for s, lec in waiting[fut.key][1]:
-                    self._plan_and_submit(s, narration, lec)
+                    self._plan_and_submit(s, got.narration, lec)
         except BaseException:
             self._cancel()
             raise
@@ -281,11 +284,15 @@ class DaskExecutor:
             # Same error as the local path gives for a missing explicit clip.
             resolve_narration(segment_id=seg.id, script=seg.narration, clip=clip,
                               cache_dir=opts.speech_cache, voice=spec.voice, wpm=spec.wpm)
+        transcript = find_transcript(clip) if clip is not None else None
         return NarrationRequest(
             segment_id=seg.id, script=seg.narration, voice=spec.voice, wpm=spec.wpm,
-            speech_cache=str(opts.speech_cache),
+            speech_cache=str(opts.speech_cache), strict=opts.strict,
+            allow_clipped=opts.allow_clipped, allow_unaligned=opts.allow_unaligned,
             clip_name=clip.name if clip is not None else None,
             clip_bytes=clip.read_bytes() if clip is not None else None,
+            transcript_name=transcript.name if transcript is not None else None,
+            transcript_bytes=transcript.read_bytes() if transcript is not None else None,
         )
 
     def _plan_and_submit(self, s: _Segment, narration: Narration, lec: LectureRequest) -> None:
@@ -295,13 +302,17 @@ class DaskExecutor:
             seg = s.spec
             original = Path(seg.clip) if seg.clip is not None else find_clip(
                 opts.narration_dir, seg.id)
-            narration = replace(narration, path=original)
+            take = narration.take
+            if take is not None and take.transcript is not None and original is not None:
+                found = find_transcript(original)
+                take = replace(take, transcript=str(found) if found else None)
+            narration = replace(narration, path=original, take=take)
         s.plan = plan_one(lec.spec, s.index, s.spec, s.cls, narration, opts.quality, lec.source)
         job = s.plan.job
         frames = s.plan.timing.frames
         with self._lock:
             self.rows.setdefault(job.key, set()).add(s.row)
-        if self.store.lookup(job.key, frames) or self.store.adopt(job.key, frames):
+        if self.store.lookup(job.key, job.quality, frames):
             self._reporter_segment(s.row, "cached", frames)
             return
         self._reporter_segment(s.row, "queued", frames)
@@ -353,7 +364,8 @@ class DaskExecutor:
             ) from None
 
     def _verified(self, s: _Segment, key: str, frames: int, opts: RenderOptions) -> Path:
-        rec = self.store.lookup(key, frames)
+        assert s.plan is not None
+        rec = self.store.lookup(key, s.plan.job.quality, frames)
         if rec is None:
             raise RenderError(f"segment {s.spec.id}: render cache entry {key} missing "
                               f"from {self.store.url} after its render")

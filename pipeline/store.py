@@ -1,18 +1,21 @@
 """The render cache as shared storage: entries under any fsspec URL.
 
-A cache entry is two objects under ``<root>/renders/``: the encoded silent video
-``<key>.mp4`` (the same name the local engine uses in ``<out>/.cache/renders/``) and
-its record ``<key>.json`` (:class:`EntryRecord`: frames, size, SHA-256, who wrote it).
-The record is written last, so an entry exists only once both are whole.
+A cache entry is two objects under ``<root>/renders/``, exactly as in the local cache
+(:mod:`pipeline.cache`): the encoded silent video ``<key>.mp4`` and its record
+``<key>.json`` (:class:`pipeline.cache.EntryRecord`: frames, size, codec parameters,
+SHA-256). The record is written last, so an entry exists only once both are whole. A
+``file://`` store is therefore an ordinary render cache folder: the local executor and
+the Dask workers can share one.
 
 Writers never expose a partial object: each is copied to a temporary name beside its
 final one and moved into place (a rename on ``file://``; on object stores such as
 ``s3://`` a single PUT is already all-or-nothing). A writer killed mid-copy leaves only a
 ``.tmp-*`` object, which no reader looks at and :meth:`RenderStore.sweep` removes.
 
-Readers check an entry before trusting it: the record must parse, name the key and the
-frame count the job needs, and match the stored size; the bytes a client uses must hash
-to the record's checksum. A bad entry is dropped with a warning, so it renders again.
+Readers check an entry before trusting it: the record must parse, name the key, the
+frame count and the quality's codec parameters the job needs, and match the stored size;
+the bytes a client uses must hash to the record's SHA-256. A bad entry is dropped with a
+warning, so it renders again.
 
 ``file:///shared/cache``, a plain path, ``memory://cache`` (one process only; tests) and
 ``s3://bucket/prefix`` (needs ``s3fs``) all work the same way.
@@ -22,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import time
 import uuid
 import warnings
@@ -30,22 +32,10 @@ from pathlib import Path
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
-from pipeline.manifest import InputError
-
-
-class EntryRecord(BaseModel):
-    """What a cache entry's writer measured; stored beside the video."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    key: str
-    frames: int
-    bytes: int
-    sha256: str
-    writer: str  # host:pid of the process that wrote it
-    written: float  # Unix time
+from pipeline.cache import EntryRecord, entry_problem
+from pipeline.manifest import InputError, Quality
 
 
 class BadEntry(RuntimeError):
@@ -94,7 +84,7 @@ class RenderStore:
         return Path(self.video(key))
 
     # ------------------------------------------------------------------ read
-    def lookup(self, key: str, frames: int) -> EntryRecord | None:
+    def lookup(self, key: str, q: Quality, frames: int) -> EntryRecord | None:
         """The entry's record if it is there and consistent (cheap: no hashing)."""
         try:
             raw = self.fs.cat_file(self.record(key))
@@ -102,11 +92,14 @@ class RenderStore:
             return None
         try:
             rec = EntryRecord.model_validate_json(raw)
-            if rec.key != key or rec.frames != frames:
-                raise BadEntry(f"record names {rec.key}/{rec.frames} frames, job needs {frames}")
+            if rec.key != key:
+                raise BadEntry(f"record names key {rec.key}")
+            problem = entry_problem(rec, q, frames)
+            if problem:
+                raise BadEntry(f"record: the video {problem}")
             size = self.fs.size(self.video(key))
-            if size != rec.bytes:
-                raise BadEntry(f"video is {size} bytes, record says {rec.bytes}")
+            if size != rec.size:
+                raise BadEntry(f"video is {size} bytes, record says {rec.size}")
         except (ValidationError, BadEntry, FileNotFoundError) as exc:
             self.discard(key, f"{exc}")
             return None
@@ -123,7 +116,7 @@ class RenderStore:
             path = self.local_path(key)
         else:
             path = local_dir / "renders" / f"{key}.mp4"
-            if not (path.exists() and path.stat().st_size == rec.bytes
+            if not (path.exists() and path.stat().st_size == rec.size
                     and file_sha256(path) == rec.sha256):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")
@@ -140,41 +133,15 @@ class RenderStore:
         return path
 
     # ------------------------------------------------------------------ write
-    def put(self, key: str, video: Path, frames: int) -> EntryRecord:
-        """Store ``video`` as the entry for ``key``: video first, record last, each atomic."""
-        rec = EntryRecord(
-            key=key, frames=frames, bytes=video.stat().st_size, sha256=file_sha256(video),
-            writer=f"{socket.gethostname()}:{os.getpid()}", written=time.time(),
-        )
+    def put(self, key: str, video: Path, record: Path) -> EntryRecord:
+        """Store a local cache entry (``video`` and its ``record`` file, as
+        :func:`pipeline.cache.store` wrote them): video first, record last, each atomic."""
+        rec = EntryRecord.model_validate_json(record.read_text(encoding="utf-8"))
+        if rec.key != key or rec.size != video.stat().st_size:
+            raise BadEntry(f"render cache entry {key}: its record does not describe {video}")
         self.fs.makedirs(f"{self.root}/renders", exist_ok=True)
         self._atomic_put_file(str(video), self.video(key))
-        self._atomic_put_bytes(rec.model_dump_json().encode(), self.record(key))
-        return rec
-
-    def adopt(self, key: str, frames: int) -> EntryRecord | None:
-        """Give a record to a video the local engine wrote without one (``file://`` only).
-
-        The local executor's cache is a folder of ``<key>.mp4`` files; when such a file
-        has exactly ``frames`` frames it becomes a verified entry instead of a re-render.
-        """
-        if not self.is_local:
-            return None
-        path = self.local_path(key)
-        if not path.is_file() or self.fs.exists(self.record(key)):
-            return None
-        from pipeline import media
-
-        try:
-            counted = media.count_frames(path)
-        except Exception:  # undecodable: not an entry
-            return None
-        if counted != frames:
-            return None
-        rec = EntryRecord(
-            key=key, frames=frames, bytes=path.stat().st_size, sha256=file_sha256(path),
-            writer=f"{socket.gethostname()}:{os.getpid()} (adopted)", written=time.time(),
-        )
-        self._atomic_put_bytes(rec.model_dump_json().encode(), self.record(key))
+        self._atomic_put_bytes(record.read_bytes(), self.record(key))
         return rec
 
     def discard(self, key: str, why: str) -> None:

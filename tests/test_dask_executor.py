@@ -123,7 +123,7 @@ def assert_clean_store(store_dir: Path) -> None:
     store = RenderStore.for_path(store_dir)
     for rec_file in renders.glob("*.json"):
         key = rec_file.stem
-        rec = store.lookup(key, json.loads(rec_file.read_text())["frames"])
+        rec = store.lookup(key, TINY, json.loads(rec_file.read_text())["frames"])
         assert rec is not None
         store.fetch(key, rec, store_dir)  # checksum verified
 
