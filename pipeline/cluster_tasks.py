@@ -69,17 +69,20 @@ class NarrationRequest:
 @dataclass(frozen=True)
 class NarrationResult:
     narration: Narration
-    warnings: tuple[str, ...]  # raised on the worker; the client repeats them
+    warnings: tuple[str, ...]  # about the author's input, raised on the worker
+    scratch: str | None  # the worker's copy of the clip, named in those warnings
 
 
 def narrate(req: NarrationRequest) -> NarrationResult:
+    scratch: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        narration = _narrate(req)
-    return NarrationResult(narration, tuple(str(w.message) for w in caught))
+        narration = _narrate(req, scratch)
+    said = tuple(str(w.message) for w in caught if not issubclass(w.category, ResourceWarning))
+    return NarrationResult(narration, said, scratch[0] if scratch else None)
 
 
-def _narrate(req: NarrationRequest) -> Narration:
+def _narrate(req: NarrationRequest, scratch: list[str]) -> Narration:
     common = {"segment_id": req.segment_id, "script": req.script, "strict": req.strict,
               "cache_dir": req.speech_cache, "voice": req.voice, "wpm": req.wpm,
               "allow_clipped": req.allow_clipped, "allow_unaligned": req.allow_unaligned}
@@ -89,6 +92,7 @@ def _narrate(req: NarrationRequest) -> Narration:
     with tempfile.TemporaryDirectory(prefix="lecture-clip-", dir=_scratch_root()) as tmp:
         clip = Path(tmp) / Path(req.clip_name).name
         clip.write_bytes(req.clip_bytes)
+        scratch.append(str(clip))
         if req.transcript_bytes is not None and req.transcript_name is not None:
             clip.with_suffix(Path(req.transcript_name).suffix).write_bytes(req.transcript_bytes)
         # The samples are decoded into memory: nothing refers to the scratch files after.

@@ -264,7 +264,12 @@ class DaskExecutor:
         try:
             for fut in as_completed([f for f, _ in waiting.values()]):
                 got = fut.result()
+                first = waiting[fut.key][1][0][0].spec
+                original = Path(first.clip) if first.clip is not None else find_clip(
+                    waiting[fut.key][1][0][1].opts.narration_dir, first.id)
                 for message in got.warnings:  # a worker's warning, said here once
+                    if got.scratch and original is not None:
+                        message = message.replace(got.scratch, str(original))
                     warnings.warn(message, stacklevel=2)
                 for s, lec in waiting[fut.key][1]:
                     self._plan_and_submit(s, got.narration, lec)

@@ -222,6 +222,7 @@ def test_two_lectures_share_a_render(base: Path, cluster, dask_run: dict) -> Non
     assert_clean_store(Path(dask_run["store"].root))
 
 
+@pytest.mark.slow  # a LaTeX run and a failed render: about 20 s more of the default suite
 def test_failing_scene_fails_the_run_once(base: Path, cluster) -> None:
     broken = ["[[segments]]", 'id = "broken"', 'chapter = "Broken"', 'scene = "KeyConcepts"',
               """params = { items = [{ text = "Bad formula", math = '\\frac{' }] }""",
