@@ -69,6 +69,8 @@ class RenderOptions:
     narration_dir: Path | None = None
     jobs: int = max(1, os.cpu_count() or 1)
     strict: bool = False
+    allow_clipped: bool = False  # under strict: a clipped take is only a warning
+    allow_unaligned: bool = False  # under strict: an off-script take is only a warning
     only: tuple[str, ...] = ()
     speech_cache: Path = SPEECH_CACHE
     wait: bool = True  # another run holds the lecture: wait (else LockBusy)
@@ -187,6 +189,7 @@ def plan_lecture(
             segment_id=seg.id, script=seg.narration, clip=seg.clip,
             narration_dir=opts.narration_dir, strict=opts.strict,
             cache_dir=opts.speech_cache, voice=spec.voice, wpm=spec.wpm,
+            allow_clipped=opts.allow_clipped, allow_unaligned=opts.allow_unaligned,
         )
         preflight.check_clip(seg.id, narration)
         marks = bookmark_times(seg, cls.BEATS, narration, source)
@@ -313,7 +316,7 @@ def assemble(
         )
         for p, start in zip(plans, starts)
     ]
-    cues = captions.merge_cues(per_segment, fps=fps)
+    cues = captions.merge_cues(per_segment, fps=fps, video_end=duration)
     (stage_dir / "captions.srt").write_text(captions.to_srt(cues), encoding="utf-8")
     (stage_dir / "captions.vtt").write_text(captions.to_vtt(cues), encoding="utf-8")
     chaps = chapters.build_chapters(
@@ -347,6 +350,9 @@ def assemble(
         "loudness": {"integrated_lufs": loud.integrated, "true_peak_dbtp": loud.true_peak,
                      "lra_lu": loud.lra},
         "captions": len(cues),
+        "captions_approximate": [
+            p.spec.id for p in plans if p.narration.take and p.narration.take.approximate
+        ],
         "chapters": [{"start": c.start, "title": c.title} for c in chaps],
         "segments": [
             {
@@ -370,7 +376,9 @@ def assemble(
                         {"text": s.text, "start": s.start, "end": s.end}
                         for s in p.narration.sentences
                     ],
+                    "take": take_record(p.narration),
                 },
+                "captions_approximate": bool(p.narration.take and p.narration.take.approximate),
                 "beats": p.timing.beat_seconds(),
                 "padding": p.timing.padding_seconds,
                 "cache_key": p.job.key,
@@ -380,6 +388,23 @@ def assemble(
             }
             for p, start in zip(plans, starts)
         ],
+    }
+
+
+def take_record(n: Narration) -> dict[str, Any] | None:
+    """A recorded take's level and alignment, for ``manifest.json`` (``None`` otherwise)."""
+    t = n.take
+    if t is None:
+        return None
+    lv = t.level
+    return {
+        "speech_lufs": lv.loudness_lufs if np.isfinite(lv.loudness_lufs) else None,
+        "gain_db": lv.gain_db, "limited_db": lv.limited_db,
+        "true_peak_dbtp": lv.true_peak_dbtp, "floor_dbfs": lv.floor_dbfs,
+        "clipped": lv.clipped, "clipped_share": lv.clipped_share, "noisy": lv.noisy,
+        "trimmed_start": t.trimmed_start, "words_found": t.words_found,
+        "words_expected": t.words_expected, "approximate": t.approximate,
+        "transcript": t.transcript,
     }
 
 

@@ -70,6 +70,10 @@ def parser() -> argparse.ArgumentParser:
                    help="scenes rendered in parallel (default: core count)")
     p.add_argument("--strict", action="store_true",
                    help="accept only recorded clips (for publishing)")
+    p.add_argument("--allow-clipped", action="store_true",
+                   help="with --strict: a clipped take is a warning, not an error")
+    p.add_argument("--allow-unaligned", action="store_true",
+                   help="with --strict: a take that does not follow its script is a warning")
     p.add_argument("--out", type=Path, default=None, help="output root (default: output/)")
     p.add_argument("--slides", action="store_true",
                    help="build the slides folder from a rendered lecture (renders nothing)")
@@ -260,6 +264,8 @@ def _main(args: argparse.Namespace, console: Console) -> int:
 
     opts = RenderOptions(quality=q, out_root=out_root, narration_dir=args.narration_dir,
                          jobs=args.jobs, strict=args.strict, only=tuple(args.only),
+                         allow_clipped=args.allow_clipped,
+                         allow_unaligned=args.allow_unaligned,
                          wait=not args.no_wait, cache_max_bytes=max_bytes)
     t0 = time.perf_counter()
     with Progress(
