@@ -218,8 +218,12 @@ class DaskExecutor:
     def local_cluster(cls, n_workers: int, store: RenderStore) -> DaskExecutor:
         from distributed import Client, LocalCluster
 
-        # The scheduler runs in this process: keep its INFO lines off the progress display.
-        logging.getLogger("distributed").setLevel(logging.ERROR)
+        # Keep the scheduler's (in this process) and the workers' (children, configured
+        # from the environment) INFO lines off the progress display.
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
+        for name in list(logging.root.manager.loggerDict):
+            if name.startswith("distributed"):
+                logging.getLogger(name).setLevel(logging.ERROR)
         cluster = LocalCluster(
             n_workers=n_workers, threads_per_worker=1, processes=True,
             dashboard_address=None, silence_logs=logging.ERROR,
