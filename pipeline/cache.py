@@ -15,13 +15,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from pipeline.manifest import QUALITIES
+from pipeline.media import video_encoder_settings
 from scenes.registry import scene_file
 
 ROOT = Path(__file__).resolve().parent.parent
 # Shared code every scene depends on: any change here invalidates every render.
 SHARED_SOURCES = (
     "scenes/base.py", "scenes/timing.py", "scenes/theme.py", "scenes/images.py",
-    "scenes/layout.py",
+    "scenes/layout.py", "pipeline/scene_process.py",
 )
 CACHE_FORMAT = 1  # bump when the cache layout or the encoder settings change
 
@@ -70,6 +72,7 @@ def render_key(
         "params": params,
         "plan": {k: round(v, 6) for k, v in plan.items()},
         "quality": quality,
+        "encoder": video_encoder_settings(QUALITIES[quality]) if quality in QUALITIES else None,
         "seed": seed,
         "versions": versions(),
     }

@@ -8,7 +8,6 @@ interrupted. Earlier outputs stay whole in every failure case.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ from rich.table import Table
 
 from audio.clips import NarrationError
 from pipeline.manifest import QUALITIES, InputError, available_lectures, load_lecture
+from pipeline.resources import default_jobs
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INTERRUPT = 0, 1, 2, 130
 
@@ -45,8 +45,9 @@ def parser() -> argparse.ArgumentParser:
                    help="render just these segments (written to output/<id>/only/)")
     p.add_argument("--narration-dir", type=Path, default=None,
                    help="folder of recorded clips named <segment-id>.{mp3,wav,m4a,ogg,flac}")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                   help="scenes rendered in parallel (default: core count)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="renders run in parallel (default: what the cores and the free "
+                   "memory allow)")
     p.add_argument("--strict", action="store_true",
                    help="accept only recorded clips (for publishing)")
     p.add_argument("--out", type=Path, default=None, help="output root (default: output/)")
@@ -126,7 +127,7 @@ def _main(args: argparse.Namespace, console: Console) -> int:
     if args.list:
         _list(console)
         return EXIT_OK
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise InputError(f"--jobs must be >= 1, got {args.jobs}")
     if args.narration_dir is not None and not args.narration_dir.is_dir():
         raise InputError(f"--narration-dir: {args.narration_dir} is not a folder")
@@ -144,7 +145,8 @@ def _main(args: argparse.Namespace, console: Console) -> int:
         return EXIT_OK
 
     opts = RenderOptions(quality=q, out_root=out_root, narration_dir=args.narration_dir,
-                         jobs=args.jobs, strict=args.strict, only=tuple(args.only))
+                         jobs=args.jobs or default_jobs(q), strict=args.strict,
+                         only=tuple(args.only))
     t0 = time.perf_counter()
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
