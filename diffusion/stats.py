@@ -91,3 +91,57 @@ def closed_form_check(
         ks_statistic=float(ks.statistic),
         ks_pvalue=float(ks.pvalue),
     )
+
+
+# ------------------------------------------------------------------ verdicts
+#: How close x_T's statistics must be to N(0, 1) before the lecture says "≈".
+MEAN_TOL = 0.05  # |mean| at most this
+STD_TOL = 0.05  # |std - 1| at most this
+KS_TOL = 0.02  # largest gap between the empirical CDF and Φ at most this
+
+
+@dataclass(frozen=True)
+class NormalVerdict:
+    """Whether sampled values pass for standard Gaussian noise, test by test.
+
+    ``ks_distance`` is the Kolmogorov-Smirnov statistic against N(0, 1): the largest
+    gap between the values' empirical CDF and Φ. Each ``*_ok`` compares one number
+    with its tolerance; ``standard_normal`` needs all three.
+    """
+
+    stats: TensorStats
+    ks_distance: float
+    mean_tol: float
+    std_tol: float
+    ks_tol: float
+
+    @property
+    def mean_ok(self) -> bool:
+        return abs(self.stats.mean) <= self.mean_tol
+
+    @property
+    def std_ok(self) -> bool:
+        return abs(self.stats.std - 1.0) <= self.std_tol
+
+    @property
+    def shape_ok(self) -> bool:
+        return self.ks_distance <= self.ks_tol
+
+    @property
+    def standard_normal(self) -> bool:
+        return self.mean_ok and self.std_ok and self.shape_ok
+
+
+def standard_normal_verdict(
+    x: Any, mean_tol: float = MEAN_TOL, std_tol: float = STD_TOL, ks_tol: float = KS_TOL
+) -> NormalVerdict:
+    """Judge whether every entry of ``x`` together looks like N(0, 1) samples."""
+    from scipy.stats import kstest  # only this function and closed_form_check need scipy
+
+    for name, tol in (("mean_tol", mean_tol), ("std_tol", std_tol), ("ks_tol", ks_tol)):
+        if not (isinstance(tol, (int, float)) and 0 < tol < 1):
+            raise ValueError(f"{name} must be a number in (0, 1), got {tol!r}")
+    stats = tensor_stats(x)
+    values = as_float_tensor(x, "x").detach().to(torch.float64).flatten().cpu().numpy()
+    distance = float(kstest(values, "norm").statistic)
+    return NormalVerdict(stats, distance, float(mean_tol), float(std_tol), float(ks_tol))

@@ -176,3 +176,119 @@ def nearest_point_distance(
     d = np.linalg.norm(samples[:, None, :] - points[None, :, :], axis=-1)
     idx = d.argmin(axis=1)
     return d[np.arange(len(samples)), idx], idx
+
+
+@dataclass(frozen=True)
+class GridCoverage:
+    """How well samples land on a set of data points.
+
+    ``n_close``: samples within ``tol`` of their nearest point; ``n_reached``: data
+    points that have at least one such sample. ``on_data`` is the verdict the lecture
+    shows: at least ``share`` of the samples sit on a data point.
+    """
+
+    n_samples: int
+    n_points: int
+    n_close: int
+    n_reached: int
+    tol: float
+    share: float
+
+    @property
+    def close_share(self) -> float:
+        return self.n_close / self.n_samples
+
+    @property
+    def on_data(self) -> bool:
+        return self.close_share >= self.share
+
+
+def grid_coverage(
+    samples: np.ndarray, points: np.ndarray, tol: float, share: float = 0.9
+) -> GridCoverage:
+    """Count samples on the data (within ``tol``) and the data points they reach."""
+    if not tol > 0:
+        raise ValueError(f"tol must be > 0, got {tol!r}")
+    if not 0 < share <= 1:
+        raise ValueError(f"share must be in (0, 1], got {share!r}")
+    dist, idx = nearest_point_distance(samples, points)
+    close = dist <= tol
+    return GridCoverage(
+        n_samples=len(dist),
+        n_points=int(np.asarray(points).shape[0]),
+        n_close=int(close.sum()),
+        n_reached=len(set(idx[close].tolist())),
+        tol=float(tol),
+        share=float(share),
+    )
+
+
+def path_deviation(path: np.ndarray, keep: list[int]) -> float:
+    """How far the sampled path strays from the polyline drawn through ``keep``.
+
+    ``path`` is ``[S, N, D]``: ``N`` points over ``S`` recorded states; ``keep`` the
+    sorted state indices a renderer shows (first and last included). Returns the
+    largest distance from any skipped state of any point to the drawn segment that
+    replaces it (0 when every state is kept).
+    """
+    worst = 0.0
+    for a, b in zip(keep, keep[1:]):
+        if b - a > 1:
+            worst = max(worst, float(_segment_distance(path, a, b).max()))
+    return worst
+
+
+def _segment_distance(path: np.ndarray, a: int, b: int) -> np.ndarray:
+    """Distances ``[b-a-1, N]`` of states a+1..b-1 to the segment from state a to b."""
+    p0, p1 = path[a], path[b]
+    mid = path[a + 1 : b]
+    d = p1 - p0
+    length2 = np.maximum((d * d).sum(axis=-1), 1e-18)
+    u = np.clip(((mid - p0) * d).sum(axis=-1) / length2, 0.0, 1.0)
+    nearest = p0 + u[..., None] * d
+    return np.linalg.norm(mid - nearest, axis=-1)
+
+
+def keyframes(path: np.ndarray, tol: float, budget: int) -> list[int]:
+    """State indices to draw so the polyline through them stays within ``tol`` of ``path``.
+
+    Douglas-Peucker over the states (largest deviation over all points decides a
+    split). If that needs more than ``budget`` + 1 states (``budget`` segments, e.g.
+    the frames available), the tolerance is raised until it fits: the result never
+    exceeds the budget, and :func:`path_deviation` reports what was reached.
+    """
+    S = path.shape[0]
+    if budget < 1:
+        raise ValueError(f"budget must be >= 1, got {budget}")
+    if S - 1 <= budget:
+        return list(range(S))
+
+    def simplify(eps: float) -> list[int]:
+        keep = {0, S - 1}
+        stack = [(0, S - 1)]
+        while stack:
+            a, b = stack.pop()
+            if b - a < 2:
+                continue
+            dev = _segment_distance(path, a, b).max(axis=1)
+            k = int(dev.argmax())
+            if dev[k] > eps:
+                keep.add(a + 1 + k)
+                stack += [(a, a + 1 + k), (a + 1 + k, b)]
+        return sorted(keep)
+
+    keep = simplify(tol)
+    lo, hi = tol, tol
+    while len(keep) - 1 > budget:  # widen until it fits, then bisect back down
+        lo, hi = hi, hi * 2
+        keep = simplify(hi)
+    for _ in range(20):
+        if hi - lo <= 1e-3 * hi:
+            break
+        mid = (lo + hi) / 2
+        trial = simplify(mid)
+        if len(trial) - 1 <= budget:
+            hi, keep = mid, trial
+        else:
+            lo = mid
+    return keep

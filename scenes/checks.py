@@ -53,8 +53,9 @@ from scenes.images import (
     small_text,
     source_note,
     table,
+    trimmed,
 )
-from scenes.mnist import CPU, load_batch, schedule_named
+from scenes.mnist import CPU, load_batch, load_digits, pixel_probe, schedule_named
 from scenes.timing import Beat
 
 STEP_COLOR = theme.DATA
@@ -101,6 +102,23 @@ def verdict_text(pvalue: float, alpha: float = ALPHA_KS) -> tuple[str, Any]:
     if pvalue >= alpha:
         return f"≥ {alpha}: no difference detected", theme.GOOD
     return f"< {alpha}: the samples differ", theme.NOISE
+
+
+def check_pixel(pixel: Any, size: int = 28) -> tuple[int, int]:
+    """``[row, col]`` inside a ``size`` x ``size`` image, as a tuple of ints."""
+    try:
+        row, col = (int(v) for v in pixel)
+    except (TypeError, ValueError):
+        raise ValueError(f"pixel must be [row, col], got {pixel!r}") from None
+    if not (0 <= row < size and 0 <= col < size):
+        raise ValueError(f"pixel must lie in [0, {size - 1}]², got {pixel!r}")
+    return row, col
+
+
+def load_batch_digit(seed: int) -> tuple[torch.Tensor, str]:
+    """The one digit an MNIST scene with ``seed`` shows first: ``([1, 28, 28], source)``."""
+    digits = load_digits(1, seed)
+    return digits.images[0], digits.source
 
 
 # ------------------------------------------------------------------ mobject builders
@@ -192,14 +210,33 @@ class ClosedFormCheck(TimedScene):
         Beat("moments", 5.5, 1.5),
         Beat("verdict", 4.0, 1.0),
     )
-    PARAMS = {"schedule": "linear", "x0": 0.8, "ts": [100, 600], "n": 4000, "bins": 30}
+    PARAMS = {
+        "schedule": "linear",
+        "x0": 0.8,
+        "pixel": None,
+        "ts": [100, 600],
+        "n": 4000,
+        "bins": 30,
+    }
 
     def construct(self) -> None:
         schedule = schedule_named(self.params["schedule"])
         ts = [int(t) for t in self.params["ts"]]
         if not 1 <= len(ts) <= 2:
             raise ValueError(f"ts must hold one or two steps, got {ts}")
-        x0, n, bins = float(self.params["x0"]), int(self.params["n"]), int(self.params["bins"])
+        n, bins = int(self.params["n"]), int(self.params["bins"])
+        pixel = self.params["pixel"]
+        if pixel is None:
+            x0, where = float(self.params["x0"]), "one pixel"
+        else:  # a real pixel of the scene's digit (the same digit TwoRoutes shows)
+            row, col = check_pixel(pixel)
+            digit, source = load_batch_digit(self.seed)
+            x0, where = float(digit[0, row, col]), f"pixel ({row}, {col}) of a digit"
+            note = source_note(source)
+            place_note(note)
+            if note is not None:
+                self.add(note)
+        self.x0 = x0
         self.results: dict[int, CheckResult] = {
             t: closed_form_check(schedule, x0, t, n, seed=self.seed + i) for i, t in enumerate(ts)
         }
@@ -207,8 +244,8 @@ class ClosedFormCheck(TimedScene):
 
         title = heading("Does the jump match the chain?")
         subtitle = VGroup(
-            MathTex(rf"x_0 = {x0:g}", font_size=34, color=theme.FG),
-            small_text(f"· one pixel, {n} samples per route", theme.MUTED),
+            MathTex(rf"x_0 = {trimmed(x0, 3, minus='-')}", font_size=34, color=theme.FG),
+            small_text(f"· {where}, {n} samples per route", theme.MUTED),
         ).arrange(RIGHT, buff=0.2)
         subtitle.next_to(title, DOWN, buff=0.22)
         width = 5.6 if len(ts) == 2 else 7.5
@@ -301,6 +338,123 @@ class ClosedFormCheck(TimedScene):
             "rows": rows,
             "verdict": verdict,
         }
+
+    def readout(self, key: str, mob: DecimalNumber) -> DecimalNumber:
+        self.readouts[key] = mob
+        return mob
+
+
+class TwoRoutes(TimedScene):
+    """TODO 2 set up: two routes to x_t, one real pixel of a digit, and how to compare them.
+
+    The pixel's value and the theoretical moments of q(x_t | x_0) at each step in ``ts``
+    are readouts (``"x0"``, ``"t=100 mean"``, ``"t=100 std"``) computed from the digit
+    and the schedule; :class:`ClosedFormCheck` with the same ``pixel`` runs the check.
+    """
+
+    BEATS = (
+        Beat("task", 4.0, 1.0),
+        Beat("routes", 6.0, 1.5),
+        Beat("pixel", 5.0, 1.5),
+        Beat("plan", 6.0, 1.5),
+    )
+    PARAMS = {"schedule": "linear", "pixel": [14, 14], "ts": [100, 600], "n": 4000}
+
+    def construct(self) -> None:
+        schedule = schedule_named(self.params["schedule"])
+        row, col = check_pixel(self.params["pixel"])
+        ts = [int(t) for t in self.params["ts"]]
+        for t in ts:
+            schedule.check_t(t)
+        if not 1 <= len(ts) <= 2:
+            raise ValueError(f"ts must hold one or two steps, got {ts}")
+        n = int(self.params["n"])
+        digit, source = load_batch_digit(self.seed)
+        self.x0 = float(digit[0, row, col])
+        self.readouts: dict[str, DecimalNumber] = {}
+        note = source_note(source)
+        place_note(note)
+        if note is not None:
+            self.add(note)
+
+        title = heading("TODO 2: check the closed form by sampling")
+        question = small_text(
+            "Do the chain and the jump give the same distribution of x_t?",
+            theme.FG,
+            theme.SIZE_BODY,
+        ).next_to(title, DOWN, buff=0.3)
+
+        chain = VGroup(
+            small_text("step by step", STEP_COLOR, theme.SIZE_BODY),
+            MathTex(r"x_0 \to x_1 \to x_2 \to \cdots \to x_t", font_size=40, color=theme.FG),
+            small_text("q_step, t + 1 calls", theme.MUTED),
+        ).arrange(RIGHT, buff=0.4)
+        jump = VGroup(
+            small_text("closed form", CLOSED_COLOR, theme.SIZE_BODY),
+            MathTex(r"x_0 \xrightarrow{\quad\quad\quad\quad} x_t", font_size=40, color=theme.FG),
+            small_text("q_sample, 1 call", theme.MUTED),
+        ).arrange(RIGHT, buff=0.4)
+        routes = VGroup(chain, jump).arrange(DOWN, buff=0.35, aligned_edge=LEFT)
+        routes.next_to(question, DOWN, buff=0.45).set_x(0)
+
+        tile = Tile(gray_uint8(digit), 2.8)
+        probe = pixel_probe(tile, row, col)
+        value = self.readout("x0", number(self.x0, 3, theme.ACCENT, theme.SIZE_BODY))
+        value_row = VGroup(
+            small_text(f"pixel ({row}, {col}):", theme.ACCENT, theme.SIZE_BODY),
+            MathTex("x_0 =", font_size=theme.SIZE_BODY * 1.45, color=theme.ACCENT),
+            value,
+        ).arrange(RIGHT, buff=0.15)
+        value.align_to(value_row[1], DOWN)
+        left = Group(Group(tile, probe), value_row).arrange(DOWN, buff=0.25)
+
+        steps = [
+            small_text(f"1. sample this pixel {n} times by each route", theme.FG),
+            small_text("2. compare their means and standard deviations", theme.FG),
+            small_text("3. overlay their histograms", theme.FG),
+        ]
+        theory_rows = []
+        for t in ts:
+            abar = schedule.alpha_bar(t)
+            mean = self.readout(f"t={t} mean", number(math.sqrt(abar) * self.x0, 3, theme.GOOD))
+            std = self.readout(f"t={t} std", number(math.sqrt(1.0 - abar), 3, theme.GOOD))
+            theory_rows.append(
+                VGroup(
+                    small_text(f"theory at t = {t}: mean", theme.GOOD),
+                    mean,
+                    small_text("std", theme.GOOD),
+                    std,
+                ).arrange(RIGHT, buff=0.15)
+            )
+        theory_head = MathTex(
+            r"\text{both should follow } \mathcal{N}\big(\sqrt{\bar\alpha_t}\,x_0,\;"
+            r"1-\bar\alpha_t\big)",
+            font_size=32,
+            color=theme.GOOD,
+        )
+        plan = VGroup(*steps, theory_head, *theory_rows).arrange(DOWN, buff=0.18, aligned_edge=LEFT)
+        body = Group(left, plan).arrange(RIGHT, buff=0.8, aligned_edge=UP)
+        body.next_to(routes, DOWN, buff=0.45).set_x(0)
+
+        # Beat: the task
+        with self.beat("task") as b:
+            self.play(FadeIn(title), run_time=b.frac(0.2))
+            self.play(Write(question), run_time=b.frac(0.5))
+
+        # Beat: the two routes to x_t
+        with self.beat("routes") as b:
+            self.play(FadeIn(chain, shift=RIGHT * 0.2), run_time=b.frac(0.4))
+            self.play(FadeIn(jump, shift=RIGHT * 0.2), run_time=b.frac(0.4))
+
+        # Beat: one real pixel of a digit
+        with self.beat("pixel") as b:
+            self.play(FadeIn(tile), run_time=b.frac(0.3))
+            self.play(Create(probe), FadeIn(value_row), run_time=b.frac(0.4))
+
+        # Beat: how to compare them, and what theory predicts
+        with self.beat("plan") as b:
+            self.play(FadeIn(VGroup(*steps), lag_ratio=0.3), run_time=b.frac(0.4))
+            self.play(FadeIn(theory_head), FadeIn(VGroup(*theory_rows)), run_time=b.frac(0.35))
 
     def readout(self, key: str, mob: DecimalNumber) -> DecimalNumber:
         self.readouts[key] = mob
@@ -408,4 +562,11 @@ class XTStats(TimedScene):
         return mob
 
 
-__all__ = ["ClosedFormCheck", "XTStats", "density_histogram", "normal_pdf", "axis_range"]
+__all__ = [
+    "ClosedFormCheck",
+    "TwoRoutes",
+    "XTStats",
+    "density_histogram",
+    "normal_pdf",
+    "axis_range",
+]

@@ -67,7 +67,8 @@ class Target:
 TARGETS: dict[str, Target] = {
     "diffusion.schedule:NoiseSchedule.linear": Target(
         ("_check_T", "_check_open_unit", "beta_start > beta_end"),
-        r"\text{a schedule with } \beta_t \text{ evenly spaced}",
+        r"\beta_t \text{ evenly spaced; then } \alpha_t = 1-\beta_t,\;"
+        r"\bar\alpha_t = \prod_{s\le t}\alpha_s",
     ),
     "diffusion.schedule:NoiseSchedule.cosine": Target(
         ("torch.cos", "clamp"),

@@ -99,6 +99,12 @@ def keep_inside(mob: Mobject, margin: float = theme.MARGIN) -> Mobject:
 
 
 class EquationScene(TimedScene):
+    """The two equation parts, each played in beats whose names the caller gives.
+
+    :class:`OneStepEquation` and :class:`ClosedFormEquation` play one part each;
+    :class:`ForwardMath` plays both in turn, as the course's mathematics section does.
+    """
+
     def prepare(self) -> None:
         self.readouts: dict[str, DecimalNumber] = {}
 
@@ -106,21 +112,9 @@ class EquationScene(TimedScene):
         self.readouts[key] = mob
         return mob
 
-
-class OneStepEquation(EquationScene):
-    """q(x_t | x_{t-1}): one noising step, its mean and variance, and a worked example."""
-
-    BEATS = (
-        Beat("equation", 4.0, 1.0),
-        Beat("mean_term", 4.5, 1.0),
-        Beat("variance_term", 4.5, 1.0),
-        Beat("worked_example", 7.0, 1.5),
-    )
-    PARAMS = {"x_prev": 0.8, "beta": 0.01}
-
-    def construct(self) -> None:
-        self.prepare()
-        x_prev, beta = float(self.params["x_prev"]), float(self.params["beta"])
+    def one_step_part(self, x_prev: float, beta: float, beats: Sequence[str]) -> None:
+        """q(x_t | x_{t-1}), its mean and variance, and the worked numbers, in 4 beats."""
+        equation_beat, mean_beat, variance_beat, example_beat = beats
         mean, std = one_step_moments(x_prev, beta)
 
         title = heading("One noising step")
@@ -163,44 +157,31 @@ class OneStepEquation(EquationScene):
         work.next_to(eq, DOWN, buff=1.5)
 
         # Beat: the equation
-        with self.beat("equation") as b:
+        with self.beat(equation_beat) as b:
             self.play(FadeIn(title), run_time=b.frac(0.15))
             self.play(Write(eq), run_time=b.frac(0.6))
 
         # Beat: the mean term
-        with self.beat("mean_term") as b:
+        with self.beat(mean_beat) as b:
             self.play(Create(mean_box), FadeIn(mean_note), run_time=b.frac(0.4))
             self.play(Indicate(eq[3], color=theme.DATA), run_time=b.frac(0.35))
 
         # Beat: the variance term
-        with self.beat("variance_term") as b:
+        with self.beat(variance_beat) as b:
             self.play(FadeOut(mean_note), Create(var_box), FadeIn(var_note), run_time=b.frac(0.4))
             self.play(Indicate(eq[5], color=theme.NOISE), run_time=b.frac(0.35))
 
         # Beat: worked example
-        with self.beat("worked_example") as b:
+        with self.beat(example_beat) as b:
             self.play(FadeOut(var_note), run_time=b.frac(0.1))
             self.play(Write(given), run_time=b.frac(0.2))
             self.play(Write(mean_line), run_time=b.frac(0.25))
             self.play(Write(std_line), run_time=b.frac(0.25))
 
-
-class ClosedFormEquation(EquationScene):
-    """α_t, ᾱ_t and the closed form x_t = √ᾱ_t x_0 + √(1−ᾱ_t) ε, with a worked example."""
-
-    BEATS = (
-        Beat("alpha", 4.0, 1.0),
-        Beat("alpha_bar", 4.5, 1.0),
-        Beat("closed_form", 4.5, 1.0),
-        Beat("signal_term", 3.5, 1.0),
-        Beat("noise_term", 3.5, 1.0),
-        Beat("worked_example", 7.0, 1.5),
-    )
-    PARAMS = {"alpha_bar": 0.5, "x0": 0.8, "eps": 0.3}
-
-    def construct(self) -> None:
-        self.prepare()
-        ab, x0, eps = (float(self.params[k]) for k in ("alpha_bar", "x0", "eps"))
+    def closed_form_part(self, ab: float, x0: float, eps: float, beats: Sequence[str]) -> None:
+        """α_t, ᾱ_t, the closed form, its two terms and the worked numbers, in 6 beats."""
+        alpha_beat, alpha_bar_beat, closed_form_beat, signal_term_beat = beats[:4]
+        noise_term_beat, example_beat = beats[4:]
         # The closed form is linear in (x0, eps), so the two terms are the same function
         # with the other input set to zero.
         signal = closed_form_example(ab, x0, 0.0)
@@ -264,36 +245,106 @@ class ClosedFormEquation(EquationScene):
         total_box = term_box(total_num, theme.ACCENT)
 
         # Beat: alpha_t = 1 - beta_t
-        with self.beat("alpha") as b:
+        with self.beat(alpha_beat) as b:
+            if self.mobjects:  # an earlier part is on screen: clear it first
+                self.play(FadeOut(*self.mobjects), run_time=b.frac(0.12))
             self.play(FadeIn(title), run_time=b.frac(0.15))
             self.play(Write(alpha), run_time=b.frac(0.5))
 
         # Beat: alpha-bar, the running product
-        with self.beat("alpha_bar") as b:
+        with self.beat(alpha_bar_beat) as b:
             self.play(Write(alpha_bar), run_time=b.frac(0.4))
             self.play(Create(prod_box), FadeIn(prod_note), run_time=b.frac(0.35))
 
         # Beat: the closed form
-        with self.beat("closed_form") as b:
+        with self.beat(closed_form_beat) as b:
             self.play(FadeOut(prod_box), FadeOut(prod_note), run_time=b.frac(0.1))
             self.play(Write(closed), run_time=b.frac(0.6))
 
         # Beat: the signal term
-        with self.beat("signal_term") as b:
+        with self.beat(signal_term_beat) as b:
             self.play(Create(signal_box), FadeIn(signal_note), run_time=b.frac(0.45))
             self.play(Indicate(closed[2], color=theme.DATA), run_time=b.frac(0.35))
 
         # Beat: the noise term
-        with self.beat("noise_term") as b:
+        with self.beat(noise_term_beat) as b:
             self.play(
                 FadeOut(signal_note), Create(noise_box), FadeIn(noise_note), run_time=b.frac(0.45)
             )
             self.play(Indicate(closed[4], color=theme.NOISE), run_time=b.frac(0.35))
 
         # Beat: worked example
-        with self.beat("worked_example") as b:
+        with self.beat(example_beat) as b:
             self.play(FadeOut(noise_note), run_time=b.frac(0.08))
             self.play(Write(given), run_time=b.frac(0.2))
             self.play(Write(first), run_time=b.frac(0.3))
             self.play(FadeIn(VGroup(plus, noise_num, equals, total_num)), run_time=b.frac(0.15))
             self.play(Create(total_box), run_time=b.frac(0.12))
+
+
+class OneStepEquation(EquationScene):
+    """q(x_t | x_{t-1}): one noising step, its mean and variance, and a worked example."""
+
+    BEATS = (
+        Beat("equation", 4.0, 1.0),
+        Beat("mean_term", 4.5, 1.0),
+        Beat("variance_term", 4.5, 1.0),
+        Beat("worked_example", 7.0, 1.5),
+    )
+    PARAMS = {"x_prev": 0.8, "beta": 0.01}
+
+    def construct(self) -> None:
+        self.prepare()
+        self.one_step_part(
+            float(self.params["x_prev"]), float(self.params["beta"]), self.beat_names()
+        )
+
+
+class ClosedFormEquation(EquationScene):
+    """α_t, ᾱ_t and the closed form x_t = √ᾱ_t x_0 + √(1−ᾱ_t) ε, with a worked example."""
+
+    BEATS = (
+        Beat("alpha", 4.0, 1.0),
+        Beat("alpha_bar", 4.5, 1.0),
+        Beat("closed_form", 4.5, 1.0),
+        Beat("signal_term", 3.5, 1.0),
+        Beat("noise_term", 3.5, 1.0),
+        Beat("worked_example", 7.0, 1.5),
+    )
+    PARAMS = {"alpha_bar": 0.5, "x0": 0.8, "eps": 0.3}
+
+    def construct(self) -> None:
+        self.prepare()
+        self.closed_form_part(
+            *(float(self.params[k]) for k in ("alpha_bar", "x0", "eps")), self.beat_names()
+        )
+
+
+class ForwardMath(EquationScene):
+    """The whole mathematics section: one step with its numbers, then α, ᾱ and the closed form.
+
+    Readouts of the two parts share ``self.readouts``: ``mean``, ``std`` (one step) and
+    ``signal``, ``noise``, ``x_t`` (closed form).
+    """
+
+    BEATS = (
+        Beat("equation", 4.0, 1.0),
+        Beat("mean_term", 4.5, 1.0),
+        Beat("variance_term", 4.5, 1.0),
+        Beat("step_example", 7.0, 1.5),
+        Beat("alpha", 4.0, 1.0),
+        Beat("alpha_bar", 4.5, 1.0),
+        Beat("closed_form", 4.5, 1.0),
+        Beat("signal_term", 3.5, 1.0),
+        Beat("noise_term", 3.5, 1.0),
+        Beat("closed_example", 7.0, 1.5),
+    )
+    PARAMS = {"x_prev": 0.8, "beta": 0.01, "alpha_bar": 0.5, "x0": 0.8, "eps": 0.3}
+
+    def construct(self) -> None:
+        self.prepare()
+        names = self.beat_names()
+        self.one_step_part(float(self.params["x_prev"]), float(self.params["beta"]), names[:4])
+        self.closed_form_part(
+            *(float(self.params[k]) for k in ("alpha_bar", "x0", "eps")), names[4:]
+        )

@@ -736,3 +736,124 @@ class FinalGallery(MnistScene):
         # Beat: hold the gallery
         with self.beat("hold") as b:
             self.play(FadeIn(caption), run_time=b.frac(0.3))
+
+
+class CosineMotivation(MnistScene):
+    """Why a cosine schedule: the checkpoint (chain and jump agree), the task, and one digit
+    under the linear and the cosine schedule with the same noise draw.
+
+    ``self.alpha_bars[(kind, t)]`` holds ᾱ_t of each schedule at each shown step.
+    """
+
+    BEATS = (
+        Beat("checkpoint", 5.0, 1.5),
+        Beat("task", 5.0, 1.5),
+        Beat("linear_row", 6.0, 1.5),
+        Beat("cosine_row", 6.0, 1.5),
+    )
+    PARAMS = {"ts": [0, 250, 500, 750, 999], "t_check": 500}
+
+    def construct(self) -> None:
+        digits = self.prepare(1)
+        lin, cos = NoiseSchedule.linear(), NoiseSchedule.cosine()
+        ts = check_ts(self.params["ts"], lin.T)
+        if len(ts) > 7:
+            raise ValueError(f"at most 7 steps fit a row, got {len(ts)}")
+        (t_check,) = check_ts([self.params["t_check"]], lin.T, "t_check")
+        x0 = digits.images[0]
+        jump = shared_noise_frame(x0, t_check, lin, self.seed)
+        chain = chain_states(x0, [t_check], lin, self.seed)[t_check]
+        self.alpha_bars = {
+            (kind, t): sched.alpha_bar(t)
+            for kind, sched in (("linear", lin), ("cosine", cos))
+            for t in ts
+        }
+
+        # Beat: checkpoint — the chain and the jump give the same kind of picture
+        title = heading("Checkpoint: both routes agree")
+        pair = [
+            self.show(
+                "check chain",
+                Tile(
+                    gray_uint8(chain),
+                    2.2,
+                    [
+                        small_text(f"step by step, t = {t_check}", theme.ACCENT),
+                        small_text(f"{t_check + 1} calls"),
+                    ],
+                ),
+            ),
+            self.show(
+                "check jump",
+                Tile(
+                    gray_uint8(jump),
+                    2.2,
+                    [
+                        small_text(f"closed form, t = {t_check}", theme.DATA),
+                        small_text("1 call"),
+                    ],
+                ),
+            ),
+        ]
+        pair_row = row_of_tiles(pair, buff=1.6).move_to(DOWN * 0.2)
+        with self.beat("checkpoint") as b:
+            self.play(FadeIn(title), run_time=b.frac(0.2))
+            self.play(FadeIn(pair_row, lag_ratio=0.3), run_time=b.frac(0.5))
+
+        # Beat: the task — replace the linear schedule by the cosine one
+        task_title = heading("TODO 1: a cosine noise schedule")
+        task = (
+            VGroup(
+                small_text(
+                    "Replace the linear schedule with the cosine schedule",
+                    theme.FG,
+                    theme.SIZE_BODY,
+                ),
+                small_text(
+                    "of Nichol & Dhariwal (2021): noise that grows more gradually",
+                    theme.FG,
+                    theme.SIZE_BODY,
+                ),
+            )
+            .arrange(DOWN, buff=0.2)
+            .next_to(task_title, DOWN, buff=0.35)
+        )
+        with self.beat("task") as b:
+            self.play(FadeOut(pair_row), FadeOut(title), run_time=b.frac(0.15))
+            self.play(FadeIn(task_title), Write(task), run_time=b.frac(0.55))
+
+        # Beats: the same digit and noise under each schedule
+        size = 1.35
+        rows, labels = [], []
+        for kind, sched, color in (("linear", lin, theme.LINEAR), ("cosine", cos, theme.COSINE)):
+            tiles = [
+                self.show(
+                    f"{kind} t={t}",
+                    Tile(
+                        gray_uint8(shared_noise_frame(x0, t, sched, self.seed)),
+                        size,
+                        [alpha_bar_value(self.alpha_bars[(kind, t)], color)],
+                    ),
+                )
+                for t in ts
+            ]
+            rows.append(row_of_tiles(tiles, buff=0.35))
+            labels.append(small_text(kind, color, theme.SIZE_BODY))
+        grid = Group(*rows).arrange(DOWN, buff=0.45)
+        headers = VGroup(*(small_text(f"t = {t}") for t in ts))
+        for head, tile in zip(headers, rows[0], strict=True):
+            head.next_to(tile, UP, buff=0.12)
+        for lab, row in zip(labels, rows, strict=True):
+            lab.next_to(row[0].frame, LEFT, buff=0.35)
+        abar_key = MathTex(r"\bar\alpha_t", font_size=30, color=theme.MUTED)
+        abar_key.next_to(rows[0][0].captions, LEFT, buff=0.35).align_to(labels[0], RIGHT)
+        block = Group(grid, headers, *labels, abar_key)
+        block.next_to(task, DOWN, buff=0.35).set_x(0)
+
+        with self.beat("linear_row") as b:
+            self.play(FadeIn(headers), FadeIn(labels[0]), FadeIn(abar_key), run_time=b.frac(0.2))
+            self.play(FadeIn(rows[0], lag_ratio=0.2), run_time=b.frac(0.6))
+
+        with self.beat("cosine_row") as b:
+            self.play(FadeIn(labels[1]), run_time=b.frac(0.15))
+            self.play(FadeIn(rows[1], lag_ratio=0.2), run_time=b.frac(0.6))

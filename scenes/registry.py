@@ -26,10 +26,13 @@ SCENES: dict[str, str] = {
     "ClosedFormJump": "scenes.mnist:ClosedFormJump",
     "MnistBatch": "scenes.mnist:MnistBatch",
     "FinalGallery": "scenes.mnist:FinalGallery",
+    "CosineMotivation": "scenes.mnist:CosineMotivation",
     # equations.py: real LaTeX with worked numbers
     "OneStepEquation": "scenes.equations:OneStepEquation",
     "ClosedFormEquation": "scenes.equations:ClosedFormEquation",
+    "ForwardMath": "scenes.equations:ForwardMath",
     # checks.py: statistics of the closed form
+    "TwoRoutes": "scenes.checks:TwoRoutes",
     "ClosedFormCheck": "scenes.checks:ClosedFormCheck",
     "XTStats": "scenes.checks:XTStats",
     # code.py: the project's own functions on screen
