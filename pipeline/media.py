@@ -102,7 +102,7 @@ def video_encoder_settings(q: Quality) -> dict[str, str]:
     from its own frames alone, so a segment rendered in chunks that start on keyframes
     decodes to exactly the frames of an unsplit render (CRF carries rate-control state
     from one GOP into the next). For flat vector graphics QP ``q.crf`` looks the same as
-    CRF at that value (see bench/results/engine.md). The render cache key includes this.
+    CRF at that value (bench/results/engine-1080p.md). The render cache key includes this.
     """
     return {
         "codec": "libx264", "profile": "high", "pix_fmt": "yuv420p", "preset": "medium",
@@ -122,16 +122,6 @@ def x264_args(q: Quality, *, threads: int | None = None) -> list[str]:
         *(["-threads", str(threads)] if threads else []),
         "-r", s["fps"], "-fps_mode", "cfr", "-video_track_timescale", s["timescale"],
     ]
-
-
-def encode_video(src: Path, dst: Path, q: Quality) -> None:
-    """Re-encode a video file into the lecture's one video format (no audio)."""
-    ffmpeg(
-        "-i", str(src), "-an",
-        "-vf", f"scale={q.width}:{q.height}:flags=lanczos,setsar=1",
-        *x264_args(q), "-movflags", "+faststart", str(dst),
-        what=f"encoding {src.name}",
-    )
 
 
 def header_frame_count(path: Path) -> int:

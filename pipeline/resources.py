@@ -14,10 +14,11 @@ import os
 
 from pipeline.manifest import Quality
 
-#: Peak resident memory of one render job (manim child + ffmpeg), in MiB, for a
-#: 1920x1080 frame; other sizes scale with the pixel count above a fixed base.
-JOB_BASE_MIB = 450  # python + manim + torch + the scene's objects
-JOB_PER_MPIXEL_MIB = 120  # frame buffers, the pipe and x264's lookahead, per megapixel
+#: Peak resident memory of one render job (manim child + ffmpeg), in MiB: a fixed base
+#: plus a share per megapixel of the frame. Measured at 1080p60 (ForwardDotGrid,
+#: bench/bench_engine.py): manim child 999 MiB + ffmpeg/x264 242 MiB = 1241 MiB.
+JOB_BASE_MIB = 800  # python + manim + torch + the scene's objects
+JOB_PER_MPIXEL_MIB = 215  # Cairo's canvas, frame copies, the pipe, x264's lookahead
 MEMORY_RESERVE = 0.8  # use at most this share of the memory that is free now
 
 

@@ -19,7 +19,6 @@ scene's job in ``LECTURE_SCENE_JOB`` (see ``scenes.base``) and the output in
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -133,14 +132,13 @@ def main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     settings = {
         "pixel_width": q.width, "pixel_height": q.height, "frame_rate": q.fps,
-        "media_dir": str(out.parent / "media"), "disable_caching": True, "format": "mp4",
-        "write_to_movie": True, "progress_bar": "none", "verbosity": "WARNING",
+        "media_dir": str(out.parent / f"{out.stem}-media"),  # private: parts run at once
+        "disable_caching": True, "format": "mp4", "write_to_movie": True,
+        "progress_bar": "none", "verbosity": "WARNING",
     }
     with tempconfig(settings):
         scene = cls(renderer=StreamRenderer())
         scene.render()
-    frames = StreamWriter.encoder.frames if StreamWriter.encoder else 0
-    print(json.dumps({"frames": frames}), flush=True)
     return 0
 
 

@@ -20,7 +20,7 @@ from pipeline.manifest import QUALITIES
 from pipeline.render_queue import plan_parts
 from pipeline.scene_render import Part, RenderJob, render, split_at_beats
 from scenes.registry import load_scene_class
-from scenes.timing import plan_beats
+from scenes.timing import min_total, plan_beats
 
 
 def beat_starts(name: str, plan: dict | None, fps: int) -> tuple[list[int], int]:
@@ -118,7 +118,7 @@ def test_parts_join_to_the_frames_of_an_unsplit_render(tmp_path: Path) -> None:
 def test_one_scene_at_1080p60_meets_the_publishing_settings(tmp_path: Path) -> None:
     q = QUALITIES["1080p"]
     cls = load_scene_class("KeyConcepts")
-    plan = {b.name: b.seconds for b in cls.BEATS}
+    plan = plan_beats(cls.BEATS, {"total": max(6.0, min_total(cls.BEATS))})
     starts, total = beat_starts("KeyConcepts", {"beats": plan}, q.fps)
     job = RenderJob("k", "KeyConcepts", {}, plan, 0, q, total, "slow-test", tuple(starts))
     video = render(job, tmp_path, parts=2)
@@ -139,3 +139,17 @@ def test_one_scene_at_1080p60_meets_the_publishing_settings(tmp_path: Path) -> N
 
     img = np.asarray(Image.open(png).convert("L"), dtype=float)
     assert img.std() > 5
+
+
+def test_jobs_follow_cores_and_free_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline import resources
+
+    q = QUALITIES["1080p"]
+    monkeypatch.setattr(resources, "cores", lambda: 8)
+    monkeypatch.setattr(resources, "available_mib", lambda: 100_000.0)
+    assert resources.default_jobs(q) == 8
+    monkeypatch.setattr(resources, "available_mib", lambda: 3 * resources.job_budget_mib(q))
+    assert resources.default_jobs(q) == 2  # 80 % of three budgets
+    monkeypatch.setattr(resources, "available_mib", lambda: 10.0)
+    assert resources.default_jobs(q) == 1
+    assert resources.encoder_threads(8) == 1 and resources.encoder_threads(2) == 4
