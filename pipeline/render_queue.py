@@ -24,7 +24,6 @@ from pipeline.scene_render import (
     MIN_PART_SECONDS,
     Part,
     RenderJob,
-    cached_path,
     join_parts,
     render_part,
     split_at_beats,
@@ -118,8 +117,7 @@ def render_all(
                     if len(done) < expected[job.key]:
                         continue
                     done.sort(key=lambda t: t[0].first)
-                    dst = cached_path(cache_dir, job.key)
-                    join_parts(job, [(p, o) for p, o, _ in done], dst)
+                    dst = join_parts(job, [(p, o) for p, o, _ in done], cache_dir)
                     costs[cost_key(job)] = sum(s for *_, s in done) / job.expected_frames
                     results[job.key] = dst
                     shutil.rmtree(works[job.key], ignore_errors=True)

@@ -28,7 +28,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline import media
+from pipeline import cache, media
+from pipeline.housekeeping import work_root
 from pipeline.manifest import Quality
 from pipeline.scene_process import TARGET_ENV, Target
 from scenes.base import JOB_ENV, PROGRESS_ENV, PROGRESS_TAG
@@ -105,7 +106,12 @@ def split_at_beats(beat_frames: Sequence[int], total: int, parts: int,
 
 
 def cached_path(cache_dir: Path, key: str) -> Path:
-    return cache_dir / "renders" / f"{key}.mp4"
+    return cache.video_path(cache_dir, key)
+
+
+def cached(job: RenderJob, cache_dir: Path) -> Path | None:
+    """The verified cached render of ``job`` (see ``pipeline.cache.lookup``), or None."""
+    return cache.lookup(cache_dir, job.key, job.quality, job.expected_frames)
 
 
 def render_command() -> list[str]:
@@ -176,37 +182,39 @@ def render_part(
     return seconds
 
 
-def join_parts(job: RenderJob, parts: Sequence[tuple[Part, Path]], dst: Path) -> None:
-    """Join rendered parts by stream copy into ``dst`` (atomically)."""
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}-{threading.get_ident()}.tmp.mp4")
-    dst.parent.mkdir(parents=True, exist_ok=True)
+def join_parts(job: RenderJob, parts: Sequence[tuple[Part, Path]], cache_dir: Path) -> Path:
+    """Join rendered parts by stream copy and store the result in the cache; return it.
+
+    ``pipeline.cache.store`` checks the joined file against the plan before keeping it.
+    """
+    first = parts[0][1]
+    if len(parts) == 1:
+        joined = first
+    else:
+        joined = first.with_name(f"joined-{os.getpid()}-{threading.get_ident()}.mp4")
+        media.concat_copy([(p, part.frames) for part, p in parts], job.quality.fps, joined,
+                          faststart=True)
     try:
-        if len(parts) == 1:
-            shutil.copyfile(parts[0][1], tmp)
-        else:
-            media.concat_copy([(p, part.frames) for part, p in parts], job.quality.fps, tmp,
-                              faststart=True)
-        frames = media.header_frame_count(tmp)
-        if frames != job.expected_frames:
-            raise RenderError(f"segment {job.segment_id}: joined parts have {frames} frames, "
-                              f"plan needs {job.expected_frames}")
-        os.replace(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
+        return cache.store(cache_dir, job.key, joined, job.quality, job.expected_frames)
+    except media.MediaError as exc:
+        raise RenderError(f"segment {job.segment_id}: {exc}") from None
 
 
 def work_dir(cache_dir: Path, key: str) -> Path:
-    return cache_dir / "work" / f"{key}-{os.getpid()}"
+    return work_root(cache_dir) / f"{key}-{os.getpid()}"
 
 
 def render(
     job: RenderJob, cache_dir: Path, on_frames: Callable[[int], None] | None = None, *,
     parts: int = 1, threads: int | None = None,
 ) -> Path:
-    """Render ``job`` unless its key is cached (parts one after another); return the file."""
-    dst = cached_path(cache_dir, job.key)
-    if dst.exists():
-        return dst
+    """Render ``job`` unless its key is cached (parts one after another); return the file.
+
+    ``on_frames`` is called with the number of frames written so far, at each beat end.
+    """
+    hit = cached(job, cache_dir)
+    if hit is not None:
+        return hit
     work = work_dir(cache_dir, job.key)
     shutil.rmtree(work, ignore_errors=True)
     try:
@@ -215,8 +223,7 @@ def render(
             out = work / f"part{part.index:02d}.mp4"
             render_part(job, part, out, threads=threads, on_frames=on_frames)
             done.append((part, out))
-        join_parts(job, done, dst)
-        return dst
+        return join_parts(job, done, cache_dir)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

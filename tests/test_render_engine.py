@@ -82,7 +82,7 @@ def test_encoder_settings_are_part_of_the_render_key(monkeypatch: pytest.MonkeyP
     args = dict(scene="TitleCard", params={}, plan={"title": 2.0}, quality="1080p", seed=0)
     before = render_key(**args)
     changed = {**media.video_encoder_settings(QUALITIES["1080p"]), "qp": "17"}
-    monkeypatch.setattr("pipeline.cache.video_encoder_settings", lambda q: changed)
+    monkeypatch.setattr("pipeline.media.video_encoder_settings", lambda q: changed)
     assert render_key(**args) != before
 
 
