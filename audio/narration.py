@@ -4,11 +4,15 @@ Sources, first that exists wins (:func:`resolve_narration`):
 
 1. a recorded clip: the explicit ``clip`` path, else ``<narration_dir>/<segment_id>.<ext>``;
    sentence times come from the pauses in it (:func:`sentence_times_from_audio`);
-2. espeak-ng speech, synthesised sentence by sentence and cached (exact times);
-3. timed silence at reading pace (estimated times) with a warning, when espeak-ng
-   is missing.
+2. Piper, the bundled neural voice (:mod:`audio.piper_voice`), exact sentence and word times;
+3. espeak-ng (:mod:`audio.speech`), exact sentence and word times;
+4. timed silence at reading pace (estimated sentence times, no word times).
 
-``strict=True`` accepts only recorded clips.
+Each fallback is announced with a warning that says why. ``voice`` chooses a synthetic
+source explicitly (:func:`parse_voice`): ``"auto"`` (the order above), ``"piper"`` or
+``"piper:<model.onnx>"``, ``"espeak"`` or ``"espeak:<voice>"``, ``"silence"``; a chosen
+source that cannot run is an error, not a silent fallback. A recorded clip always wins
+over synthesis. ``strict=True`` accepts only recorded clips.
 """
 
 from __future__ import annotations
@@ -30,15 +34,21 @@ from audio.clips import (
     find_clip,
     read_clip,
 )
-from audio.sentences import Sentence, proportional_times, split_sentences
-from audio.speech import espeak_binary, silent_narration, speak
+from audio.piper_voice import PiperEngine, piper_available
+from audio.sentences import Sentence, Word, proportional_times, split_sentences
+from audio.sources import SOURCES, Narration, SpeechEngine, silent_narration, synthesize
+from audio.speech import EspeakEngine, espeak_binary, speak
+from audio.textnorm import shown
 
 __all__ = [
     "SAMPLE_RATE",
     "NarrationError",
     "Sentence",
+    "Word",
     "Narration",
     "PauseTiming",
+    "VOICES",
+    "parse_voice",
     "split_sentences",
     "read_clip",
     "find_clip",
@@ -50,49 +60,23 @@ __all__ = [
     "resolve",
 ]
 
-SOURCES = ("clip", "espeak", "silence")
+VOICES = ("auto", "piper", "espeak", "silence")
 DEFAULT_MIN_SILENCE_MS = 180
 ANALYSIS_RATE = 16_000  # pause detection runs on a 16 kHz mono copy (3x fewer samples)
+assert set(VOICES) - {"auto"} <= set(SOURCES)
 
 
-@dataclass(frozen=True, eq=False)
-class Narration:
-    """One segment's narration: audio in the internal format plus sentence times.
-
-    ``samples`` is made read-only. Equality is identity (arrays do not compare as bools);
-    compare ``cache_key`` to ask whether two narrations are the same content.
-    """
-
-    source: str  # "clip" | "espeak" | "silence"
-    samples: np.ndarray  # [n, 2] float32, 48 kHz
-    sentences: tuple[Sentence, ...]
-    path: Path | None  # the clip or cached speech file it came from
-    detail: str  # e.g. "clip 44.1 kHz mono mp3", "espeak-ng 1.51 voice en-us 160 wpm"
-    cache_key: str  # content hash of what produced it
-
-    def __post_init__(self) -> None:
-        if self.source not in SOURCES:
-            raise ValueError(f"Narration.source must be one of {SOURCES}, got {self.source!r}")
-        s = self.samples
-        if not isinstance(s, np.ndarray) or s.ndim != 2 or s.shape[1] != 2:
-            raise ValueError(f"Narration.samples must be [n, 2], got {getattr(s, 'shape', s)}")
-        if s.dtype != np.float32:
-            raise ValueError(f"Narration.samples must be float32, got {s.dtype}")
-        s.flags.writeable = False
-        object.__setattr__(self, "sentences", tuple(self.sentences))
-        end = len(s) / SAMPLE_RATE + 1e-6
-        for a, b in zip(self.sentences, self.sentences[1:], strict=False):
-            if b.start < a.end - 1e-9:
-                raise ValueError(f"Narration sentences overlap: {a.text[:30]!r} / {b.text[:30]!r}")
-        if self.sentences and self.sentences[-1].end > end:
-            raise ValueError(
-                f"Narration: last sentence ends at {self.sentences[-1].end:.3f} s, "
-                f"after the audio ({end:.3f} s)"
-            )
-
-    @property
-    def duration(self) -> float:
-        return len(self.samples) / SAMPLE_RATE
+def parse_voice(voice: str) -> tuple[str, str | None]:
+    """``"espeak:en-gb"`` -> ``("espeak", "en-gb")``; raises ``ValueError`` for unknown kinds."""
+    kind, _, arg = voice.partition(":")
+    kind = kind.strip().lower()
+    if kind not in VOICES:
+        raise ValueError(
+            f"voice {voice!r}: expected one of {', '.join(VOICES)} (optionally kind:detail)"
+        )
+    if kind in ("auto", "silence") and arg:
+        raise ValueError(f"voice {voice!r}: {kind} takes no detail")
+    return kind, (arg.strip() or None)
 
 
 # ------------------------------------------------------------------ pause analysis
@@ -279,6 +263,12 @@ def expected_clip_paths(narration_dir: str | Path | None, segment_id: str) -> li
     return [folder / f"{segment_id}{ext}" for ext in CLIP_EXTENSIONS]
 
 
+def _engine(kind: str, arg: str | None, wpm: int) -> SpeechEngine:
+    if kind == "piper":
+        return PiperEngine(wpm, model=arg)
+    return EspeakEngine(arg or "en-us", wpm)
+
+
 def resolve_narration(
     *,
     segment_id: str,
@@ -287,7 +277,7 @@ def resolve_narration(
     narration_dir: str | Path | None = None,
     strict: bool = False,
     cache_dir: str | Path,
-    voice: str = "en-us",
+    voice: str = "auto",
     wpm: int = 160,
 ) -> Narration:
     """The narration of one segment from the first source that exists (module docstring).
@@ -295,7 +285,8 @@ def resolve_narration(
     An explicit ``clip`` that does not exist is an error (it was asked for by name).
     An empty ``script`` without a clip gives an empty silent narration (no sentences).
     """
-    sentences = split_sentences(script)
+    kind, arg = parse_voice(voice)
+    sentences = split_sentences(shown(script))
     if clip is not None:
         path = Path(clip)
         if not path.is_file():
@@ -309,13 +300,23 @@ def resolve_narration(
         raise NarrationError(
             f"segment {segment_id!r}: strict mode needs a recorded clip; none of {where} exists"
         )
-    if not sentences:
-        return silent_narration("", wpm=wpm)
+    if not sentences or kind == "silence":
+        return silent_narration(script if sentences else "", wpm=wpm)
+    if kind != "auto":
+        return synthesize(_engine(kind, arg, wpm), script, cache_dir=cache_dir)
+    why_not = piper_available()
+    if why_not is None:
+        return synthesize(PiperEngine(wpm), script, cache_dir=cache_dir)
     if espeak_binary() is not None:
-        return speak(script, cache_dir=cache_dir, voice=voice, wpm=wpm)
+        warnings.warn(
+            f"segment {segment_id!r}: no recorded clip and Piper cannot run ({why_not}); "
+            "using espeak-ng",
+            stacklevel=2,
+        )
+        return synthesize(EspeakEngine("en-us", wpm), script, cache_dir=cache_dir)
     warnings.warn(
-        f"segment {segment_id!r}: no recorded clip and espeak-ng is not installed; "
-        f"using timed silence at {wpm} wpm",
+        f"segment {segment_id!r}: no recorded clip, Piper cannot run ({why_not}) and "
+        f"espeak-ng is not installed; using timed silence at {wpm} wpm",
         stacklevel=2,
     )
     return silent_narration(script, wpm=wpm)

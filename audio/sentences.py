@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Sentence", "split_sentences", "proportional_times", "ABBREVIATIONS"]
+__all__ = ["Sentence", "Word", "split_sentences", "proportional_times", "ABBREVIATIONS"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,28 @@ class Sentence:
     @property
     def duration(self) -> float:
         return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Word:
+    """One spoken word and where it is said, in seconds into the narration.
+
+    ``text`` is the word as spoken (the words of :func:`audio.textnorm.spoken_words`:
+    "zero", "point", "seven" for ``0.7``), not as shown in captions.
+    """
+
+    text: str
+    start: float
+    end: float
+
+    def __post_init__(self) -> None:
+        if not self.text.strip():
+            raise ValueError("word text is empty")
+        if not 0.0 <= self.start <= self.end:
+            raise ValueError(
+                f"word {self.text!r}: need 0 <= start <= end, got start={self.start} "
+                f"end={self.end}"
+            )
 
 
 # Words that end in a full stop without ending the sentence (compared lower-case,

@@ -71,7 +71,7 @@ def bench_quality(
         seg = spec.segments[len(spec.segments) // 2]
         takes = root / "takes"
         takes.mkdir()
-        slow = speak(seg.narration, cache_dir=SPEECH_CACHE, voice=spec.voice, wpm=spec.wpm - 25)
+        slow = speak(seg.narration, cache_dir=SPEECH_CACHE, voice="en-us", wpm=spec.wpm - 25)
         write_wav(takes / f"{seg.id}.wav", slow.samples)
         opts_clip = RenderOptions(quality=q, out_root=root, jobs=jobs, narration_dir=takes,
                                   speech_cache=SPEECH_CACHE)

@@ -28,12 +28,14 @@ import numpy as np
 
 from audio.clips import write_wav
 from audio.narration import Narration, resolve_narration
+from audio.script import mark_time, parse_marks
 from pipeline import captions, chapters, media
 from pipeline.cache import render_key, versions
 from pipeline.manifest import QUALITIES, InputError, LectureSpec, Quality, SegmentSpec
 from pipeline.scene_render import RenderJob, SceneInputError, cached_path, render
 from pipeline.timing import SegmentTiming, frame_to_sample, plan_segment, segment_starts
 from scenes.registry import load_scene_class
+from scenes.timing import Beat
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "output"
@@ -124,6 +126,45 @@ def _same_kind(default: Any, value: Any) -> bool:
     return isinstance(value, type(default))
 
 
+def bookmark_times(
+    seg: SegmentSpec, beats: Sequence[Beat], narration: Narration, source: str
+) -> dict[int, float]:
+    """Beat index -> seconds into the narration, from the script's ``<mark name=.../>``.
+
+    Bad markers are bad input naming the segment and the marker: a name that is not a
+    beat of the scene, markers out of the scene's beat order, a repeated marker, a
+    marker on the first beat after the first word, markers together with ``cues``.
+    """
+    markers = parse_marks(seg.narration)
+    if not markers:
+        return {}
+    where = f"{source}: segments ({seg.id})"
+    names = [b.name for b in beats]
+    if seg.cues is not None:
+        raise InputError(f"{where}: marker {markers[0].name!r}: use markers or cues, not both")
+    out: dict[int, float] = {}
+    last = 0
+    for m in markers:
+        if m.name not in names:
+            raise InputError(
+                f"{where}: marker {m.name!r} is not a beat of {seg.scene} "
+                f"(beats: {', '.join(names)})"
+            )
+        b = names.index(m.name)
+        if b in out or (b == 0 and m.word > 0):
+            why = "is repeated" if b in out else "marks the first beat, which starts the segment"
+            raise InputError(f"{where}: marker {m.name!r} {why}")
+        if b < last:
+            raise InputError(
+                f"{where}: marker {m.name!r} is out of order: beat {m.name!r} plays before "
+                f"{names[last]!r} in {seg.scene}"
+            )
+        last = b
+        if b > 0:
+            out[b] = mark_time(m, seg.narration, narration.words, narration.sentences)[0]
+    return out
+
+
 def plan_lecture(
     spec: LectureSpec,
     opts: RenderOptions,
@@ -142,11 +183,12 @@ def plan_lecture(
             narration_dir=opts.narration_dir, strict=opts.strict,
             cache_dir=opts.speech_cache, voice=spec.voice, wpm=spec.wpm,
         )
+        marks = bookmark_times(seg, cls.BEATS, narration, source)
         try:
             timing = plan_segment(
                 beats=cls.BEATS, narration_seconds=narration.duration,
                 sentence_starts=[s.start for s in narration.sentences], cues=seg.cues,
-                lead_in=spec.lead_in, tail=spec.tail, fps=q.fps,
+                marks=marks, lead_in=spec.lead_in, tail=spec.tail, fps=q.fps,
             )
         except ValueError as exc:
             raise InputError(f"{source}: segments ({seg.id}): {exc}") from None

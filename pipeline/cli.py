@@ -45,6 +45,10 @@ def parser() -> argparse.ArgumentParser:
                    help="render just these segments (written to output/<id>/only/)")
     p.add_argument("--narration-dir", type=Path, default=None,
                    help="folder of recorded clips named <segment-id>.{mp3,wav,m4a,ogg,flac}")
+    p.add_argument("--voice", default=None, metavar="VOICE",
+                   help="synthetic voice for segments without a recording: auto (Piper, else "
+                   "espeak-ng, else silence), piper[:MODEL.onnx], espeak[:VOICE], silence "
+                   "(default: the manifest's voice, normally auto)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                    help="scenes rendered in parallel (default: core count)")
     p.add_argument("--strict", action="store_true",
@@ -131,6 +135,14 @@ def _main(args: argparse.Namespace, console: Console) -> int:
     if args.narration_dir is not None and not args.narration_dir.is_dir():
         raise InputError(f"--narration-dir: {args.narration_dir} is not a folder")
     spec = load_lecture(args.lecture)
+    if args.voice is not None:
+        from audio.narration import parse_voice
+
+        try:
+            parse_voice(args.voice)
+        except ValueError as exc:
+            raise InputError(f"--voice: {exc}") from exc
+        spec = spec.model_copy(update={"voice": args.voice})
     source = args.lecture if str(args.lecture).endswith(".toml") else f"config/{spec.id}.toml"
     out_root = (args.out or DEFAULT_OUT).resolve()
     q = quality(args.quality or spec.quality)
@@ -179,6 +191,10 @@ def _summary(console: Console, result, elapsed: float) -> None:  # type: ignore[
         + (f"{loud.integrated:.1f} LUFS, {loud.true_peak:.1f} dBTP; " if loud else "")
         + f"{elapsed:.1f} s"
     )
+    voices = sorted({p.narration.detail for p in result.plans
+                     if p.narration.source in ("piper", "espeak")})
+    for v in voices:
+        console.print(f"synthetic voice: {v}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ padded with silence at its end. Narration is never cut or sped up.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from scenes.timing import Beat
@@ -77,12 +77,47 @@ def beat_anchors(
     return anchors
 
 
+def apply_marks(
+    anchors: Sequence[float], marks: Mapping[int, float], narration_seconds: float
+) -> list[float]:
+    """Beat anchors (beats 1..n-1) with bookmarked beats moved to their words.
+
+    ``marks`` maps beat index (1..n-1) to seconds; marked times must increase with the
+    beat index. An unmarked beat keeps its time when it falls between its marked
+    neighbours, else it is spread evenly between them.
+    """
+    n = len(anchors) + 1
+    for b in marks:
+        if not 1 <= b < n:
+            raise ValueError(f"marks: beat index {b} outside 1..{n - 1}")
+    marked = sorted(marks.items())
+    for (b0, t0), (b1, t1) in zip(marked, marked[1:]):
+        if t1 < t0:
+            raise ValueError(f"marks: beat {b1} is marked before beat {b0}")
+    out = list(anchors)
+    for b, t in marks.items():
+        out[b - 1] = t
+    # fences: (beat index, time), with beat 0 at 0 and an end fence after the last beat
+    fences = [(0, 0.0), *marked, (n, narration_seconds)]
+    for (b0, t0), (b1, t1) in zip(fences, fences[1:]):
+        inner = range(b0 + 1, b1)
+        if not inner:
+            continue
+        times = [out[b - 1] for b in inner]
+        ok = all(t0 <= t <= t1 for t in times) and times == sorted(times)
+        if not ok:
+            for k, b in enumerate(inner, start=1):
+                out[b - 1] = t0 + (t1 - t0) * k / (len(inner) + 1)
+    return out
+
+
 def plan_segment(
     *,
     beats: Sequence[Beat],
     narration_seconds: float,
     sentence_starts: Sequence[float] = (),
     cues: Sequence[float] | None = None,
+    marks: Mapping[int, float] | None = None,
     lead_in: float,
     tail: float,
     fps: int,
@@ -90,8 +125,10 @@ def plan_segment(
     """Lay out one segment: beat start frames and total frames.
 
     ``cues`` (seconds into the narration, one per beat, the first normally 0) take
-    precedence over sentence starts. Beat 0 always starts at frame 0, so the lead-in
-    belongs to it.
+    precedence over sentence starts. ``marks`` (beat index -> seconds into the
+    narration, from bookmarks) override both for the beats they name; the beats
+    between them keep their rule but are kept in order (:func:`apply_marks`). Beat 0
+    always starts at frame 0, so the lead-in belongs to it.
     """
     if fps <= 0:
         raise ValueError(f"fps must be > 0, got {fps}")
@@ -116,6 +153,8 @@ def plan_segment(
         anchors = given
     else:
         anchors = beat_anchors(n, sentence_starts, narration_seconds)
+    if marks:
+        anchors = apply_marks(anchors, marks, narration_seconds)
 
     speech_frame = to_frames(lead_in, fps)
     starts = [0] + [speech_frame + to_frames(a, fps) for a in anchors]

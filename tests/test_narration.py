@@ -288,14 +288,32 @@ def test_resolve_strict_needs_a_clip(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not have_espeak(), reason="espeak-ng not installed")
-def test_resolve_falls_back_to_espeak(tmp_path: Path) -> None:
+def test_resolve_speaks_with_the_chosen_voice(tmp_path: Path) -> None:
     n = resolve_narration(
         segment_id="s1",
         script="The forward process adds noise. It has a closed form.",
         narration_dir=tmp_path,
         cache_dir=tmp_path / "cache",
+        voice="espeak",
     )
     assert n.source == "espeak" and len(n.sentences) == 2 and n.path is not None
+    assert [w.text for w in n.words][:3] == ["The", "forward", "process"]
+    quiet = resolve_narration(segment_id="s1", script="Hello there.", cache_dir=tmp_path,
+                              voice="silence")
+    assert quiet.source == "silence" and quiet.words == ()
+    with pytest.raises(ValueError, match="expected one of auto, piper, espeak, silence"):
+        resolve_narration(segment_id="s1", script="Hi.", cache_dir=tmp_path, voice="festival")
+
+
+def test_resolve_falls_back_to_espeak_when_piper_cannot_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import audio.narration as narration
+
+    monkeypatch.setattr(narration, "piper_available", lambda: "no voice files (test)")
+    with pytest.warns(UserWarning, match=r"Piper cannot run \(no voice files.*using espeak"):
+        n = resolve_narration(segment_id="s1", script="It adds noise.", cache_dir=tmp_path)
+    assert n.source == "espeak"
 
 
 def test_resolve_without_espeak_gives_timed_silence_and_warns(
@@ -304,6 +322,9 @@ def test_resolve_without_espeak_gives_timed_silence_and_warns(
     empty_bin = tmp_path / "bin"
     empty_bin.mkdir()
     monkeypatch.setenv("PATH", str(empty_bin))  # a machine without espeak-ng
+    import audio.narration as narration
+
+    monkeypatch.setattr(narration, "piper_available", lambda: "piper-tts not installed (test)")
     script = "One two three four five six seven eight. Nine ten eleven twelve."
     with pytest.warns(UserWarning, match="espeak-ng is not installed"):
         n = resolve_narration(

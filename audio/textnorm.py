@@ -1,0 +1,539 @@
+"""Text normalisation: the words a voice says for a line of lecture script (pure, no I/O).
+
+Every speech source (Piper, espeak-ng, a recorded take's aligner) reads the same words,
+so both voices say the same thing and a recorded take is aligned against what the
+speaker was asked to say. Captions keep the script as written (digits, ``ᾱ``, ``x_t``).
+
+The unit is the *token*: a whitespace-separated piece of the script as written
+(``shown``), and the words spoken for it (``spoken``, with the token's trailing
+punctuation kept for prosody). Joining the shown parts gives :func:`shown`, the caption
+text; joining the spoken parts gives :func:`spoken`. A token may say several words
+(``√ᾱ_t`` → "the square root of alpha bar t") or none (a lone dash).
+
+Rules, in the order they apply inside a token:
+
+* Markers ``<mark name="..."/>`` are neither shown nor said.
+* Abbreviations: ``e.g.`` → "for example", ``i.e.`` → "that is", ``etc.``, ``vs.``,
+  ``cf.``, ``approx.``, ``fig.``, ``eq.``, ``no.`` before a number (:data:`ABBREVIATIONS`).
+* Known names are said as they are said aloud: ``MNIST`` → "em nist", ``PyTorch`` →
+  "pie torch", ``TODO`` → "to do" (:data:`LEXICON`). Any other word of two to five
+  capitals is spelled letter by letter (``DDPM`` → "D D P M").
+* Numbers: integers as cardinals without "and" (``259`` → "two hundred fifty nine"),
+  thousands separators (``1,000``), decimals digit by digit after "point" (``0.078`` →
+  "zero point zero seven eight"), a sign (``-1``, ``−1`` → "minus one"), percentages,
+  ordinals (``3rd``), scientific notation (``4e-5``, ``4×10⁻⁵`` → "four times ten to the
+  minus five"), shapes (``28x28`` → "twenty eight by twenty eight").
+* Greek letters by name (``ε`` → "epsilon"); a macron or overline says "bar" (``ᾱ``),
+  a circumflex "hat", a tilde "tilde".
+* Subscripts (``_t``, ``_{t-1}``, ``₀``): after a Latin letter "sub" (``x_t`` → "x sub t"),
+  after a Greek letter nothing (``β_t`` → "beta t", as a lecturer says it). An underscore
+  inside a longer name is a space (``q_sample`` → "q sample").
+* Superscripts (``^2``, ``²``, ``⁻⁵``): "squared", "cubed", "transpose", "inverse",
+  else "to the …".
+* Operators and symbols: ``√`` "the square root of", ``=`` "equals", ``≈`` "is about",
+  ``+`` "plus", ``−`` "minus", ``·``/``×``/``*`` "times", ``/`` "over", ``|`` "given",
+  ``~`` "drawn from", ``∑`` "the sum of", ``∏`` "the product of", ``∈`` "in", ``≤``, ``≥``,
+  ``<``, ``>``, ``±``, ``→``, ``∞``, ``∇``, ``%`` …; a single-letter function applied to
+  brackets says "of" (``q(x_t)`` → "q of x sub t"). Other brackets and quotes are silent.
+* A hyphen between letters is a space (``closed-form``), next to a digit it is "minus"
+  (``t-1``); an en dash between numbers is "to". A dot inside a name is a space
+  (``torch.linspace``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = [
+    "Token",
+    "tokens",
+    "spoken",
+    "shown",
+    "spoken_words",
+    "number_words",
+    "integer_words",
+    "strip_marks",
+    "ABBREVIATIONS",
+    "LEXICON",
+    "GREEK",
+]
+
+MARK = re.compile(r"<mark\s+name\s*=\s*\"([^\"]*)\"\s*/>")
+
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+    "fourteen fifteen sixteen seventeen eighteen nineteen"
+).split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"))
+_ORDINAL = {
+    "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
+    "nine": "ninth", "twelve": "twelfth",
+}
+
+ABBREVIATIONS: dict[str, str] = {
+    "e.g.": "for example",
+    "i.e.": "that is",
+    "etc.": "et cetera",
+    "vs.": "versus",
+    "cf.": "compare",
+    "approx.": "approximately",
+    "fig.": "figure",
+    "figs.": "figures",
+    "eq.": "equation",
+    "eqs.": "equations",
+    "sec.": "section",
+    "resp.": "respectively",
+    "viz.": "namely",
+    "dr.": "doctor",
+    "prof.": "professor",
+    "al.": "al",
+}
+
+# Names said differently from how they are spelled (looked up lower-case).
+LEXICON: dict[str, str] = {
+    "mnist": "em nist",
+    "cifar": "see far",
+    "pytorch": "pie torch",
+    "torchvision": "torch vision",
+    "numpy": "num pie",
+    "scipy": "sigh pie",
+    "todo": "to do",
+    "linspace": "lin space",
+    "cumprod": "cumulative product",
+    "arange": "a range",
+    "randn": "rand n",
+    "sqrt": "square root",
+    "unet": "U net",
+    "imagenet": "image net",
+    "gan": "gan",
+    "gans": "gans",
+    "elbo": "el bo",
+    "manim": "man im",
+    "ok": "okay",
+}
+
+GREEK: dict[str, str] = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ϵ": "epsilon",
+    "ζ": "zeta", "η": "eta", "θ": "theta", "ϑ": "theta", "ι": "iota", "κ": "kappa",
+    "λ": "lambda", "μ": "mu", "ν": "nu", "ξ": "xi", "π": "pi", "ρ": "rho", "σ": "sigma",
+    "ς": "sigma", "τ": "tau", "υ": "upsilon", "φ": "phi", "ϕ": "phi", "χ": "chi",
+    "ψ": "psi", "ω": "omega", "Γ": "gamma", "Δ": "delta", "Θ": "theta", "Λ": "lambda",
+    "Ξ": "xi", "Π": "pi", "Φ": "phi", "Ψ": "psi", "Ω": "omega",
+}
+# Combining marks over a symbol, said after it.
+_ACCENTS = {"\u0304": "bar", "\u0305": "bar", "\u0302": "hat", "\u0303": "tilde",
+            "\u0307": "dot"}
+
+SYMBOLS: dict[str, str] = {
+    "√": "the square root of", "∑": "the sum of", "Σ": "the sum of",
+    "∏": "the product of", "∫": "the integral of", "∇": "the gradient of",
+    "∂": "partial", "=": "equals", "≈": "is about", "≠": "is not equal to",
+    "≡": "is defined as", "≔": "is defined as", "+": "plus", "−": "minus", "±": "plus or minus",
+    "·": "times", "×": "times", "*": "times", "∗": "times", "/": "over", "÷": "divided by",
+    "|": "given", "~": "drawn from", "∼": "drawn from", "∈": "in", "≤": "at most",
+    "≥": "at least", "<": "less than", ">": "greater than", "→": "to", "←": "from",
+    "⇒": "implies", "∞": "infinity", "%": "percent", "&": "and", "@": "at", "°": "degrees",
+    "∝": "is proportional to", "…": "",
+}
+_BIG_OPS = {"∑": "the sum", "Σ": "the sum", "∏": "the product", "∫": "the integral"}
+_SUPER = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ᵀⁿᵗⁱ", "0123456789-+Tnti")
+_SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉₋₊ₜᵢₙₖₓ", "0123456789-+tinkx")
+_SUPER_CHARS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ᵀⁿᵗⁱ"
+_SUB_CHARS = "₀₁₂₃₄₅₆₇₈₉₋₊ₜᵢₙₖₓ"
+
+_PUNCT_TAIL = ",.;:!?"
+_SILENT = "()[]{}\"'\u2018\u2019\u201c\u201d`$\\"
+_NUMBER = re.compile(
+    r"(?P<sign>[-−])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)?(?:\.(?P<frac>\d+))?"
+)
+_ORD_SUFFIX = re.compile(r"(st|nd|rd|th)\b")
+_SCI = re.compile(r"[eE](?P<exp>[-+−]?\d+)")
+
+
+@dataclass(frozen=True)
+class Token:
+    """One whitespace-separated piece of script: as written and as said."""
+
+    shown: str
+    spoken: str  # words, with trailing punctuation kept; "" when nothing is said
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The spoken words without punctuation (what a word aligner sees)."""
+        return tuple(_bare_words(self.spoken))
+
+
+def _isdigit(c: str) -> bool:
+    return "0" <= c <= "9" if c else False
+
+
+def _bare_words(text: str) -> list[str]:
+    return re.findall(r"[A-Za-z]+(?:'[A-Za-z]+)?", text)
+
+
+# ------------------------------------------------------------------ numbers
+
+
+def integer_words(n: int) -> str:
+    """Cardinal words for an integer, American style without "and" (``-3`` → "minus three")."""
+    if n < 0:
+        return "minus " + integer_words(-n)
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + ("" if ones == 0 else " " + _ONES[ones])
+    if n < 1000:
+        hundreds, rest = divmod(n, 100)
+        return _ONES[hundreds] + " hundred" + ("" if rest == 0 else " " + integer_words(rest))
+    if n >= 10**15:
+        return " ".join(_ONES[int(d)] for d in str(n))
+    for scale, name in _SCALES:
+        if n >= scale:
+            high, rest = divmod(n, scale)
+            return integer_words(high) + " " + name + (
+                "" if rest == 0 else " " + integer_words(rest)
+            )
+    raise AssertionError(n)  # unreachable
+
+
+def _ordinal(words: str) -> str:
+    head, _, last = words.rpartition(" ")
+    if last in _ORDINAL:
+        last = _ORDINAL[last]
+    elif last.endswith("y"):
+        last = last[:-1] + "ieth"
+    else:
+        last += "th"
+    return f"{head} {last}" if head else last
+
+
+def number_words(text: str) -> str:
+    """Words for a number written in digits: ``"0.078"``, ``"-1"``, ``"1,000"``, ``"4e-5"``.
+
+    Decimals are read digit by digit after "point", the way a lecturer reads a value
+    off the screen. Raises ``ValueError`` for anything that is not such a number.
+    """
+    m = _NUMBER.fullmatch(text.strip().replace("−", "-").split("e")[0].split("E")[0])
+    if not m or not (m.group("int") or m.group("frac")):
+        raise ValueError(f"not a number: {text!r}")
+    out = _number_from_match(m)
+    sci = _SCI.search(text)
+    if sci:
+        out += " times ten to the " + _exponent_words(sci.group("exp"))
+    return out
+
+
+def _number_from_match(m: re.Match[str]) -> str:
+    parts = []
+    if m.group("sign"):
+        parts.append("minus")
+    if m.group("int"):
+        parts.append(integer_words(int(m.group("int").replace(",", ""))))
+    if m.group("frac") is not None:
+        if not m.group("int"):
+            parts.append("zero")
+        parts.append("point " + " ".join(_ONES[int(d)] for d in m.group("frac")))
+    return " ".join(parts)
+
+
+def _exponent_words(exp: str) -> str:
+    exp = exp.replace("−", "-")
+    sign = "minus " if exp.startswith("-") else ""
+    return sign + integer_words(int(exp.lstrip("+-")))
+
+
+# ------------------------------------------------------------------ one token
+
+
+def _power_words(sup: str) -> str:
+    """Words for a superscript's content (already in ASCII)."""
+    s = sup.strip()
+    if s == "2":
+        return "squared"
+    if s == "3":
+        return "cubed"
+    if s == "T":
+        return "transpose"
+    if s in ("-1", "−1"):
+        return "inverse"
+    return "to the " + _inline(s)
+
+
+def _group(text: str, i: int) -> tuple[str, int]:
+    """The sub/superscript argument starting at ``text[i]``: ``{...}`` or one character."""
+    if i < len(text) and text[i] == "{":
+        depth, j = 0, i
+        while j < len(text):
+            if text[j] == "{":
+                depth += 1
+            elif text[j] == "}":
+                depth -= 1
+                if depth == 0:
+                    return text[i + 1 : j], j + 1
+            j += 1
+        return text[i + 1 :], len(text)
+    if i < len(text) and text[i] in "-−+" and i + 1 < len(text) and _isdigit(text[i + 1]):
+        j = i + 1
+        while j < len(text) and _isdigit(text[j]):
+            j += 1
+        return text[i:j], j
+    if i < len(text) and _isdigit(text[i]):
+        j = i
+        while j < len(text) and _isdigit(text[j]):
+            j += 1
+        return text[i:j], j
+    return (text[i], i + 1) if i < len(text) else ("", i)
+
+
+def _word(w: str) -> str:
+    low = w.lower()
+    if low in LEXICON:
+        return LEXICON[low]
+    if 2 <= len(w) <= 5 and w.isupper() and w.isalpha():
+        return " ".join(w)  # an acronym: letter by letter
+    return w
+
+
+def _inline(text: str) -> str:
+    """Words for the inside of a token (no surrounding whitespace)."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    prev_kind = ""  # "latin1" (single Latin letter), "greek", "word", "num", "op", ""
+
+    def emit(words: str, kind: str) -> None:
+        nonlocal prev_kind
+        if words:
+            out.append(words)
+        prev_kind = kind
+
+    while i < n:
+        c = text[i]
+        nxt = text[i + 1] if i + 1 < n else ""
+        # numbers (with sign, decimals, exponent, percent, ordinal, shape "28x28")
+        if _isdigit(c) or (c == "." and _isdigit(nxt)) or (
+            c in "-−" and _isdigit(nxt) and prev_kind in ("", "op")
+        ):
+            m = _NUMBER.match(text, i)
+            assert m is not None and m.end() > i
+            j = m.end()
+            words = _number_from_match(m)
+            sci = _SCI.match(text, j)
+            if sci and (j + len(sci.group(0)) == n or not text[j + len(sci.group(0))].isalpha()):
+                words += " times ten to the " + _exponent_words(sci.group("exp"))
+                j = sci.end()
+            ordm = _ORD_SUFFIX.match(text, j) if m.group("frac") is None else None
+            if ordm and m.group("int"):
+                words = _ordinal(words)
+                j = ordm.end()
+            emit(words, "num")
+            i = j
+            continue
+        if c in "xX×" and prev_kind == "num" and _isdigit(nxt):
+            k = i + 1
+            while k < n and _isdigit(text[k]):
+                k += 1
+            power = k < n and (text[k] in "^" or text[k] in _SUPER_CHARS)
+            emit("times" if (power and text[i + 1 : k] == "10") else "by", "op")
+            i += 1
+            continue
+        if c in "-−" and prev_kind in ("word", "latin1", "greek") and nxt.isalpha() and c == "-":
+            emit("", "op")  # closed-form, U-Net: a space
+            i += 1
+            continue
+        if c in "\u2013\u2014":  # en/em dash: "to" between numbers, else a pause
+            emit("to" if prev_kind == "num" and _isdigit(nxt) else ",", "op")
+            i += 1
+            continue
+        if c == "-":
+            emit("minus", "op")
+            i += 1
+            continue
+        # subscripts and superscripts
+        if c in "_^" and i and text[i - 1] in "∑∏Σ∫":
+            arg, j = _group(text, i + 1)
+            emit(("from " if c == "_" else "to ") + _inline(arg), "op")
+            if j < n and text[j] in "_^":
+                arg2, j = _group(text, j + 1)
+                emit(("from " if text[j - len(arg2) - 1] == "_" else "to ") + _inline(arg2), "op")
+            emit("of", "op")
+            i = j
+            continue
+        if c == "_":
+            arg, j = _group(text, i + 1)
+            one_char = j - i - 1 == 1 and not (j < n and text[j].isalnum())
+            single = prev_kind in ("latin1", "greek") and (
+                one_char or text[i + 1] == "{" or arg.lstrip("-+").isdigit()
+            )
+            if single:
+                said = _inline(arg)
+                emit(said if prev_kind == "greek" else "sub " + said, "word")
+                if j < n and text[j] == "(":  # p_θ(x): a function applied
+                    emit("of", "op")
+                    j += 1
+            else:
+                emit("", "op")  # q_sample: a space
+            i = j if single else i + 1
+            continue
+        if c in _SUB_CHARS:
+            j = i
+            while j < n and text[j] in _SUB_CHARS:
+                j += 1
+            said = _inline(text[i:j].translate(_SUB))
+            emit(said if prev_kind == "greek" else "sub " + said, "word")
+            i = j
+            continue
+        if c == "^":
+            arg, j = _group(text, i + 1)
+            emit(_power_words(arg), "word")
+            i = j
+            continue
+        if c in _SUPER_CHARS:
+            j = i
+            while j < n and text[j] in _SUPER_CHARS:
+                j += 1
+            emit(_power_words(text[i:j].translate(_SUPER)), "word")
+            i = j
+            continue
+        # letters: Greek, accented, Latin words
+        base = unicodedata.normalize("NFD", c)
+        if base[0] in GREEK or c in GREEK:
+            words = [GREEK.get(c) or GREEK[base[0]]]
+            marks = base[1:]
+            j = i + 1
+            while j < n and unicodedata.combining(text[j]):
+                marks += text[j]
+                j += 1
+            words += [_ACCENTS[m] for m in marks if m in _ACCENTS]
+            emit(" ".join(words), "greek")
+            i = j
+            if j < n and text[j] == "(":  # σ(x): a function applied
+                emit("of", "op")
+                i = j + 1
+            continue
+        if c.isalpha() and c.isascii():
+            j = i
+            while j < n and (text[j].isascii() and text[j].isalpha() or (
+                text[j] == "'" and j + 1 < n and text[j + 1].isalpha())):
+                j += 1
+            w = text[i:j]
+            marks = ""
+            while j < n and unicodedata.combining(text[j]):
+                marks += text[j]
+                j += 1
+            said = _word(w)
+            if marks:
+                said = " ".join([said, *(_ACCENTS[m] for m in marks if m in _ACCENTS)])
+            emit(said, "latin1" if len(w) == 1 else "word")
+            i = j
+            # a single-letter function applied: q(x), N(0, I)
+            if len(w) == 1 and j < n and text[j] == "(":
+                emit("of", "op")
+                i = j + 1
+            continue
+        if c.isalpha():  # other letters (é, x̄ precomposed): strip accents, keep letter
+            plain = "".join(ch for ch in unicodedata.normalize("NFD", c) if ch.isascii())
+            marks = [m for m in unicodedata.normalize("NFD", c)[1:] if m in _ACCENTS]
+            if marks and plain:
+                emit(" ".join([plain, *(_ACCENTS[m] for m in marks)]), "latin1")
+            else:
+                emit(plain or c, "word")
+            i += 1
+            continue
+        if c == ".":
+            if prev_kind in ("word", "latin1", "greek") and nxt.isalpha():
+                emit("", "op")  # torch.linspace: a space
+            else:
+                emit(".", "op")
+            i += 1
+            continue
+        if c in _BIG_OPS and nxt in "_^" and nxt:
+            emit(_BIG_OPS[c], "op")  # limits follow: "the sum from s equals one to t of"
+            i += 1
+            continue
+        if c in SYMBOLS:
+            emit(SYMBOLS[c], "op")
+            i += 1
+            continue
+        if c in ",;:!?":
+            emit(c, "op")
+            i += 1
+            continue
+        if c == "=" or c in _SILENT or unicodedata.combining(c):
+            i += 1
+            prev_kind = prev_kind if c in ")]}" else ("op" if c in "([{" else prev_kind)
+            continue
+        emit("", prev_kind)  # anything else (emoji, box drawing) is not said
+        i += 1
+    text_out = " ".join(out)
+    text_out = re.sub(r"\s+([,.;:!?])", r"\1", text_out)
+    return re.sub(r"\s+", " ", text_out).strip()
+
+
+def _token(shown_text: str, before: str | None, after: str | None) -> str:
+    """What is said for one token, given its neighbours (for "No. 5")."""
+    core = shown_text
+    tail = ""
+    while core and core[-1] in _PUNCT_TAIL + "\"')]\u2019\u201d":
+        if core.lower() in ABBREVIATIONS or core.lower() == "no.":
+            break
+        tail = core[-1] + tail
+        core = core[:-1]
+    lead = ""
+    while core and core[0] in "\"'([\u2018\u201c":
+        lead += core[0]
+        core = core[1:]
+    low = core.lower()
+    if low == "no." and after is not None and _isdigit(after[:1]):
+        return "number" + _tail_punct(tail)
+    if low in ABBREVIATIONS:
+        return ABBREVIATIONS[low] + _tail_punct(tail)
+    if low + "." in ABBREVIATIONS and tail.startswith("."):
+        return ABBREVIATIONS[low + "."] + _tail_punct(tail[1:])
+    said = _inline(core)
+    return (said + _tail_punct(tail)) if said else _tail_punct(tail).lstrip()
+
+
+def _tail_punct(tail: str) -> str:
+    kept = "".join(ch for ch in tail if ch in _PUNCT_TAIL)
+    return kept[:1] if not kept.startswith("...") else "..."
+
+
+# ------------------------------------------------------------------ public
+
+
+def strip_marks(text: str) -> str:
+    """The script without its ``<mark name="..."/>`` markers, whitespace collapsed."""
+    return " ".join(MARK.sub(" ", text).split())
+
+
+def tokens(text: str) -> list[Token]:
+    """The script split into :class:`Token` s (markers removed), in order."""
+    parts = strip_marks(text).split()
+    out = []
+    for k, part in enumerate(parts):
+        before = parts[k - 1] if k else None
+        after = parts[k + 1] if k + 1 < len(parts) else None
+        out.append(Token(part, _token(part, before, after)))
+    return out
+
+
+def spoken(text: str) -> str:
+    """What a voice says for ``text``: words only, punctuation kept for prosody."""
+    said = " ".join(t.spoken for t in tokens(text) if t.spoken)
+    said = re.sub(r"\s+([,.;:!?])", r"\1", said)
+    said = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", said)
+    return said.lstrip(",;: ").strip()
+
+
+def spoken_words(text: str) -> list[str]:
+    """The spoken words of ``text`` without punctuation, in order (for word alignment)."""
+    return [w for t in tokens(text) for w in t.words]
+
+
+def shown(text: str) -> str:
+    """What captions show for ``text``: the script as written, markers removed."""
+    return strip_marks(text)
