@@ -31,10 +31,12 @@ from pipeline.manifest import QUALITIES, InputError, available_lectures, load_le
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INTERRUPT = 0, 1, 2, 130
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(exit_on_error: bool = True) -> argparse.ArgumentParser:
+    """The command line; ``exit_on_error=False`` raises instead (for ``pipeline.api``)."""
     p = argparse.ArgumentParser(
         prog="render.py",
         description="Render a narrated lecture: scenes timed to narration, YouTube-ready outputs.",
+        exit_on_error=exit_on_error,
     )
     p.add_argument("--lecture", default="forward-diffusion",
                    help="lecture id in config/ or a path to a .toml manifest")
@@ -125,11 +127,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace, console: Console) -> int:
-    from pipeline.assemble import DEFAULT_OUT, RenderOptions, build_lecture, quality
-
     if args.list:
         _list(console)
         return EXIT_OK
+    t0 = time.perf_counter()
+    result = render_from_args(args, console)
+    if result is None:  # --slides
+        return EXIT_OK
+    summary(console, result, time.perf_counter() - t0)
+    return EXIT_OK
+
+
+def render_from_args(args: argparse.Namespace, console: Console):  # type: ignore[no-untyped-def]
+    """Check the arguments, then build the slides (returns None) or render the lecture
+    with the progress display on ``console`` (returns the ``LectureResult``).
+
+    The CLI and ``pipeline.api`` both go through here, so they check, report and fail
+    the same way: bad input raises ``InputError``, a failed render its own error.
+    """
+    from pipeline.assemble import DEFAULT_OUT, RenderOptions, build_lecture, quality
+
     if args.jobs < 1:
         raise InputError(f"--jobs must be >= 1, got {args.jobs}")
     if args.narration_dir is not None and not args.narration_dir.is_dir():
@@ -153,24 +170,21 @@ def _main(args: argparse.Namespace, console: Console) -> int:
         t0 = time.perf_counter()
         folder = build_slides(out_root / spec.id)
         console.print(f"slides written to {folder} in {time.perf_counter() - t0:.1f} s")
-        return EXIT_OK
+        return None
 
     opts = RenderOptions(quality=q, out_root=out_root, narration_dir=args.narration_dir,
                          jobs=args.jobs, strict=args.strict, only=tuple(args.only))
-    t0 = time.perf_counter()
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=console, transient=True,
-        disable=not console.is_terminal,  # logs and CI get the summary only
+        # a terminal or a notebook shows live bars; logs and CI get the summary only
+        disable=not (console.is_terminal or console.is_jupyter),
     ) as progress:
         reporter = RichReporter(progress)
-        result = build_lecture(spec, opts, source=source, reporter=reporter)
-    elapsed = time.perf_counter() - t0
-    _summary(console, result, elapsed)
-    return EXIT_OK
+        return build_lecture(spec, opts, source=source, reporter=reporter)
 
 
-def _summary(console: Console, result, elapsed: float) -> None:  # type: ignore[no-untyped-def]
+def summary(console: Console, result, elapsed: float) -> None:  # type: ignore[no-untyped-def]
     table = Table(title=f"{result.out_dir}", show_lines=False)
     for col in ("#", "segment", "duration", "narration", "render"):
         table.add_column(col)
