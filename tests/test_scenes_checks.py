@@ -140,7 +140,7 @@ def test_xt_stats_verdicts_are_computed(runs: Any, seed: int, params: dict[str, 
     texts = snaps[-1].texts
     assert (r"\approx 0" in texts) == fresh.mean_ok and (r"\neq 0" in texts) != fresh.mean_ok
     assert (r"\approx 1" in texts) == fresh.std_ok and (r"\neq 1" in texts) != fresh.std_ok
-    conclusion = [w for w in texts if "digits" in w]
+    conclusion = [w for w in texts if "trace" in w]
     assert len(conclusion) == 1
     assert ("is not yet" in conclusion[0]) != fresh.standard_normal
     assert read_readouts(scene)["ks"].shown == shown_as(fresh.ks_distance, 3)
