@@ -121,6 +121,7 @@ class DecodedClip:
     samples: np.ndarray  # [n, 2] float32 at 48 kHz
     source_rate: int
     source_channels: int
+    clipped_share: float = 0.0  # share of the file's loud samples at full scale
 
     @property
     def describe(self) -> str:
@@ -216,7 +217,9 @@ def decode_clip(path: str | Path) -> DecodedClip:
         raise NarrationError(f"{p}: not a decodable audio file ({first[:200]})") from exc
     if len(x) == 0 or sr <= 0:
         raise NarrationError(f"{p}: clip decodes to no audio (0 samples)")
-    return DecodedClip(p, to_internal(x, sr), sr, x.shape[1])
+    from audio.level import clipped_share  # audio.level needs SAMPLE_RATE from here
+
+    return DecodedClip(p, to_internal(x, sr), sr, x.shape[1], clipped_share(x))
 
 
 def read_clip(path: str | Path) -> np.ndarray:

@@ -38,7 +38,7 @@ from audio.piper_voice import PiperEngine, piper_available
 from audio.sentences import Sentence, Word, proportional_times, split_sentences
 from audio.sources import SOURCES, Narration, SpeechEngine, silent_narration, synthesize
 from audio.speech import EspeakEngine, espeak_binary, speak
-from audio.textnorm import shown
+from audio.textnorm import shown, spoken_words
 
 __all__ = [
     "SAMPLE_RATE",
@@ -194,66 +194,156 @@ def sentence_times_from_audio(
 # ------------------------------------------------------------------ resolution
 
 
-CLIP_LEAD_KEEP = 0.02  # s of a take's room tone kept before the first word
-CLIP_TAIL_KEEP = 0.15  # s kept after the last word (its natural decay)
+TRANSCRIPT_EXTENSIONS = (".txt", ".srt", ".vtt")
 
 
-def trim_edges(samples: np.ndarray) -> np.ndarray:
-    """Cut a recorded take's leading and trailing room silence.
+def find_transcript(take: Path) -> Path | None:
+    """``<stem>.txt``, ``.srt`` or ``.vtt`` beside a take (what was really said), or ``None``.
 
-    The gaps between segments are then the manifest's ``lead_in`` and ``tail``, not
-    whatever padding the take happened to have. Silence is judged with the same
-    level-adaptive threshold as the pause detection; a take with no voice is unchanged.
+    Two of them for one take are ambiguous: :class:`NarrationError`.
     """
-    x = _analysis_signal(samples, SAMPLE_RATE)
-    frame = ANALYSIS_RATE // 100
-    n = len(x) // frame
-    if n == 0:
-        return samples
-    rms = np.sqrt(np.mean(np.square(x[: n * frame].reshape(n, frame)), axis=1))
-    voiced = np.nonzero(20 * np.log10(np.maximum(rms, 1e-5)) > _auto_threshold(x, ANALYSIS_RATE))
-    if len(voiced[0]) == 0:
-        return samples
-    scale = SAMPLE_RATE / ANALYSIS_RATE
-    a = max(0, int(voiced[0][0] * frame * scale) - int(CLIP_LEAD_KEEP * SAMPLE_RATE))
-    end = int((voiced[0][-1] + 1) * frame * scale)
-    b = min(len(samples), end + int(CLIP_TAIL_KEEP * SAMPLE_RATE))
-    return samples[a:b]
+    found = [take.with_suffix(ext) for ext in TRANSCRIPT_EXTENSIONS]
+    found = [p for p in found if p.is_file()]
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        raise NarrationError(
+            f"{take.parent}: several transcripts for {take.name} ({names}); keep one"
+        )
+    return found[0] if found else None
 
 
-def _clip_narration(path: Path, sentences: list[str]) -> Narration:
+def read_transcript(path: Path) -> str:
+    """The words of a transcript: plain text, or the cue texts of an SRT / WebVTT file."""
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NarrationError(f"{path}: cannot read transcript ({exc})") from None
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".srt":
+            import srt
+
+            text = " ".join(c.content for c in srt.parse(raw))
+        elif suffix == ".vtt":
+            import io
+
+            import webvtt
+
+            text = " ".join(c.text for c in webvtt.from_buffer(io.StringIO(raw)))
+        else:
+            text = raw
+    except Exception as exc:  # both libraries raise their own error types
+        raise NarrationError(f"{path}: not a valid {suffix[1:]} transcript ({exc})") from None
+    text = " ".join(text.split())
+    if not text:
+        raise NarrationError(f"{path}: transcript is empty")
+    return text
+
+
+def _sentence_times(
+    texts: list[str], alignment, pauses: PauseTiming, total: float  # type: ignore[no-untyped-def]
+) -> tuple[Sentence, ...]:
+    """Sentence spans from the aligned words; sentences without a found word share the
+    time between their aligned neighbours (or get their pause-based times)."""
+    spans: list[tuple[float, float] | None] = [None] * len(texts)
+    for w, ok, i in zip(alignment.words, alignment.found, alignment.sentence, strict=True):
+        if ok:
+            span = spans[i]
+            spans[i] = (w.start, w.end) if span is None else (span[0], max(span[1], w.end))
+    if all(s is None for s in spans):
+        return pauses.sentences
+    out: list[Sentence] = []
+    i = 0
+    while i < len(texts):
+        span = spans[i]
+        if span is not None:
+            out.append(Sentence(texts[i], max(span[0], out[-1].end if out else 0.0), span[1]))
+            i += 1
+            continue
+        j = i
+        while j < len(texts) and spans[j] is None:
+            j += 1
+        lo = out[-1].end if out else (pauses.sentences[0].start if pauses.sentences else 0.0)
+        nxt = spans[j] if j < len(texts) else None
+        last = pauses.sentences[-1].end if pauses.sentences else total
+        hi = nxt[0] if nxt is not None else max(lo, last)
+        out.extend(proportional_times(texts[i:j], lo, max(lo, hi), gap=0.1))
+        i = j
+    return tuple(out)
+
+
+def _clip_narration(
+    path: Path,
+    script: str,
+    *,
+    segment_id: str,
+    cache_dir: str | Path | None,
+    strict: bool = False,
+    allow_clipped: bool = False,
+    allow_unaligned: bool = False,
+) -> Narration:
+    """A recorded take: trimmed of silence, levelled, aligned to what was said."""
+    from audio.align import align, aligner_version
+    from audio.level import TakeReport, level_take, trim_edges
+
     decoded = decode_clip(path)
-    samples = trim_edges(decoded.samples)
-    timing = detect_sentence_times(samples, sentences)
+    trimmed, cut = trim_edges(decoded.samples)
+    samples, level = level_take(trimmed, decoded.clipped_share)
+    where = f"{path} (segment {segment_id!r})"
+    if level.clipped:
+        msg = (
+            f"{where}: clipped take, {level.clipped_share:.2%} of its loud samples at full "
+            "scale; re-record it"
+        )
+        if strict and not allow_clipped:
+            raise NarrationError(msg + " (or pass --allow-clipped)")
+        warnings.warn(msg, stacklevel=3)
+    if level.noisy:
+        warnings.warn(
+            f"{where}: noisy take, speech only {level.snr_db:.0f} dB above the room "
+            f"(floor {level.floor_dbfs:.0f} dBFS)",
+            stacklevel=3,
+        )
+    transcript = find_transcript(path)
+    text = read_transcript(transcript) if transcript is not None else script
+    sentences = split_sentences(shown(text))
+    pauses = detect_sentence_times(samples, sentences)
+    said = [spoken_words(s) for s in sentences]
+    windows = [(s.start, s.end) for s in pauses.sentences]
+    alignment = align(samples, said, windows if len(windows) == len(said) else None,
+                      cache_dir=cache_dir)
+    found = sum(alignment.found)
+    expected = alignment.expected
+    approximate = not alignment.on_script
+    if approximate:
+        msg = (
+            f"{where}: the take does not follow its "
+            f"{'transcript' if transcript else 'script'}: {found} of {expected} words "
+            f"({alignment.share:.0%}) found; captions are approximate"
+        )
+        if strict and not allow_unaligned:
+            raise NarrationError(msg + " (add a transcript beside it, or pass --allow-unaligned)")
+        warnings.warn(msg, stacklevel=3)
+    times = _sentence_times(sentences, alignment, pauses, len(samples) / SAMPLE_RATE)
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
-    h.update(
-        json.dumps(
-            {"sentences": sentences, "min_silence_ms": DEFAULT_MIN_SILENCE_MS},
-            ensure_ascii=False,
-        ).encode("utf-8")
+    h.update(json.dumps({"text": text, "aligner": aligner_version()}, ensure_ascii=False).encode())
+    how = (
+        f"{found}/{expected} words aligned" if not approximate
+        else f"off-script ({alignment.share:.0%} of words found), times estimated"
     )
-    how = {
-        "pauses": "sentence times from pauses",
-        "single": "one sentence",
-        "proportional": (
-            f"sentence times estimated (only {timing.pauses_found} pauses "
-            f"for {len(sentences)} sentences)"
-        ),
-        "no-voice": "no voice detected, sentence times estimated",
-        "empty": "no script",
-    }[timing.method]
-    if timing.method in ("proportional", "no-voice"):
-        warnings.warn(f"{path}: {how}", stacklevel=3)
     return Narration(
         source="clip",
         samples=samples,
-        sentences=timing.sentences,
+        sentences=times,
         path=path,
-        detail=f"{decoded.describe}; {how}",
+        detail=f"{decoded.describe}; {level.describe()}; {how}",
         cache_key=h.hexdigest(),
+        words=alignment.found_words(),
+        take=TakeReport(level, cut, found, expected, approximate,
+                        str(transcript) if transcript else None),
     )
 
 
@@ -279,8 +369,13 @@ def resolve_narration(
     cache_dir: str | Path,
     voice: str = "auto",
     wpm: int = 160,
+    allow_clipped: bool = False,
+    allow_unaligned: bool = False,
 ) -> Narration:
     """The narration of one segment from the first source that exists (module docstring).
+
+    A recorded take is levelled and aligned (:func:`_clip_narration`); under ``strict``
+    a clipped take or one that does not follow its text is an error unless allowed.
 
     An explicit ``clip`` that does not exist is an error (it was asked for by name).
     An empty ``script`` without a clip gives an empty silent narration (no sentences).
@@ -291,10 +386,14 @@ def resolve_narration(
         path = Path(clip)
         if not path.is_file():
             raise NarrationError(f"{path}: narration clip for segment {segment_id!r} not found")
-        return _clip_narration(path, sentences)
-    found = find_clip(narration_dir, segment_id)
+        found: Path | None = path
+    else:
+        found = find_clip(narration_dir, segment_id)
     if found is not None:
-        return _clip_narration(found, sentences)
+        return _clip_narration(
+            found, script, segment_id=segment_id, cache_dir=cache_dir, strict=strict,
+            allow_clipped=allow_clipped, allow_unaligned=allow_unaligned,
+        )
     if strict:
         where = ", ".join(str(p) for p in expected_clip_paths(narration_dir, segment_id))
         raise NarrationError(

@@ -24,13 +24,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from audio.clips import SAMPLE_RATE, NarrationError, read_wav, write_wav
 from audio.sentences import Sentence, Word, split_sentences
 from audio.textnorm import shown, spoken, spoken_words
+
+if TYPE_CHECKING:
+    from audio.level import TakeReport
 
 __all__ = [
     "SOURCES",
@@ -73,6 +76,7 @@ class Narration:
     detail: str  # e.g. "Piper 1.8.0 en_US-joe-medium ...", "clip 44.1 kHz mono mp3"
     cache_key: str  # content hash of what produced it
     words: tuple[Word, ...] = ()
+    take: TakeReport | None = None  # recorded takes only: level and alignment
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:

@@ -23,7 +23,6 @@ from typing import Any
 from rich.console import Console
 
 from pipeline import cli
-from pipeline.manifest import InputError
 
 
 @dataclass(frozen=True)
@@ -76,11 +75,8 @@ def cli_arguments(
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
-    """The CLI's parser, raising ``InputError`` instead of exiting the process."""
-    try:
-        return cli.parser(exit_on_error=False).parse_args(list(argv))
-    except argparse.ArgumentError as exc:
-        raise InputError(str(exc)) from None
+    """The CLI's parser, raising ``InputError`` (the CLI's line) instead of exiting."""
+    return cli.parser(raise_errors=True).parse_args(list(argv))
 
 
 def render_lecture(lecture: str = "forward-diffusion", **options: Any) -> RenderedLecture:
@@ -91,9 +87,11 @@ def render_lecture(lecture: str = "forward-diffusion", **options: Any) -> Render
     """
     args = parse(cli_arguments(lecture, **options))
     console = Console(stderr=True)
+    held = cli._log_to(console)  # warnings as the CLI prints them
     t0 = time.perf_counter()
     result = cli.render_from_args(args, console)
     cli.summary(console, result, time.perf_counter() - t0)
+    held.flush_held()
     out = result.out_dir
     return RenderedLecture(
         out_dir=out,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from audio_utils import have_espeak
 
@@ -98,14 +99,37 @@ def test_slow_long_sentence_respects_seven_seconds() -> None:
     assert check_cues(cues, fps=30, video_end=20.0) == []
 
 
-def test_fast_speech_is_reported_not_stretched_over_the_next_sentence() -> None:
+def test_fast_speech_still_gives_readable_cues() -> None:
+    """Speech faster than 17 characters/s: the cues take the time they need (the next
+    one moves a little later, or they are joined) rather than break a limit."""
     fast = Sentence("This sentence is spoken far too quickly for anyone to read.", 0.0, 2.5)
     nxt = Sentence("Then a pause.", 2.6, 3.8)
     cues = build_cues([fast, nxt], offset=10.0, fps=30, video_end=20.0)
-    assert cues[0].end <= 12.6 - 2 / 30 + 1e-9  # stops 2 frames before the next sentence
-    assert cues[1].start == 12.6 and cues[0].start >= 10.0 - 0.5  # lead-in at most 0.5 s
-    problems = check_cues(cues, fps=30, video_end=20.0)
-    assert len(problems) == 1 and "chars/s" in problems[0] and "cue 1" in problems[0]
+    assert check_cues(cues, fps=30, video_end=20.0) == []
+    assert cues[0].start >= 10.0 - 0.5  # appears at most 0.5 s before its words
+    assert cues[-1].start <= 12.6 + 1.0  # and the next one follows the voice closely
+    assert " ".join(c.text.replace("\n", " ") for c in cues) == f"{fast.text} {nxt.text}"
+
+
+def test_any_narration_gives_cues_within_every_limit() -> None:
+    """Random sentence times, from a crawl to a gabble, always meet PUBLISHING.md."""
+    rng = np.random.default_rng(5)
+    words = "noise step image sample the a of diffusion model learns to reverse it".split()
+    for trial in range(40):
+        t, sents = 0.0, []
+        for _ in range(int(rng.integers(1, 8))):
+            text = " ".join(rng.choice(words, int(rng.integers(1, 30)))).capitalize() + "."
+            dur = len(text) / float(rng.uniform(5, 30))  # 5 to 30 characters per second
+            sents.append(Sentence(text, t, t + dur))
+            t += dur + float(rng.choice([0.0, 0.05, 0.4]))
+        end = t + float(rng.uniform(0.0, 3.0))
+        if sum(len(x.text) + 1 for x in sents) / 19 > end:
+            continue  # cannot be read at all in the time the video has
+        cues = build_cues(sents, offset=0.0, fps=30, video_end=end)
+        assert check_cues(cues, fps=30, video_end=end, max_cps=20) == [], (trial, sents)
+        chars = sum(c.chars for c in cues)
+        if (chars / 16 + len(cues) * 0.1) < end - sents[0].start:  # room to read at 17
+            assert check_cues(cues, fps=30, video_end=end) == [], (trial, sents)
 
 
 def test_reading_time_extends_into_the_following_pause_only_as_needed() -> None:

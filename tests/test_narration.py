@@ -28,7 +28,9 @@ from audio import (
     sentence_times_from_audio,
     split_sentences,
 )
-from audio.narration import CLIP_LEAD_KEEP, CLIP_TAIL_KEEP, detect_sentence_times
+from audio.level import EDGE_KEEP as CLIP_LEAD_KEEP
+from audio.level import TAIL_KEEP as CLIP_TAIL_KEEP
+from audio.narration import detect_sentence_times
 
 needs_ffmpeg = pytest.mark.skipif(not have_ffmpeg(), reason="ffmpeg/ffprobe not installed")
 

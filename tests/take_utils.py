@@ -1,0 +1,73 @@
+"""Recorded-take stand-ins with known word times: espeak-ng speech, one word at a time.
+
+Each word is synthesised on its own (``espeak-ng --stdout``), its leading and trailing
+silence cut at -50 dBFS, and the words are joined with short gaps inside a sentence and
+longer pauses between sentences, so every word's start is known to the sample. Used by
+the take tests and by ``bench/bench_align.py``.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import wave
+from dataclasses import dataclass
+
+import numpy as np
+
+SR = 48_000
+
+
+@dataclass(frozen=True, eq=False)
+class KnownTake:
+    samples: np.ndarray  # mono float32 at 48 kHz
+    starts: tuple[float, ...]  # each word's first sample, seconds
+    words: tuple[str, ...]
+    text: str
+
+
+def _espeak(word: str, wpm: int) -> np.ndarray:
+    from audio.clips import to_internal
+
+    run = subprocess.run(
+        ["espeak-ng", "-v", "en-us", "-s", str(wpm), "--stdout", word],
+        capture_output=True, check=True, timeout=60,
+    )
+    with wave.open(io.BytesIO(run.stdout)) as w:
+        sr = w.getframerate()
+        x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768
+    x = to_internal(x, sr)[:, 0]
+    loud = np.nonzero(np.abs(x) > 10 ** (-50 / 20))[0]
+    return x[loud[0] : loud[-1] + 1] if len(loud) else x
+
+
+def known_take(
+    sentences: list[str], *, seed: int = 0, wpm: int = 160, lead: float = 0.3,
+    tail: float = 0.4, word_gap: tuple[float, float] = (0.02, 0.1),
+    pause: tuple[float, float] = (0.35, 0.6), amp: float = 0.5,
+) -> KnownTake:
+    """Speech for ``sentences`` with every word's start known (module docstring)."""
+    rng = np.random.default_rng(seed)
+    parts = [np.zeros(int(lead * SR), np.float32)]
+    pos = len(parts[0])
+    starts: list[float] = []
+    words: list[str] = []
+    for i, sentence in enumerate(sentences):
+        if i:
+            gap = np.zeros(int(rng.uniform(*pause) * SR), np.float32)
+            parts.append(gap)
+            pos += len(gap)
+        for j, word in enumerate(sentence.split()):
+            if j:
+                gap = np.zeros(int(rng.uniform(*word_gap) * SR), np.float32)
+                parts.append(gap)
+                pos += len(gap)
+            x = _espeak(word.strip(".,;:!?"), wpm)
+            starts.append(pos / SR)
+            words.append(word)
+            parts.append(x)
+            pos += len(x)
+    parts.append(np.zeros(int(tail * SR), np.float32))
+    y = np.concatenate(parts)
+    y = y * (amp / max(float(np.abs(y).max()), 1e-9))
+    return KnownTake(y.astype(np.float32), tuple(starts), tuple(words), " ".join(sentences))
