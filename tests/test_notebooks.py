@@ -113,3 +113,28 @@ def test_registered_scenes_render_inline(which: str, tmp_path: Path) -> None:
     for cell in nb.cells[1:]:
         videos = inline_videos(cell, tmp_path)
         assert len(videos) == 1 and media.count_frames(videos[0]) > 0, cell.metadata["scene"]
+
+
+def test_api_fails_like_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad input: the API raises ``InputError`` with the line the CLI prints (exit 2)."""
+    from pipeline import cli
+    from pipeline.api import cli_arguments, render_lecture, render_segment
+    from pipeline.manifest import InputError
+
+    cases = [
+        (lambda: render_lecture("nope"), ["--lecture", "nope"]),
+        (lambda: render_lecture(quality="8k"), ["--quality", "8k"]),
+        (lambda: render_segment("forward-diffusion", "01_99_missing", out=tmp_path),
+         cli_arguments("forward-diffusion", only=["01_99_missing"], out=tmp_path)),
+    ]
+    for call, argv in cases:
+        with pytest.raises(InputError) as raised:
+            call()
+        capsys.readouterr()
+        try:
+            code = cli.main(argv)
+        except SystemExit as exc:  # a bad flag: the parser exits
+            code = exc.code
+        assert code == cli.EXIT_INPUT
+        err = " ".join(capsys.readouterr().err.split())
+        assert " ".join(str(raised.value).split()) in err
