@@ -116,7 +116,7 @@ def test_uneven_takes_come_out_even(lecture: dict, folder: dict) -> None:
     hot = [w for w in lecture["warnings"] if "clipped take" in w]
     assert len(hot) == 1 and "hot.wav" in hot[0]
     take = lecture["manifest"]["segments"][0]["narration"]["take"]
-    assert take["clipped"] and take["gain_db"] < -10
+    assert take["clipped"] and take["gain_db"] < -5  # turned down
 
 
 def test_slate_tone_stays_in_place(lecture: dict) -> None:
