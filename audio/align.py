@@ -276,8 +276,6 @@ def align_sentences(
         lo, hi = max(0.0, a - 0.5), min(total, b + 0.5)
         chunk = samples[int(lo * sr) : int(hi * sr)]
         part = align_words(chunk, ws, sr=sr)
-        if not part.words:
-            part = align_words(chunk, ws, sr=sr, fillers=False)
         if part.words:
             part = _shift(part, lo, total)
             if words and part.words[0].start < words[-1].end:
