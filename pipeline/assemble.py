@@ -9,12 +9,13 @@ Stages, each a typed value:
 3. ``assemble``: one continuous PCM narration track, loudness-normalised in two passes
    and encoded once; segment videos joined without re-encoding; captions, chapters,
    description, thumbnail, per-segment clips and ``manifest.json``. Everything is
-   written to a staging folder and moved into place only when all of it succeeded.
+   written to a staging folder and published as one set (``pipeline.publish``).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -29,16 +30,18 @@ import numpy as np
 from audio.clips import write_wav
 from audio.narration import Narration, resolve_narration
 from audio.script import mark_time, parse_marks
-from pipeline import captions, chapters, media
-from pipeline.cache import render_key, versions
+from pipeline import captions, chapters, housekeeping, media, preflight
+from pipeline.cache import DEFAULT_MAX_BYTES, render_key, versions
 from pipeline.manifest import QUALITIES, InputError, LectureSpec, Quality, SegmentSpec
-from pipeline.scene_render import RenderJob, SceneInputError, cached_path, render
+from pipeline.publish import LectureWriter
+from pipeline.scene_render import RenderJob, SceneInputError, cached, render
 from pipeline.timing import SegmentTiming, frame_to_sample, plan_segment, segment_starts
 from scenes.registry import load_scene_class
 from scenes.timing import Beat
 
+log = logging.getLogger("pipeline")
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = ROOT / "output"
+DEFAULT_OUT = preflight.DEFAULT_OUT
 SPEECH_CACHE = ROOT / "audio" / "cache"
 
 
@@ -70,6 +73,8 @@ class RenderOptions:
     allow_unaligned: bool = False  # under strict: an off-script take is only a warning
     only: tuple[str, ...] = ()
     speech_cache: Path = SPEECH_CACHE
+    wait: bool = True  # another run holds the lecture: wait (else LockBusy)
+    cache_max_bytes: int = DEFAULT_MAX_BYTES
 
     @property
     def cache_dir(self) -> Path:
@@ -186,6 +191,7 @@ def plan_lecture(
             cache_dir=opts.speech_cache, voice=spec.voice, wpm=spec.wpm,
             allow_clipped=opts.allow_clipped, allow_unaligned=opts.allow_unaligned,
         )
+        preflight.check_clip(seg.id, narration)
         marks = bookmark_times(seg, cls.BEATS, narration, source)
         try:
             timing = plan_segment(
@@ -196,7 +202,7 @@ def plan_lecture(
         except ValueError as exc:
             raise InputError(f"{source}: segments ({seg.id}): {exc}") from None
         plan = timing.beat_seconds()
-        key = render_key(scene=seg.scene, params=seg.params, plan=plan, quality=q.name,
+        key = render_key(scene=seg.scene, params=seg.params, plan=plan, quality=q,
                          seed=spec.seed)
         job = RenderJob(seg.id, seg.scene, dict(seg.params), plan, spec.seed, q, timing.frames, key)
         plans.append(SegmentPlan(index, seg, narration, timing, job))
@@ -215,8 +221,8 @@ def render_segments(
     by_key: dict[str, list[SegmentPlan]] = {}
     hits = []
     for p in plans:
-        path = cached_path(opts.cache_dir, p.job.key)
-        if path.exists():
+        path = cached(p.job, opts.cache_dir)
+        if path is not None:
             videos[p.spec.id] = path
             hits.append(p.spec.id)
             reporter.segment(p.spec.id, "cached", p.timing.frames)
@@ -411,64 +417,53 @@ def description(spec: LectureSpec, chapter_text: str) -> str:
     return "\n".join(parts)
 
 
-def publish(stage_dir: Path, out_dir: Path, keep: Callable[[Path], bool] | None = None) -> None:
-    """Move every staged file into ``out_dir``; drop stale segment clips. Atomic per file."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    new_files = [p for p in stage_dir.rglob("*") if p.is_file()]
-    for src in new_files:
-        dst = out_dir / src.relative_to(stage_dir)
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(src, dst)
-    fresh = {out_dir / p.relative_to(stage_dir) for p in new_files}
-    seg_dir = out_dir / "segments"
-    if seg_dir.is_dir():
-        for old in seg_dir.glob("*.mp4"):
-            if old not in fresh:
-                old.unlink()
-    shutil.rmtree(stage_dir, ignore_errors=True)
-
-
 def build_lecture(
     spec: LectureSpec, opts: RenderOptions, *, source: str = "config",
     reporter: Reporter | None = None,
 ) -> LectureResult:
-    """The whole job: plan, render what changed, assemble, publish."""
+    """The whole job: plan, render what changed, assemble, publish (one writer at a time,
+    the new set switched in at once: see ``pipeline.publish``)."""
     reporter = reporter or SilentReporter()
     media.require_tools()
-    t0 = time.perf_counter()
+    preflight.check_clip_names(opts.narration_dir, [s.id for s in spec.segments], source,
+                               strict=opts.strict)
     if opts.only:
         unknown = [s for s in opts.only if s not in {seg.id for seg in spec.segments}]
         if unknown:
             raise InputError(f"--only: unknown segment id(s) {unknown} in {source}")
         spec = spec.model_copy(update={"segments": [s for s in spec.segments if s.id in opts.only]})
+    # Planning reads inputs only (and fills the speech cache): bad input fails here,
+    # before the lecture's lock, so it never waits for another run.
+    t0 = time.perf_counter()
     reporter.stage("planning")
     plans = plan_lecture(spec, opts, source=source, reporter=reporter)
     t1 = time.perf_counter()
-    reporter.stage("rendering")
-    try:
-        videos, rendered, hits = render_segments(plans, opts, reporter)
-    except SceneInputError as exc:
-        raise InputError(f"{source}: {exc}") from None
-    t2 = time.perf_counter()
-    out_dir = opts.out_root / spec.id
-    if opts.only:
-        out_dir = out_dir / "only"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stage_dir = out_dir / f".staging-{os.getpid()}"
-    shutil.rmtree(stage_dir, ignore_errors=True)
-    stage_dir.mkdir()
-    try:
-        manifest = assemble(spec, plans, videos, opts, reporter, stage_dir)
+    with LectureWriter(opts.out_root, spec.id, wait=opts.wait, on_wait=_waiting(opts),
+                       on_stage=reporter.stage) as writer, \
+            housekeeping.using_cache(opts.cache_dir):
+        reporter.stage("rendering")
+        try:
+            videos, rendered, hits = render_segments(plans, opts, reporter)
+        except SceneInputError as exc:
+            raise InputError(f"{source}: {exc}") from None
+        t2 = time.perf_counter()
+        reporter.stage("assembling")
+        stage_dir = writer.derive() if opts.only else writer.stage()
+        if opts.only:
+            shutil.rmtree(stage_dir / "only", ignore_errors=True)
+            (stage_dir / "only").mkdir()
+        target = stage_dir / "only" if opts.only else stage_dir
+        manifest = assemble(spec, plans, videos, opts, reporter, target)
         t3 = time.perf_counter()
         manifest["timings"] = {"plan": t1 - t0, "render": t2 - t1, "assemble": t3 - t2}
         manifest["rendered"] = rendered
         manifest["cached"] = hits
-        (stage_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        publish(stage_dir, out_dir)
-    except BaseException:
-        shutil.rmtree(stage_dir, ignore_errors=True)
-        raise
-    result = LectureResult(out_dir=out_dir, plans=plans, rendered=rendered, cached=hits)
+        (target / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        writer.commit(stage_dir, carry_slides=not opts.only)
+    housekeeping.auto_prune(opts.cache_dir, opts.cache_max_bytes)
+    out_dir = opts.out_root / spec.id
+    result = LectureResult(out_dir=out_dir / "only" if opts.only else out_dir, plans=plans,
+                           rendered=rendered, cached=hits)
     result.duration = manifest["duration"]
     result.timings = manifest["timings"]
     result.loudness = media.Loudness(
@@ -476,6 +471,13 @@ def build_lecture(
         manifest["loudness"]["lra_lu"],
     )
     return result
+
+
+def _waiting(opts: RenderOptions) -> Callable[[str], None]:
+    def say(holder: str) -> None:
+        log.warning("%s: another render (pid %s) is writing this lecture; waiting for it "
+                    "(--no-wait to stop instead)", opts.out_root, holder)
+    return say
 
 
 def quality(name: str) -> Quality:

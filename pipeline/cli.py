@@ -1,18 +1,24 @@
 """Command line: ``python render.py`` / ``lecture-render``.
 
-Exit status: 0 on success, 2 on bad input (one line naming the file or field; a
-traceback only with ``--verbose``), 1 when a render or an ffmpeg step fails, 130 when
-interrupted. Earlier outputs stay whole in every failure case.
+Exit status: 0 on success, 2 on bad input (one line naming the file, field or flag; a
+traceback only with ``--verbose``), 1 when a render or an ffmpeg step fails, 3 when
+``--no-wait`` finds another run writing the lecture, 130 when interrupted. Earlier
+outputs stay whole in every failure case.
+
+With ``LECTURE_STATUS_FILE`` set, each stage the run enters is appended to that file as
+one line (``<stage>``), for monitoring and for the tests that interrupt runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
 from rich.progress import (
@@ -26,13 +32,24 @@ from rich.progress import (
 from rich.table import Table
 
 from audio.clips import NarrationError
+from pipeline import preflight
+from pipeline.lock import LockBusy
 from pipeline.manifest import QUALITIES, InputError, available_lectures, load_lecture
 
-EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INTERRUPT = 0, 1, 2, 130
+EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_BUSY, EXIT_INTERRUPT = 0, 1, 2, 3, 130
+STATUS_ENV = "LECTURE_STATUS_FILE"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad flags are bad input: one line, exit 2 (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"error: {message} (see --help)\n")
+        sys.exit(EXIT_INPUT)
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="render.py",
         description="Render a narrated lecture: scenes timed to narration, YouTube-ready outputs.",
     )
@@ -61,6 +78,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--slides", action="store_true",
                    help="build the slides folder from a rendered lecture (renders nothing)")
     p.add_argument("--list", action="store_true", help="list lectures and their segments")
+    p.add_argument("--no-wait", action="store_true",
+                   help="if another run is writing this lecture, exit 3 instead of waiting")
+    p.add_argument("--cache-prune", action="store_true",
+                   help="evict least recently used renders until the cache fits "
+                   "--cache-max-size, then exit")
+    p.add_argument("--cache-max-size", default="5G", metavar="SIZE",
+                   help="render cache size cap, e.g. 500M or 5G (default 5G); evicted after "
+                   "each run, least recently used first")
     p.add_argument("--verbose", action="store_true", help="show tracebacks")
     return p
 
@@ -82,6 +107,10 @@ class RichReporter:
 
     def stage(self, name: str) -> None:
         self.progress.update(self.overall, description=f"[bold]{name}")
+        status = os.environ.get(STATUS_ENV)
+        if status:
+            with open(status, "a", encoding="utf-8") as fh:
+                fh.write(f"{name}\n")
 
     def segment(self, seg_id: str, state: str, frames: int = 0) -> None:
         if seg_id not in self.rows:
@@ -111,11 +140,18 @@ def _list(console: Console) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     console = Console(stderr=True)
+    held = _log_to(console)
     try:
-        return _main(args, console)
+        code = _main(args, console)
+        held.flush_held()
+        return code
     except KeyboardInterrupt:
         console.print("[red]interrupted[/]: earlier outputs are untouched")
         return EXIT_INTERRUPT
+    except LockBusy as exc:
+        console.print(f"[red]busy:[/] {exc}; exiting (--no-wait)", highlight=False,
+                      soft_wrap=True)
+        return EXIT_BUSY
     except (InputError, NarrationError) as exc:
         if args.verbose:
             console.print_exception()
@@ -128,16 +164,75 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAIL
 
 
-def _main(args: argparse.Namespace, console: Console) -> int:
-    from pipeline.assemble import DEFAULT_OUT, RenderOptions, build_lecture, quality
+class _LineHandler(logging.Handler):
+    """Warnings as one line each. The pipeline's (a discarded cache entry, a wait for
+    another run) print at once; Python ``warnings`` from the libraries (a take with no
+    pauses found, ...) are held and printed after a run, so a bad-input exit stays one
+    line."""
 
+    def __init__(self, console: Console, *, hold: bool = False) -> None:
+        super().__init__(logging.WARNING)
+        self.console = console
+        self.hold = hold
+        self.held: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.name == "py.warnings":  # "file:line: Category: message\n  source line"
+            text = text.strip().splitlines()[0]
+            text = text.split(": ", 2)[-1] if text.count(": ") >= 2 else text
+        if self.hold:
+            self.held.append(text)
+        else:
+            self.print(text)
+
+    def print(self, text: str) -> None:
+        self.console.print(f"[yellow]warning:[/] {text}", highlight=False, soft_wrap=True)
+
+    def flush_held(self) -> None:
+        for text in dict.fromkeys(self.held):
+            self.print(text)
+        self.held.clear()
+
+
+def _log_to(console: Console) -> _LineHandler:
+    log = logging.getLogger("pipeline")
+    for h in list(log.handlers):
+        if isinstance(h, _LineHandler):
+            log.removeHandler(h)
+    log.addHandler(_LineHandler(console))
+    log.propagate = False
+    logging.captureWarnings(True)
+    py = logging.getLogger("py.warnings")
+    for h in list(py.handlers):
+        if isinstance(h, _LineHandler):
+            py.removeHandler(h)
+    held = _LineHandler(console, hold=True)
+    py.addHandler(held)
+    py.propagate = False
+    return held
+
+
+def _main(args: argparse.Namespace, console: Console) -> int:
     if args.list:
         _list(console)
         return EXIT_OK
+    # Every flag and the manifest are checked before the pipeline (manim, torch) loads.
+    out_root = preflight.output_root(args.out, preflight.DEFAULT_OUT)
+    max_bytes = preflight.size_flag("--cache-max-size", args.cache_max_size)
+    if args.cache_prune:
+        from pipeline.housekeeping import prune_now
+
+        n, freed, left = prune_now(out_root / ".cache", max_bytes,
+                                   on_wait=lambda h: console.print(
+                                       f"waiting for the render (pid {h}) using the cache"))
+        console.print(f"cache {out_root / '.cache'}: evicted {n} entries "
+                      f"({freed / 1e6:.1f} MB); {left / 1e6:.1f} MB kept", highlight=False)
+        return EXIT_OK
     if args.jobs < 1:
         raise InputError(f"--jobs must be >= 1, got {args.jobs}")
-    if args.narration_dir is not None and not args.narration_dir.is_dir():
-        raise InputError(f"--narration-dir: {args.narration_dir} is not a folder")
+    if args.narration_dir is not None:
+        preflight.folder_flag("--narration-dir", args.narration_dir)
     spec = load_lecture(args.lecture)
     if args.voice is not None:
         from audio.narration import parse_voice
@@ -148,21 +243,30 @@ def _main(args: argparse.Namespace, console: Console) -> int:
             raise InputError(f"--voice: {exc}") from exc
         spec = spec.model_copy(update={"voice": args.voice})
     source = args.lecture if str(args.lecture).endswith(".toml") else f"config/{spec.id}.toml"
-    out_root = (args.out or DEFAULT_OUT).resolve()
-    q = quality(args.quality or spec.quality)
+    q = QUALITIES[args.quality or spec.quality]
+    on_wait = _say_waiting(console, out_root / spec.id)
 
     if args.slides:
+        from pipeline.publish import slides_update
         from pipeline.slides import build_slides
 
         t0 = time.perf_counter()
-        folder = build_slides(out_root / spec.id)
-        console.print(f"slides written to {folder} in {time.perf_counter() - t0:.1f} s")
+        if not (out_root / spec.id / "manifest.json").is_file():
+            raise InputError(f"{out_root / spec.id}: no rendered lecture (manifest.json "
+                             "missing); run render first")
+        with slides_update(out_root, spec.id, wait=not args.no_wait, on_wait=on_wait) as stage:
+            build_slides(stage)
+        console.print(f"slides written to {out_root / spec.id / 'slides'} in "
+                      f"{time.perf_counter() - t0:.1f} s", highlight=False)
         return EXIT_OK
+
+    from pipeline.assemble import RenderOptions, build_lecture
 
     opts = RenderOptions(quality=q, out_root=out_root, narration_dir=args.narration_dir,
                          jobs=args.jobs, strict=args.strict, only=tuple(args.only),
                          allow_clipped=args.allow_clipped,
-                         allow_unaligned=args.allow_unaligned)
+                         allow_unaligned=args.allow_unaligned,
+                         wait=not args.no_wait, cache_max_bytes=max_bytes)
     t0 = time.perf_counter()
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -174,6 +278,14 @@ def _main(args: argparse.Namespace, console: Console) -> int:
     elapsed = time.perf_counter() - t0
     _summary(console, result, elapsed)
     return EXIT_OK
+
+
+def _say_waiting(console: Console, folder: Path) -> Callable[[str], None]:
+    def say(holder: str) -> None:
+        console.print(f"waiting: another render (pid {holder}) is writing {folder}; "
+                      "it will continue when that one finishes (--no-wait to stop instead)",
+                      highlight=False, soft_wrap=True)
+    return say
 
 
 def _summary(console: Console, result, elapsed: float) -> None:  # type: ignore[no-untyped-def]

@@ -185,6 +185,8 @@ def load_lecture(path_or_id: str | Path) -> LectureSpec:
         raw = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     try:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
@@ -212,8 +214,10 @@ def _script(path: Path, index: int, seg: SegmentSpec) -> str:
     try:
         if "{{" in text or "}}" in text:
             from pipeline.script_values import expand_placeholders
+            from scenes.registry import load_scene_class
 
-            text = expand_placeholders(text, seg.params)
+            params = {**load_scene_class(seg.scene).PARAMS, **seg.params}
+            text = expand_placeholders(text, params)
         parse_marks(text)
     except ScriptError as exc:
         raise InputError(f"{where}: {exc}") from None

@@ -66,6 +66,25 @@ def count_frames(path: Path) -> int:
     return int(proc.stdout.strip().splitlines()[0])
 
 
+def decode_errors(path: Path) -> str | None:
+    """The first error ffmpeg reports while decoding the whole file (a truncated or
+    damaged file), or None when it decodes cleanly."""
+    proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-xerror",
+                           "-i", str(path), "-f", "null", "-"], capture_output=True, text=True)
+    lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]
+    if proc.returncode == 0 and not lines:
+        return None
+    return (lines[0] if lines else f"exit {proc.returncode}").replace(str(path), path.name)
+
+
+def decoded_md5(path: Path, kind: str) -> str:
+    """MD5 of a file's decoded first video (``"v"``) or audio (``"a"``) stream: raw
+    frames or PCM, so two encodes compare by what a viewer sees and hears."""
+    proc = _run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-xerror", "-i", str(path),
+                 "-map", f"0:{kind}:0", "-f", "md5", "-"], f"decoding {path.name}")
+    return proc.stdout.strip().removeprefix("MD5=")
+
+
 def stream(info: dict, kind: str) -> dict | None:
     return next((s for s in info["streams"] if s["codec_type"] == kind), None)
 
@@ -125,7 +144,7 @@ def concat_copy(parts: Sequence[tuple[Path, int]], fps: int, dst: Path) -> None:
     """
     listing = dst.with_suffix(".txt")
     listing.write_text(
-        "".join(f"file '{p.resolve()}'\nduration {n / fps:.9f}\n" for p, n in parts),
+        "".join(f"file {concat_quote(p.resolve())}\nduration {n / fps:.9f}\n" for p, n in parts),
         encoding="utf-8",
     )
     try:
@@ -133,6 +152,11 @@ def concat_copy(parts: Sequence[tuple[Path, int]], fps: int, dst: Path) -> None:
                str(dst), what="joining segment videos")
     finally:
         listing.unlink(missing_ok=True)
+
+
+def concat_quote(path: Path) -> str:
+    """A path quoted for the concat demuxer's list: ``'`` becomes ``'\\''``."""
+    return "'" + str(path).replace("'", "'\\''") + "'"
 
 
 def mux(video: Path, audio_wav: Path | None, dst: Path, *, start: float = 0.0,

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline import media
+from pipeline import cache, media
+from pipeline.housekeeping import work_root
 from pipeline.manifest import Quality
 from scenes.base import JOB_ENV, PROGRESS_ENV, PROGRESS_TAG
 from scenes.registry import SCENES, scene_file
@@ -51,7 +52,12 @@ class RenderJob:
 
 
 def cached_path(cache_dir: Path, key: str) -> Path:
-    return cache_dir / "renders" / f"{key}.mp4"
+    return cache.video_path(cache_dir, key)
+
+
+def cached(job: RenderJob, cache_dir: Path) -> Path | None:
+    """The verified cached render of ``job`` (see ``pipeline.cache.lookup``), or None."""
+    return cache.lookup(cache_dir, job.key, job.quality, job.expected_frames)
 
 
 def manim_command(job: RenderJob, media_dir: Path) -> list[str]:
@@ -72,10 +78,10 @@ def render(
 
     ``on_frames`` is called with the number of frames written so far, at each beat end.
     """
-    dst = cached_path(cache_dir, job.key)
-    if dst.exists():
-        return dst
-    work = cache_dir / "work" / f"{job.key}-{os.getpid()}-{threading.get_ident()}"
+    hit = cached(job, cache_dir)
+    if hit is not None:
+        return hit
+    work = work_root(cache_dir) / f"{job.key}-{os.getpid()}-{threading.get_ident()}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     try:
@@ -117,11 +123,9 @@ def render(
                 f"segment {job.segment_id}: scene {job.scene} rendered {frames} frames, "
                 f"plan needs {job.expected_frames}"
             )
-        dst.parent.mkdir(parents=True, exist_ok=True)
         tmp = work / "encoded.mp4"
         media.encode_video(outputs[0], tmp, job.quality)
-        os.replace(tmp, dst)
-        return dst
+        return cache.store(cache_dir, job.key, tmp, job.quality, job.expected_frames)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -78,6 +78,14 @@ def min_plan_runs(scene_media_dir: Path) -> Callable[..., Any]:
     return get
 
 
+@pytest.fixture(scope="session")
+def reliability_lecture(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A published tiny lecture (two variants rendered) for the reliability tests."""
+    from reliability_utils import make_lecture
+
+    return make_lecture(tmp_path_factory)
+
+
 @pytest.fixture(scope="module")
 def torch_one_thread() -> Any:
     """Many tiny tensor ops: one intra-op thread is far faster on a busy 2-core machine."""
