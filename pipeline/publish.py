@@ -50,15 +50,6 @@ def lock_of(out_root: Path, lecture_id: str) -> Path:
     return out_root / f".{lecture_id}.lock"
 
 
-def published(out_root: Path, lecture_id: str) -> Path | None:
-    """The published version folder of a lecture, or None."""
-    link = out_root / lecture_id
-    if link.is_symlink() or link.is_dir():
-        target = link.resolve()
-        return target if target.is_dir() else None
-    return None
-
-
 class LectureWriter:
     """``with LectureWriter(out_root, id) as w: stage = w.stage(); ...; w.commit(stage)``."""
 
