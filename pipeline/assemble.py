@@ -324,7 +324,8 @@ def assemble(
     from pipeline.thumbnail import make_thumbnail  # moviepy import is slow: only when needed
 
     thumb_seg = spec.thumbnail.segment or spec.segments[len(spec.segments) // 2].id
-    tp = next(p for p in plans if p.spec.id == thumb_seg)
+    # the manifest's thumbnail segment, or the middle one when --only left it out
+    tp = next((p for p in plans if p.spec.id == thumb_seg), plans[len(plans) // 2])
     t_thumb = (starts[plans.index(tp)] + spec.thumbnail.at * (tp.timing.frames - 1)) / fps
     make_thumbnail(video_only, t_thumb, spec.title, stage_dir / "thumbnail.png")
     video_only.unlink()

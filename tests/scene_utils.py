@@ -208,6 +208,19 @@ class BeatSnapshot:
     frame: np.ndarray
     issues: list[LayoutIssue]
     readouts: dict[str, Readout] = field(default_factory=dict)
+    texts: list[str] = field(default_factory=list)
+
+
+def screen_texts(mobjects: Any) -> list[str]:
+    """The words and formulas on screen: ``Text`` as typed, ``MathTex``/``Tex`` as LaTeX."""
+    out = []
+    for mob, _ in text_items(mobjects):
+        words = getattr(mob, "original_text", None)
+        if words is None:
+            words = getattr(mob, "tex_string", None)
+        if words is not None:
+            out.append(str(words))
+    return out
 
 
 def read_readouts(scene: TimedScene) -> dict[str, Readout]:
@@ -257,6 +270,7 @@ def probe_class(cls: type[TimedScene], *, every_play: bool = False) -> type[Time
                     frame=np.array(self.renderer.get_frame()),
                     issues=check_layout(self.mobjects),
                     readouts=read_readouts(self),
+                    texts=screen_texts(self.mobjects),
                 )
             )
 
