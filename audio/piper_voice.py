@@ -39,9 +39,11 @@ __all__ = [
     "NATURAL_WPM",
 ]
 
-# Measured speaking rate of en_US-joe-medium at length_scale 1 (spoken words per minute,
-# sentences only, see bench/bench_voice.py); a manifest's wpm sets length_scale from it.
-NATURAL_WPM = 178.0
+# The manifest's ``wpm`` (an espeak-ng style rate) sets Piper's length_scale as
+# NATURAL_WPM / wpm. en_US-joe-medium at length_scale 1 speaks 221 spoken words per
+# minute inside sentences, espeak-ng at -s 150 speaks 170 (bench/bench_voice.py); 195
+# makes both voices equally fast at the same wpm.
+NATURAL_WPM = 195.0
 _STRESS = str.maketrans("", "", "ˈˌː-")
 _LOCK = threading.Lock()
 

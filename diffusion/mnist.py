@@ -34,6 +34,7 @@ IDX_PREFIX = {"train": "train", "test": "t10k"}
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 SYNTHETIC_COUNT = 1000
+IMAGE_SHAPE = (1, 28, 28)  # channels, height, width of one digit
 SYNTHETIC_SEED = 20240611
 
 
@@ -50,7 +51,7 @@ class MnistData:
     detail: str
 
     def __post_init__(self) -> None:
-        if self.images.ndim != 4 or tuple(self.images.shape[1:]) != (1, 28, 28):
+        if self.images.ndim != 4 or tuple(self.images.shape[1:]) != IMAGE_SHAPE:
             raise ValueError(f"images must be [N, 1, 28, 28], got {tuple(self.images.shape)}")
         if self.labels.shape != (self.images.shape[0],):
             raise ValueError(

@@ -214,8 +214,10 @@ def _script(path: Path, index: int, seg: SegmentSpec) -> str:
     try:
         if "{{" in text or "}}" in text:
             from pipeline.script_values import expand_placeholders
+            from scenes.registry import load_scene_class
 
-            text = expand_placeholders(text, seg.params)
+            params = {**load_scene_class(seg.scene).PARAMS, **seg.params}
+            text = expand_placeholders(text, params)
         parse_marks(text)
     except ScriptError as exc:
         raise InputError(f"{where}: {exc}") from None

@@ -7,20 +7,26 @@ formatted as digits, which captions show and every voice reads through
 params (``{{one_step_mean}}`` in a segment with ``params = { x_prev = 0.8, beta = 0.01 }``
 is the mean that scene shows), and then to the defaults below.
 
-=================  ==========================================================  =========
-name               value                                                       arguments
-=================  ==========================================================  =========
-``alpha_bar``      ᾱ_t of a schedule: ``NoiseSchedule.<schedule>(T).alpha_bar(t)`` t, schedule, T
-``half_step``      first step with ᾱ_t below ``level``: ``first_below(level)``  schedule, T, level
-``beta_first``     β at the first step of a schedule                           schedule, T
-``beta_last``      β at the last step                                          schedule, T
-``steps``          the number of steps T                                       T
-``last_step``      T - 1                                                       T
-``one_step_mean``  mean of q(x_t | x_t-1): ``worked.one_step_moments``          x_prev, beta
-``one_step_std``   its standard deviation                                      beta
-``closed_form``    √ᾱ·x0 + √(1-ᾱ)·ε: ``worked.closed_form_example``            alpha_bar, x0, eps
-``param``          one of the segment's scene params (``index=`` for lists)    name, index
-=================  ==========================================================  =========
+Values (arguments in brackets):
+
+* ``alpha_bar`` (t, schedule, T): ᾱ_t of ``NoiseSchedule.<schedule>(T)``; ``t=-1`` is the
+  last step;
+* ``half_step`` (schedule, T, level): the first step with ᾱ_t below ``level`` (0.5);
+* ``beta_first`` / ``beta_last`` (schedule, T): β at the first / last step;
+* ``steps`` / ``last_step`` (T): T and T - 1;
+* ``schedule_default`` (name, schedule): a default argument of ``NoiseSchedule.<schedule>``;
+* ``one_step_mean`` (x_prev, beta), ``one_step_std`` (beta): the moments of
+  q(x_t | x_t-1) from ``diffusion.worked.one_step_moments``;
+* ``closed_form`` (alpha_bar, x0, eps) and its ``closed_form_signal`` (alpha_bar, x0) and
+  ``closed_form_noise`` (alpha_bar, eps) terms: ``diffusion.worked.closed_form_example``;
+* ``chain_calls`` (t): q_step calls the chain needs to reach step t, t + 1;
+* ``image_shape`` (channels): one MNIST image, ``1×28×28`` (``channels=0``: ``28×28``);
+* ``grid_points`` (n): points of the toy data set ``diffusion.grid.dot_grid(n)``;
+* ``param`` (name, index): one of the segment's scene params, as written.
+
+An argument written ``@name`` (or ``@name[i]``, ``@name[-1]``) takes the scene parameter
+of that name (an item of it), so ``{{alpha_bar t=@t_high}}`` follows the scene. The
+scene's parameters are the segment's ``params`` over the scene class's ``PARAMS``.
 
 Formatting: ``digits=N`` fixed decimals (floats default to 3; ``param`` prints the value
 as written), ``sci=N`` scientific with N mantissa decimals as the scenes print tiny
@@ -30,6 +36,7 @@ values (``4.0×10⁻⁵``). Integers print as integers.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -50,9 +57,9 @@ def _schedule(schedule: str, T: int) -> Any:
 
 def _alpha_bar(t: int, schedule: str = "linear", T: int = 1000) -> float:
     s = _schedule(schedule, T)
-    if not 0 <= int(t) < s.T:
-        raise ValueError(f"t must be in 0..{s.T - 1}, got {t}")
-    return float(s.alpha_bar(int(t)))
+    if not -s.T <= int(t) < s.T:
+        raise ValueError(f"t must be in 0..{s.T - 1} (or -1 for the last step), got {t}")
+    return float(s.alpha_bar(int(t) % s.T))
 
 
 def _half_step(schedule: str = "linear", T: int = 1000, level: float = 0.5) -> int:
@@ -75,6 +82,35 @@ def _last_step(T: int = 1000) -> int:
     return int(T) - 1
 
 
+def _image_shape(channels: int = 1) -> str:
+    from diffusion.mnist import IMAGE_SHAPE
+
+    return "×".join(str(n) for n in (IMAGE_SHAPE if int(channels) else IMAGE_SHAPE[1:]))
+
+
+def _grid_points(n: int = 11) -> int:
+    from diffusion.grid import dot_grid
+
+    return int(dot_grid(int(n)).shape[0])
+
+
+def _chain_calls(t: int) -> int:
+    return int(t) + 1
+
+
+def _schedule_default(name: str, schedule: str = "linear") -> float | int:
+    from diffusion.schedule import NoiseSchedule
+
+    if schedule not in ("linear", "cosine"):
+        raise ValueError(f"schedule must be linear or cosine, got {schedule!r}")
+    params = inspect.signature(getattr(NoiseSchedule, schedule)).parameters
+    defaults = {k: v.default for k, v in params.items() if v.default is not inspect.Parameter.empty}
+    if name not in defaults:
+        raise ValueError(f"NoiseSchedule.{schedule} has no default {name!r} "
+                         f"(defaults: {', '.join(defaults)})")
+    return defaults[name]
+
+
 def _one_step_mean(x_prev: float = 0.8, beta: float = 0.01) -> float:
     from diffusion.worked import one_step_moments
 
@@ -93,7 +129,19 @@ def _closed_form(alpha_bar: float = 0.5, x0: float = 0.8, eps: float = 0.3) -> f
     return closed_form_example(float(alpha_bar), float(x0), float(eps))
 
 
-VALUES: dict[str, Callable[..., float | int]] = {
+def _closed_form_signal(alpha_bar: float = 0.5, x0: float = 0.8) -> float:
+    from diffusion.worked import closed_form_example
+
+    return closed_form_example(float(alpha_bar), float(x0), 0.0)
+
+
+def _closed_form_noise(alpha_bar: float = 0.5, eps: float = 0.3) -> float:
+    from diffusion.worked import closed_form_example
+
+    return closed_form_example(float(alpha_bar), 0.0, float(eps))
+
+
+VALUES: dict[str, Callable[..., float | int | str]] = {
     "alpha_bar": _alpha_bar,
     "half_step": _half_step,
     "beta_first": _beta_first,
@@ -103,6 +151,12 @@ VALUES: dict[str, Callable[..., float | int]] = {
     "one_step_mean": _one_step_mean,
     "one_step_std": _one_step_std,
     "closed_form": _closed_form,
+    "closed_form_signal": _closed_form_signal,
+    "closed_form_noise": _closed_form_noise,
+    "chain_calls": _chain_calls,
+    "image_shape": _image_shape,
+    "grid_points": _grid_points,
+    "schedule_default": _schedule_default,
 }
 
 
@@ -116,8 +170,12 @@ def _parse_arg(text: str) -> Any:
     return text
 
 
-def format_value(value: float | int, *, digits: int | None = None, sci: int | None = None) -> str:
+def format_value(
+    value: float | int | str, *, digits: int | None = None, sci: int | None = None
+) -> str:
     """Digits as the scenes print them: fixed decimals, or ``4.0×10⁻⁵`` for ``sci``."""
+    if isinstance(value, str):  # already digits (a shape such as 1×28×28)
+        return value
     if sci is not None:
         mantissa, exp = f"{float(value):.{sci}e}".split("e")
         return f"{mantissa}×10{str(int(exp)).translate(_SUPERSCRIPT)}"
@@ -126,9 +184,31 @@ def format_value(value: float | int, *, digits: int | None = None, sci: int | No
     return f"{float(value):.{3 if digits is None else digits}f}"
 
 
+_REF = re.compile(r"^@([A-Za-z_][A-Za-z0-9_]*)(?:\[(-?\d+)\])?$")
+
+
+def _resolve_ref(p: Placeholder, key: str, raw: str, params: Mapping[str, Any]) -> Any:
+    m = _REF.match(raw)
+    if not m:
+        raise ScriptError(f"placeholder {p.text!r}: {key}={raw}: write @name or @name[i]")
+    name, index = m.group(1), m.group(2)
+    if name not in params:
+        raise ScriptError(
+            f"placeholder {p.text!r}: the scene params have no {name!r} "
+            f"(params: {', '.join(sorted(params)) or 'none'})"
+        )
+    value = params[name]
+    if index is not None:
+        if not isinstance(value, list) or not -len(value) <= int(index) < len(value):
+            raise ScriptError(f"placeholder {p.text!r}: no item {index} in {name} = {value!r}")
+        value = value[int(index)]
+    return value
+
+
 def placeholder_value(p: Placeholder, params: Mapping[str, Any]) -> str:
     """The digits for one placeholder in a segment whose scene has ``params``."""
-    args = {k: _parse_arg(v) for k, v in p.args}
+    args = {k: (_resolve_ref(p, k, v, params) if v.startswith("@") else _parse_arg(v))
+            for k, v in p.args}
     digits = args.pop("digits", None)
     sci = args.pop("sci", None)
     for name, fmt in (("digits", digits), ("sci", sci)):
@@ -147,7 +227,7 @@ def placeholder_value(p: Placeholder, params: Mapping[str, Any]) -> str:
         value = params[name]
         if index is not None:
             if not isinstance(value, list) or not isinstance(index, int) \
-                    or not 0 <= index < len(value):
+                    or not -len(value) <= index < len(value):
                 raise ScriptError(f"placeholder {p.text!r}: no item {index} in {name} = {value!r}")
             value = value[index]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
