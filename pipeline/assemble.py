@@ -20,8 +20,8 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,7 +34,8 @@ from pipeline import captions, chapters, housekeeping, media, preflight
 from pipeline.cache import DEFAULT_MAX_BYTES, render_key, versions
 from pipeline.manifest import QUALITIES, InputError, LectureSpec, Quality, SegmentSpec
 from pipeline.publish import LectureWriter
-from pipeline.scene_render import RenderJob, SceneInputError, cached, render
+from pipeline.render_queue import render_all
+from pipeline.scene_render import RenderJob, SceneInputError, cached
 from pipeline.timing import SegmentTiming, frame_to_sample, plan_segment, segment_starts
 from scenes.registry import load_scene_class
 from scenes.timing import Beat
@@ -215,7 +216,9 @@ def render_segments(
 ) -> tuple[dict[str, Path], list[str], list[str]]:
     """Render what is not cached, ``opts.jobs`` at a time. Returns paths, rendered, cached.
 
-    Segments with the same key (same scene, parameters and plan) share one render.
+    Segments with the same key (same scene, parameters and plan) share one render;
+    ``pipeline.render_queue`` orders the renders costliest first and splits a long one
+    into beat ranges that render in parallel.
     """
     videos: dict[str, Path] = {}
     by_key: dict[str, list[SegmentPlan]] = {}
@@ -229,28 +232,19 @@ def render_segments(
         else:
             by_key.setdefault(p.job.key, []).append(p)
             reporter.segment(p.spec.id, "queued", p.timing.frames)
-    # Longest first keeps every core busy to the end.
-    groups = sorted(by_key.values(), key=lambda g: -g[0].timing.frames)
-    with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
-        futures = {pool.submit(_render_one, g[0], opts, reporter): g for g in groups}
-        try:
-            for fut in as_completed(futures):
-                path = fut.result()
-                for p in futures[fut]:
-                    videos[p.spec.id] = path
-                    reporter.segment(p.spec.id, "done", p.timing.frames)
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
-    rendered = [p.spec.id for g in groups for p in g]
-    return videos, [sid for sid in (p.spec.id for p in plans) if sid in rendered], hits
+    jobs = [replace(g[0].job, beat_frames=tuple(g[0].timing.beat_frames))
+            for g in by_key.values()]
 
+    def progress(job: RenderJob, state: str, frames: int) -> None:
+        for p in by_key[job.key]:
+            reporter.segment(p.spec.id, state, frames)
 
-def _render_one(p: SegmentPlan, opts: RenderOptions, reporter: Reporter) -> Path:
-    reporter.segment(p.spec.id, "rendering")
-    return render(p.job, opts.cache_dir,
-                  on_frames=lambda n: reporter.segment(p.spec.id, "rendering", n))
+    done = render_all(jobs, opts.cache_dir, opts.jobs, progress)
+    for key, group in by_key.items():
+        for p in group:
+            videos[p.spec.id] = done[key]
+    rendered = {p.spec.id for g in by_key.values() for p in g}
+    return videos, [p.spec.id for p in plans if p.spec.id in rendered], hits
 
 
 # ------------------------------------------------------------------ stage 3
@@ -330,7 +324,8 @@ def assemble(
     from pipeline.thumbnail import make_thumbnail  # moviepy import is slow: only when needed
 
     thumb_seg = spec.thumbnail.segment or spec.segments[len(spec.segments) // 2].id
-    tp = next(p for p in plans if p.spec.id == thumb_seg)
+    # the manifest's thumbnail segment, or the middle one when --only left it out
+    tp = next((p for p in plans if p.spec.id == thumb_seg), plans[len(plans) // 2])
     t_thumb = (starts[plans.index(tp)] + spec.thumbnail.at * (tp.timing.frames - 1)) / fps
     make_thumbnail(video_only, t_thumb, spec.title, stage_dir / "thumbnail.png")
     video_only.unlink()

@@ -84,6 +84,8 @@ def render_key(
         "params": params,
         "plan": {k: round(v, 6) for k, v in plan.items()},
         "encoder": encoder_settings(quality),
+        # the render child decides which frames are drawn and how they reach x264
+        "renderer": fingerprint.file_digest(fingerprint.ROOT / "pipeline" / "scene_process.py"),
         "seed": seed,
         "toolchain": fingerprint.toolchain(),
     }

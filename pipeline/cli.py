@@ -35,24 +35,31 @@ from audio.clips import NarrationError
 from pipeline import preflight
 from pipeline.lock import LockBusy
 from pipeline.manifest import QUALITIES, InputError, available_lectures, load_lecture
+from pipeline.resources import default_jobs
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_BUSY, EXIT_INTERRUPT = 0, 1, 2, 3, 130
 STATUS_ENV = "LECTURE_STATUS_FILE"
 
 
 class _Parser(argparse.ArgumentParser):
-    """Bad flags are bad input: one line, exit 2 (no usage block)."""
+    """Bad flags are bad input: one line, exit 2 (no usage block); with ``raise_errors``
+    (``pipeline.api``) the same line is raised as ``InputError`` instead."""
+
+    raise_errors = False
 
     def error(self, message: str) -> NoReturn:
+        if self.raise_errors:
+            raise InputError(f"{message} (see --help)")
         sys.stderr.write(f"error: {message} (see --help)\n")
         sys.exit(EXIT_INPUT)
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(raise_errors: bool = False) -> argparse.ArgumentParser:
     p = _Parser(
         prog="render.py",
         description="Render a narrated lecture: scenes timed to narration, YouTube-ready outputs.",
     )
+    p.raise_errors = raise_errors
     p.add_argument("--lecture", default="forward-diffusion",
                    help="lecture id in config/ or a path to a .toml manifest")
     p.add_argument("--quality", choices=list(QUALITIES), default=None,
@@ -66,8 +73,9 @@ def parser() -> argparse.ArgumentParser:
                    help="synthetic voice for segments without a recording: auto (Piper, else "
                    "espeak-ng, else silence), piper[:MODEL.onnx], espeak[:VOICE], silence "
                    "(default: the manifest's voice, normally auto)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                   help="scenes rendered in parallel (default: core count)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="renders run in parallel (default: what the cores and the free "
+                   "memory allow)")
     p.add_argument("--strict", action="store_true",
                    help="accept only recorded clips (for publishing)")
     p.add_argument("--allow-clipped", action="store_true",
@@ -229,7 +237,28 @@ def _main(args: argparse.Namespace, console: Console) -> int:
         console.print(f"cache {out_root / '.cache'}: evicted {n} entries "
                       f"({freed / 1e6:.1f} MB); {left / 1e6:.1f} MB kept", highlight=False)
         return EXIT_OK
-    if args.jobs < 1:
+    t0 = time.perf_counter()
+    result = render_from_args(args, console, out_root=out_root, max_bytes=max_bytes)
+    if result is not None:  # None: --slides
+        summary(console, result, time.perf_counter() - t0)
+    return EXIT_OK
+
+
+def render_from_args(  # type: ignore[no-untyped-def]
+    args: argparse.Namespace, console: Console, *, out_root: Path | None = None,
+    max_bytes: int | None = None,
+):
+    """Check the arguments, then build the slides (returns None) or render the lecture
+    with the progress display on ``console`` (returns the ``LectureResult``).
+
+    The CLI and ``pipeline.api`` both go through here, so they check, report and fail
+    the same way: bad input raises ``InputError``, a failed render its own error.
+    """
+    if out_root is None:
+        out_root = preflight.output_root(args.out, preflight.DEFAULT_OUT)
+    if max_bytes is None:
+        max_bytes = preflight.size_flag("--cache-max-size", args.cache_max_size)
+    if args.jobs is not None and args.jobs < 1:
         raise InputError(f"--jobs must be >= 1, got {args.jobs}")
     if args.narration_dir is not None:
         preflight.folder_flag("--narration-dir", args.narration_dir)
@@ -258,26 +287,24 @@ def _main(args: argparse.Namespace, console: Console) -> int:
             build_slides(stage)
         console.print(f"slides written to {out_root / spec.id / 'slides'} in "
                       f"{time.perf_counter() - t0:.1f} s", highlight=False)
-        return EXIT_OK
+        return None
 
     from pipeline.assemble import RenderOptions, build_lecture
 
     opts = RenderOptions(quality=q, out_root=out_root, narration_dir=args.narration_dir,
-                         jobs=args.jobs, strict=args.strict, only=tuple(args.only),
+                         jobs=args.jobs or default_jobs(q), strict=args.strict,
+                         only=tuple(args.only),
                          allow_clipped=args.allow_clipped,
                          allow_unaligned=args.allow_unaligned,
                          wait=not args.no_wait, cache_max_bytes=max_bytes)
-    t0 = time.perf_counter()
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=console, transient=True,
-        disable=not console.is_terminal,  # logs and CI get the summary only
+        # a terminal or a notebook shows live bars; logs and CI get the summary only
+        disable=not (console.is_terminal or console.is_jupyter),
     ) as progress:
         reporter = RichReporter(progress)
-        result = build_lecture(spec, opts, source=source, reporter=reporter)
-    elapsed = time.perf_counter() - t0
-    _summary(console, result, elapsed)
-    return EXIT_OK
+        return build_lecture(spec, opts, source=source, reporter=reporter)
 
 
 def _say_waiting(console: Console, folder: Path) -> Callable[[str], None]:
@@ -288,7 +315,7 @@ def _say_waiting(console: Console, folder: Path) -> Callable[[str], None]:
     return say
 
 
-def _summary(console: Console, result, elapsed: float) -> None:  # type: ignore[no-untyped-def]
+def summary(console: Console, result, elapsed: float) -> None:  # type: ignore[no-untyped-def]
     table = Table(title=f"{result.out_dir}", show_lines=False)
     for col in ("#", "segment", "duration", "narration", "render"):
         table.add_column(col)
