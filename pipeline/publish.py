@@ -156,7 +156,8 @@ class LectureWriter:
                 note.write_text(
                     f"These slides were built from an earlier render ({cur.name}) of this "
                     "lecture and do not match it.\nRebuild them: python render.py --slides "
-                    f"--lecture {self.id}  (or: make slides)\n", encoding="utf-8")
+                    "with this lecture's --lecture and --out (or: make slides)\n",
+                    encoding="utf-8")
                 log.warning("slides in %s are from an earlier render: marked stale; run "
                             "`render.py --slides` to rebuild them", self.link)
         target = self._next_version()
