@@ -32,4 +32,4 @@ lint: setup
 	$(PY) -m ruff check .
 
 clean:
-	rm -rf output/*/ media/ .pytest_cache
+	rm -rf output/* output/.*.versions output/.*.lock media/ .pytest_cache

@@ -204,13 +204,19 @@ def _decoder(**kw):  # type: ignore[no-untyped-def]
     return Decoder(samprate=ALIGN_RATE, loglevel="FATAL", **kw)
 
 
-def align_words(samples: np.ndarray, words: list[str], *, sr: int = SAMPLE_RATE) -> Alignment:
-    """Align ``words`` (already normalised, lower-case letters) to ``samples``. Uncached."""
+def align_words(
+    samples: np.ndarray, words: list[str], *, sr: int = SAMPLE_RATE, fillers: bool = True
+) -> Alignment:
+    """Align ``words`` (already normalised, lower-case letters) to ``samples``. Uncached.
+
+    ``fillers`` lets silence and noise sit between words (precise word edges); without
+    them the search fails less often, but pauses are counted into the words.
+    """
     words = [w.lower() for w in words if re.fullmatch(r"[a-z']+", w.lower())]
     if not words or len(samples) < sr * 0.1:
         return Alignment((), (), len(words))
     pcm = _pcm16k(samples, sr)
-    d = _decoder(**_DECODE)
+    d = _decoder(fsgusefiller=fillers, **_DECODE)
     new = [(w, ph) for w in dict.fromkeys(words) if (ph := pronunciation(w, d.lookup_word))]
     for i, (w, ph) in enumerate(new):
         d.add_word(w, ph, update=i == len(new) - 1)
@@ -268,7 +274,8 @@ def align_sentences(
     where: list[int] = []
     for i, (ws, (a, b)) in enumerate(zip(sentences, windows, strict=True)):
         lo, hi = max(0.0, a - 0.5), min(total, b + 0.5)
-        part = align_words(samples[int(lo * sr) : int(hi * sr)], ws, sr=sr)
+        chunk = samples[int(lo * sr) : int(hi * sr)]
+        part = align_words(chunk, ws, sr=sr)
         if part.words:
             part = _shift(part, lo, total)
             if words and part.words[0].start < words[-1].end:

@@ -19,7 +19,8 @@ Pure numpy analysis on the internal format (48 kHz stereo float32). Rules:
 * **Levelling**: one gain brings the speech loudness to :data:`TAKE_TARGET_LUFS`, then a
   look-ahead true-peak limiter (4x oversampled peaks) holds the result under
   :data:`TAKE_CEILING_DBTP`. Only samples that the gain pushed over the ceiling are turned
-  down; the rest is a plain gain.
+  down; the rest is a plain gain. The gain is at most :data:`MAX_GAIN_DB`, and a take
+  whose peak stays under :data:`MUTED_DBFS` is left as it is.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ __all__ = [
 
 TAKE_TARGET_LUFS = -15.0  # every take's speech is brought here before the lecture-wide pass
 TAKE_CEILING_DBTP = -3.0  # peaks after levelling (the lecture pass adds about +1 dB)
+MAX_GAIN_DB = 45.0  # never more: beyond this a take is room noise, not a quiet voice
+MUTED_DBFS = -60.0  # a take whose peak stays under this is not levelled (muted microphone)
 CLIP_LEVEL = 0.99  # |sample| at or above this counts as full scale
 CLIPPED_SHARE = 0.001  # a take with at least 0.1 % of its speech samples at full scale is clipped
 NOISY_SNR_DB = 25.0  # speech level minus room floor under this: noisy
@@ -314,9 +317,11 @@ def level_take(
     ``[n, 2]``; values may exceed what the source could hold only below the ceiling.
     """
     before = analyse_take(samples, clipped)
-    if not math.isfinite(before.loudness_lufs):
+    peak = float(np.abs(np.asarray(samples)).max()) if len(samples) else 0.0
+    if not math.isfinite(before.loudness_lufs) or peak < 10 ** (MUTED_DBFS / 20):
+        # no speech, or a muted microphone: left as it is, for the preflight to refuse
         return np.asarray(samples, dtype=np.float32), before
-    gain_db = target_lufs - before.loudness_lufs
+    gain_db = min(target_lufs - before.loudness_lufs, MAX_GAIN_DB)
     x = np.asarray(samples, dtype=np.float64) * 10 ** (gain_db / 20)
     y, cut = limit_true_peak(x, ceiling_dbtp)
     return y, TakeLevel(

@@ -2,8 +2,8 @@
 
     PYTHONPATH=. .venv/bin/python bench/bench_align.py [--out bench/results]
 
-Takes are espeak-ng speech synthesised a word at a time (``tests/take_utils.py``), so
-each word's start is known to the sample. Each take is then turned into what a
+Takes are continuous espeak-ng speech whose word starts come from espeak's own word
+events (``tests/take_utils.py``). Each take is then turned into what a
 recorder hands over: resampled (22.05 / 44.1 kHz), encoded (mp3, ogg, wav), given
 leading silence, made 28 dB quieter, or 18 dB hotter and clipped. Every variant goes
 through the pipeline's own take path (:func:`audio.narration.resolve_narration`:

@@ -28,11 +28,22 @@ from diffusion.mnist import (
 )
 from diffusion.reverse import ddim_step, ddpm_step, optimal_x0, posterior_mean_variance
 from diffusion.schedule import NoiseSchedule
-from diffusion.stats import ClosedFormCheck, TensorStats, closed_form_check, tensor_stats
+from diffusion.stats import (
+    ClosedFormCheck,
+    NormalVerdict,
+    TensorStats,
+    closed_form_check,
+    standard_normal_verdict,
+    tensor_stats,
+)
 from diffusion.trajectories import (
+    GridCoverage,
     Trajectory,
     forward_trajectory,
+    grid_coverage,
+    keyframes,
     nearest_point_distance,
+    path_deviation,
     reverse_trajectory,
 )
 from diffusion.worked import closed_form_example, one_step_moments
@@ -40,8 +51,10 @@ from diffusion.worked import closed_form_example, one_step_moments
 __all__ = [
     "ClosedFormCheck",
     "ForwardProcess",
+    "GridCoverage",
     "MnistData",
     "NoiseSchedule",
+    "NormalVerdict",
     "TensorStats",
     "Trajectory",
     "as_float_tensor",
@@ -53,7 +66,9 @@ __all__ = [
     "default_device",
     "dot_grid",
     "forward_trajectory",
+    "grid_coverage",
     "grid_spacing",
+    "keyframes",
     "load_mnist",
     "make_generator",
     "mnist_root",
@@ -62,11 +77,13 @@ __all__ = [
     "normalize_uint8",
     "one_step_moments",
     "optimal_x0",
+    "path_deviation",
     "pick_digits",
     "posterior_mean_variance",
     "q_sample",
     "q_step",
     "reverse_trajectory",
+    "standard_normal_verdict",
     "step_by_step",
     "synthetic_digits",
     "tensor_stats",

@@ -24,11 +24,11 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -57,7 +57,8 @@ from pipeline.records import (
     TakeRecord,
     read_record,
 )
-from pipeline.scene_render import RenderJob, SceneInputError, cached, render
+from pipeline.render_queue import render_all
+from pipeline.scene_render import RenderJob, SceneInputError, cached
 from pipeline.timing import SegmentTiming, frame_to_sample, plan_segment, segment_starts
 from scenes.catalog import spec as scene_spec
 from scenes.timing import Beat
@@ -98,10 +99,11 @@ class RenderOptions:
     speech_cache: Path = SPEECH_CACHE
     wait: bool = True  # another run holds the lecture: wait (else LockBusy)
     cache_max_bytes: int = DEFAULT_MAX_BYTES
+    cache_root: Path | None = None  # the render cache; default <out_root>/.cache
 
     @property
     def cache_dir(self) -> Path:
-        return self.out_root / ".cache"
+        return self.cache_root if self.cache_root is not None else self.out_root / ".cache"
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,21 @@ class LectureResult:
 
 
 # ------------------------------------------------------------------ stage 1
+@dataclass(frozen=True)
+class CheckedScene:
+    """A segment's scene after its parameters passed the catalog: beats and full params."""
+
+    beats: tuple[Beat, ...]
+    params: dict[str, Any]
+
+
+def check_params(spec: LectureSpec, seg: SegmentSpec, source: str) -> CheckedScene:
+    """Validate ``seg``'s parameters against the scene catalog (bad input: ``InputError``)."""
+    index = next(i for i, s in enumerate(spec.segments) if s.id == seg.id)
+    params = resolve_params(seg, index, source)
+    return CheckedScene(tuple(scene_spec(seg.scene).beats), params)
+
+
 def bookmark_times(
     seg: SegmentSpec, beats: Sequence[Beat], narration: Narration, source: str
 ) -> dict[int, float]:
@@ -182,8 +199,7 @@ def plan_lecture(
     q = opts.quality
     plans = []
     for index, seg in enumerate(spec.segments, start=1):
-        params = resolve_params(seg, index - 1, source)  # bad input fails before any render
-        beats = scene_spec(seg.scene).beats
+        scene = check_params(spec, seg, source)  # bad input fails before any render
         reporter.segment(seg.id, "narration")
         narration = resolve_narration(
             segment_id=seg.id, script=seg.narration, clip=seg.clip,
@@ -191,22 +207,31 @@ def plan_lecture(
             cache_dir=opts.speech_cache, voice=spec.voice, wpm=spec.wpm,
             allow_clipped=opts.allow_clipped, allow_unaligned=opts.allow_unaligned,
         )
-        preflight.check_clip(seg.id, narration)
-        marks = bookmark_times(seg, beats, narration, source)
-        try:
-            timing = plan_segment(
-                beats=beats, narration_seconds=narration.duration,
-                sentence_starts=[s.start for s in narration.sentences], cues=seg.cues,
-                marks=marks, lead_in=spec.lead_in, tail=spec.tail, fps=q.fps,
-            )
-        except ValueError as exc:
-            raise InputError(f"{source}: segments ({seg.id}): {exc}") from None
-        plan = timing.beat_seconds()
-        key = render_key(scene=seg.scene, params=params, plan=plan, quality=q,
-                         seed=spec.seed)
-        job = RenderJob(seg.id, seg.scene, params, plan, spec.seed, q, timing.frames, key)
-        plans.append(SegmentPlan(index, seg, narration, timing, job))
+        plans.append(plan_one(spec, index, seg, scene, narration, q, source))
     return plans
+
+
+def plan_one(
+    spec: LectureSpec, index: int, seg: SegmentSpec, scene: CheckedScene,
+    narration: Narration, q: Quality, source: str,
+) -> SegmentPlan:
+    """One segment's timing on the frame grid and its render job, from its narration."""
+    preflight.check_clip(seg.id, narration)
+    marks = bookmark_times(seg, scene.beats, narration, source)
+    try:
+        timing = plan_segment(
+            beats=scene.beats, narration_seconds=narration.duration,
+            sentence_starts=[s.start for s in narration.sentences], cues=seg.cues,
+            marks=marks, lead_in=spec.lead_in, tail=spec.tail, fps=q.fps,
+        )
+    except ValueError as exc:
+        raise InputError(f"{source}: segments ({seg.id}): {exc}") from None
+    plan = timing.beat_seconds()
+    key = render_key(scene=seg.scene, params=scene.params, plan=plan, quality=q,
+                     seed=spec.seed)
+    job = RenderJob(seg.id, seg.scene, dict(scene.params), plan, spec.seed, q, timing.frames,
+                    key)
+    return SegmentPlan(index, seg, narration, timing, job)
 
 
 # ------------------------------------------------------------------ stage 2
@@ -215,7 +240,9 @@ def render_segments(
 ) -> tuple[dict[str, Path], list[str], list[str]]:
     """Render what is not cached, ``opts.jobs`` at a time. Returns paths, rendered, cached.
 
-    Segments with the same key (same scene, parameters and plan) share one render.
+    Segments with the same key (same scene, parameters and plan) share one render;
+    ``pipeline.render_queue`` orders the renders costliest first and splits a long one
+    into beat ranges that render in parallel.
     """
     videos: dict[str, Path] = {}
     by_key: dict[str, list[SegmentPlan]] = {}
@@ -229,28 +256,19 @@ def render_segments(
         else:
             by_key.setdefault(p.job.key, []).append(p)
             reporter.segment(p.spec.id, "queued", p.timing.frames)
-    # Longest first keeps every core busy to the end.
-    groups = sorted(by_key.values(), key=lambda g: -g[0].timing.frames)
-    with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
-        futures = {pool.submit(_render_one, g[0], opts, reporter): g for g in groups}
-        try:
-            for fut in as_completed(futures):
-                path = fut.result()
-                for p in futures[fut]:
-                    videos[p.spec.id] = path
-                    reporter.segment(p.spec.id, "done", p.timing.frames)
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
-    rendered = [p.spec.id for g in groups for p in g]
-    return videos, [sid for sid in (p.spec.id for p in plans) if sid in rendered], hits
+    jobs = [replace(g[0].job, beat_frames=tuple(g[0].timing.beat_frames))
+            for g in by_key.values()]
 
+    def progress(job: RenderJob, state: str, frames: int) -> None:
+        for p in by_key[job.key]:
+            reporter.segment(p.spec.id, state, frames)
 
-def _render_one(p: SegmentPlan, opts: RenderOptions, reporter: Reporter) -> Path:
-    reporter.segment(p.spec.id, "rendering")
-    return render(p.job, opts.cache_dir,
-                  on_frames=lambda n: reporter.segment(p.spec.id, "rendering", n))
+    done = render_all(jobs, opts.cache_dir, opts.jobs, progress)
+    for key, group in by_key.items():
+        for p in group:
+            videos[p.spec.id] = done[key]
+    rendered = {p.spec.id for g in by_key.values() for p in g}
+    return videos, [p.spec.id for p in plans if p.spec.id in rendered], hits
 
 
 # ------------------------------------------------------------------ stage 3
@@ -505,30 +523,51 @@ def up_to_date(out_dir: Path, key: str) -> LectureRecord | None:
     return record
 
 
+class Renderer(Protocol):
+    """Stages 1 and 2 run elsewhere, e.g. on a Dask cluster (``pipeline.executors``)."""
+
+    def plan(self, spec: LectureSpec, opts: RenderOptions, source: str,
+             reporter: Reporter) -> list[SegmentPlan]: ...
+
+    def render(self, plans: Sequence[SegmentPlan], opts: RenderOptions,
+               reporter: Reporter) -> tuple[dict[str, Path], list[str], list[str]]: ...
+
+
+def select_segments(spec: LectureSpec, only: Sequence[str], source: str) -> LectureSpec:
+    """The lecture cut down to the ``--only`` segments (all when ``only`` is empty)."""
+    if not only:
+        return spec
+    unknown = [s for s in only if s not in {seg.id for seg in spec.segments}]
+    if unknown:
+        raise InputError(f"--only: unknown segment id(s) {unknown} in {source}")
+    return spec.model_copy(update={"segments": [s for s in spec.segments if s.id in only]})
+
+
 def build_lecture(
     spec: LectureSpec, opts: RenderOptions, *, source: str = "config",
-    reporter: Reporter | None = None,
+    reporter: Reporter | None = None, renderer: Renderer | None = None,
 ) -> LectureResult:
     """The whole job: plan, render what changed, assemble, publish (one writer at a time,
     the new set switched in at once: see ``pipeline.publish``).
 
     When the assembly key of the plan matches the one stored with the outputs (and they
-    are all there), nothing is rendered or written.
+    are all there), nothing is rendered or written. ``renderer`` runs stages 1 and 2
+    (planning and rendering) elsewhere, e.g. on a Dask cluster; by default they run here,
+    renders in a local thread pool.
     """
     reporter = reporter or SilentReporter()
     media.require_tools()
     preflight.check_clip_names(opts.narration_dir, [s.id for s in spec.segments], source,
                                strict=opts.strict)
-    if opts.only:
-        unknown = [s for s in opts.only if s not in {seg.id for seg in spec.segments}]
-        if unknown:
-            raise InputError(f"--only: unknown segment id(s) {unknown} in {source}")
-        spec = spec.model_copy(update={"segments": [s for s in spec.segments if s.id in opts.only]})
+    spec = select_segments(spec, opts.only, source)
     # Planning reads inputs only (and fills the speech cache): bad input fails here,
     # before the lecture's lock, so it never waits for another run.
     t0 = time.perf_counter()
     reporter.stage("planning")
-    plans = plan_lecture(spec, opts, source=source, reporter=reporter)
+    if renderer is None:
+        plans = plan_lecture(spec, opts, source=source, reporter=reporter)
+    else:
+        plans = renderer.plan(spec, opts, source, reporter)
     key = parts.assembly_key(spec, plans, opts.quality)
     out_dir = opts.out_root / spec.id
     if opts.only:
@@ -547,7 +586,10 @@ def build_lecture(
             housekeeping.using_cache(opts.cache_dir):
         reporter.stage("rendering")
         try:
-            videos, rendered, hits = render_segments(plans, opts, reporter)
+            if renderer is None:
+                videos, rendered, hits = render_segments(plans, opts, reporter)
+            else:
+                videos, rendered, hits = renderer.render(plans, opts, reporter)
         except SceneInputError as exc:
             raise InputError(f"{source}: {exc}") from None
         t2 = time.perf_counter()

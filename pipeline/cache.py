@@ -84,6 +84,8 @@ def render_key(
         "params": params,
         "plan": {k: round(v, 6) for k, v in plan.items()},
         "encoder": encoder_settings(quality),
+        # the render child decides which frames are drawn and how they reach x264
+        "renderer": fingerprint.file_digest(fingerprint.ROOT / "pipeline" / "scene_process.py"),
         "seed": seed,
         "toolchain": fingerprint.toolchain(),
     }
@@ -179,6 +181,11 @@ def store(cache_dir: Path, key: str, encoded: Path, q: Quality, expected_frames:
         os.replace(tmp, dst)
     _write_json_atomic(record_path(cache_dir, key), record.model_dump_json())
     return dst
+
+
+def entry_problem(rec: EntryRecord, q: Quality, expected_frames: int) -> str | None:
+    """What is wrong with an entry whose record says ``rec`` for this job, or None."""
+    return _mismatch(rec, q, expected_frames)
 
 
 def _mismatch(rec: EntryRecord, q: Quality, expected_frames: int) -> str | None:

@@ -17,6 +17,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -35,26 +36,42 @@ from audio.clips import NarrationError
 from pipeline import preflight
 from pipeline.lock import LockBusy
 from pipeline.manifest import QUALITIES, InputError, available_lectures, load_lecture
+from pipeline.resources import default_jobs
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_BUSY, EXIT_INTERRUPT = 0, 1, 2, 3, 130
 STATUS_ENV = "LECTURE_STATUS_FILE"
 
 
 class _Parser(argparse.ArgumentParser):
-    """Bad flags are bad input: one line, exit 2 (no usage block)."""
+    """Bad flags are bad input: one line, exit 2 (no usage block); with ``raise_errors``
+    (``pipeline.api``) the same line is raised as ``InputError`` instead."""
+
+    raise_errors = False
 
     def error(self, message: str) -> NoReturn:
+        if self.raise_errors:
+            raise InputError(f"{message} (see --help)")
         sys.stderr.write(f"error: {message} (see --help)\n")
         sys.exit(EXIT_INPUT)
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(raise_errors: bool = False) -> argparse.ArgumentParser:
     p = _Parser(
         prog="render.py",
         description="Render a narrated lecture: scenes timed to narration, YouTube-ready outputs.",
     )
+    p.raise_errors = raise_errors
     p.add_argument("--lecture", default="forward-diffusion",
                    help="lecture id in config/ or a path to a .toml manifest")
+    p.add_argument("--lectures", nargs="+", metavar="ID", default=None,
+                   help="several lectures (ids or .toml paths) rendered in one submission, "
+                   "sharing workers and cache")
+    p.add_argument("--executor", default="local", metavar="WHERE",
+                   help="local (default), dask://HOST:PORT (a running Dask scheduler) or "
+                   "dask-local[:N] (a local Dask cluster of N worker processes)")
+    p.add_argument("--cache", default=None, metavar="URL",
+                   help="render cache: a folder or an fsspec URL (file:///shared/cache, "
+                   "s3://bucket/cache); default OUT/.cache. Dask workers must all reach it")
     p.add_argument("--quality", choices=list(QUALITIES), default=None,
                    help="preview=854x480@15, 720p=@30, 1080p=@60, 4k=@60, tiny=256x144@15 for "
                    "tests (default: the manifest's)")
@@ -66,8 +83,9 @@ def parser() -> argparse.ArgumentParser:
                    help="synthetic voice for segments without a recording: auto (Piper, else "
                    "espeak-ng, else silence), piper[:MODEL.onnx], espeak[:VOICE], silence "
                    "(default: the manifest's voice, normally auto)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                   help="scenes rendered in parallel (default: core count)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="renders run in parallel (default: what the cores and the free "
+                   "memory allow)")
     p.add_argument("--strict", action="store_true",
                    help="accept only recorded clips (for publishing)")
     p.add_argument("--allow-clipped", action="store_true",
@@ -229,11 +247,34 @@ def _main(args: argparse.Namespace, console: Console) -> int:
         console.print(f"cache {out_root / '.cache'}: evicted {n} entries "
                       f"({freed / 1e6:.1f} MB); {left / 1e6:.1f} MB kept", highlight=False)
         return EXIT_OK
-    if args.jobs < 1:
+    t0 = time.perf_counter()
+    result = render_from_args(args, console, out_root=out_root, max_bytes=max_bytes)
+    if result is not None:  # None: --slides; a list: --lectures
+        for one in result if isinstance(result, list) else [result]:
+            summary(console, one, time.perf_counter() - t0)
+    return EXIT_OK
+
+
+def render_from_args(  # type: ignore[no-untyped-def]
+    args: argparse.Namespace, console: Console, *, out_root: Path | None = None,
+    max_bytes: int | None = None,
+):
+    """Check the arguments, then build the slides (returns None) or render the lecture
+    with the progress display on ``console`` (returns the ``LectureResult``).
+
+    The CLI and ``pipeline.api`` both go through here, so they check, report and fail
+    the same way: bad input raises ``InputError``, a failed render its own error.
+    """
+    if out_root is None:
+        out_root = preflight.output_root(args.out, preflight.DEFAULT_OUT)
+    if max_bytes is None:
+        max_bytes = preflight.size_flag("--cache-max-size", args.cache_max_size)
+    if args.jobs is not None and args.jobs < 1:
         raise InputError(f"--jobs must be >= 1, got {args.jobs}")
     if args.narration_dir is not None:
         preflight.folder_flag("--narration-dir", args.narration_dir)
-    spec = load_lecture(args.lecture)
+    names = args.lectures or [args.lecture]
+    specs = [load_lecture(name) for name in names]
     if args.voice is not None:
         from audio.narration import parse_voice
 
@@ -241,12 +282,16 @@ def _main(args: argparse.Namespace, console: Console) -> int:
             parse_voice(args.voice)
         except ValueError as exc:
             raise InputError(f"--voice: {exc}") from exc
-        spec = spec.model_copy(update={"voice": args.voice})
-    source = args.lecture if str(args.lecture).endswith(".toml") else f"config/{spec.id}.toml"
+        specs = [s.model_copy(update={"voice": args.voice}) for s in specs]
+    sources = [name if str(name).endswith(".toml") else f"config/{s.id}.toml"
+               for name, s in zip(names, specs)]
+    spec = specs[0]
     q = QUALITIES[args.quality or spec.quality]
     on_wait = _say_waiting(console, out_root / spec.id)
 
     if args.slides:
+        if len(specs) > 1:
+            raise InputError("--slides: give one lecture (--lecture), not several")
         from pipeline.publish import slides_update
         from pipeline.slides import build_slides
 
@@ -258,26 +303,44 @@ def _main(args: argparse.Namespace, console: Console) -> int:
             build_slides(stage)
         console.print(f"slides written to {out_root / spec.id / 'slides'} in "
                       f"{time.perf_counter() - t0:.1f} s", highlight=False)
-        return EXIT_OK
+        return None
 
-    from pipeline.assemble import RenderOptions, build_lecture
+    from pipeline.assemble import RenderOptions
+    from pipeline.executors import LectureRequest, parse_executor, render_lectures
 
     opts = RenderOptions(quality=q, out_root=out_root, narration_dir=args.narration_dir,
-                         jobs=args.jobs, strict=args.strict, only=tuple(args.only),
+                         jobs=args.jobs or default_jobs(q), strict=args.strict,
+                         only=tuple(args.only),
                          allow_clipped=args.allow_clipped,
                          allow_unaligned=args.allow_unaligned,
                          wait=not args.no_wait, cache_max_bytes=max_bytes)
-    t0 = time.perf_counter()
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=True,
-        disable=not console.is_terminal,  # logs and CI get the summary only
-    ) as progress:
-        reporter = RichReporter(progress)
-        result = build_lecture(spec, opts, source=source, reporter=reporter)
-    elapsed = time.perf_counter() - t0
-    _summary(console, result, elapsed)
-    return EXIT_OK
+    if args.cache is not None and args.executor == "local":
+        opts = replace(opts, cache_root=_local_cache(args.cache))
+    lectures = [LectureRequest(s, src, replace(opts, quality=QUALITIES[args.quality or s.quality]))
+                for s, src in zip(specs, sources)]
+    executor = parse_executor(args.executor, opts, args.cache)
+    try:
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+            MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True,
+            # a terminal or a notebook shows live bars; logs and CI get the summary only
+            disable=not (console.is_terminal or console.is_jupyter),
+        ) as progress:
+            reporter = RichReporter(progress)
+            results = render_lectures(lectures, executor, reporter=reporter)
+    finally:
+        executor.close()
+    return results[0] if len(results) == 1 else results  # several: --lectures
+
+
+def _local_cache(url: str) -> Path:
+    """``--cache`` for the local executor: a folder, as a path or a ``file://`` URL."""
+    if url.startswith("file://"):
+        return Path(url.removeprefix("file://")).resolve()
+    if "://" in url:
+        raise InputError(f"--cache: {url!r} needs a Dask executor; the local executor "
+                         "caches in a folder (a path or file:// URL)")
+    return Path(url).resolve()
 
 
 def _say_waiting(console: Console, folder: Path) -> Callable[[str], None]:
@@ -288,7 +351,7 @@ def _say_waiting(console: Console, folder: Path) -> Callable[[str], None]:
     return say
 
 
-def _summary(console: Console, result, elapsed: float) -> None:  # type: ignore[no-untyped-def]
+def summary(console: Console, result, elapsed: float) -> None:  # type: ignore[no-untyped-def]
     table = Table(title=f"{result.out_dir}", show_lines=False)
     for col in ("#", "segment", "duration", "narration", "render"):
         table.add_column(col)

@@ -105,7 +105,7 @@ def file_digest(path: Path) -> str:
     except OSError:
         return "missing"
     memo = _file_memo()
-    key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    key = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}"
 
     def make() -> str:
         h = hashlib.sha256()
@@ -121,7 +121,7 @@ def file_digest(path: Path) -> str:
 
 # ------------------------------------------------------------------ code
 def module_name(path: Path, root: Path = ROOT) -> str:
-    rel = path.resolve().relative_to(root.resolve()).with_suffix("")
+    rel = Path(os.path.relpath(_abs(path), _abs(root))).with_suffix("")
     parts = list(rel.parts)
     if parts[-1] == "__init__":
         parts.pop()
@@ -139,6 +139,11 @@ def module_file(name: str, root: Path = ROOT) -> Path | None:
     if base.with_suffix(".py").is_file():
         return base.with_suffix(".py")
     return None
+
+
+def _abs(path: Path) -> Path:
+    """An absolute path without resolving symlinks (``Path.resolve`` is slow)."""
+    return Path(os.path.abspath(path))
 
 
 def _with_parents(name: str) -> list[str]:
@@ -200,8 +205,19 @@ def _parse(path: Path, root: Path) -> Parsed:
     package = this if path.name == "__init__.py" else this.rpartition(".")[0]
     key = (file_digest(path), package)
     if key not in _PARSED:
-        _PARSED[key] = _analyse(path.read_bytes(), package)
+        memo = _parse_memo()
+        def make() -> list[list[str]]:
+            p = _analyse(path.read_bytes(), package)
+            return [list(p.imports), sorted(p.used), list(p.fonts), sorted(p.defines)]
+
+        imports, used, fonts, defines = memo.get(f"{PROBE_FORMAT}|{key[0]}|{package}", make)
+        _PARSED[key] = Parsed(tuple(imports), frozenset(used), tuple(fonts), frozenset(defines))
     return _PARSED[key]
+
+
+@lru_cache(maxsize=1)
+def _parse_memo() -> _DiskMemo:
+    return _DiskMemo("parsed-sources.json")
 
 
 _CLOSURES: dict[tuple[tuple[Path, ...], Path], tuple[list[Path], set[str], list[int]]] = {}
@@ -223,8 +239,8 @@ def import_closure(start: Iterable[Path], root: Path = ROOT) -> tuple[list[Path]
 
     Remembered per process; a remembered closure is reused while none of its files'
     modification times changed."""
-    root = root.resolve()
-    key = (tuple(p.resolve() for p in start), root)
+    root = _abs(root)
+    key = (tuple(_abs(p) for p in start), root)
     hit = _CLOSURES.get(key)
     if hit is not None and _mtimes(hit[0]) == hit[2]:
         return list(hit[0]), set(hit[1])
@@ -238,7 +254,7 @@ def _closure(todo: list[Path], root: Path) -> tuple[list[Path], set[str]]:
         for parent in _with_parents(module_name(p, root))[:-1]:
             f = module_file(parent, root)
             if f is not None:
-                todo.append(f.resolve())
+                todo.append(_abs(f))
     seen: set[Path] = set()
     external: set[str] = set()
     while todo:
@@ -253,8 +269,8 @@ def _closure(todo: list[Path], root: Path) -> tuple[list[Path], set[str]]:
                 f = module_file(part, root)
                 if f is not None:
                     found = True
-                    if f.resolve() not in seen:
-                        todo.append(f.resolve())
+                    if _abs(f) not in seen:
+                        todo.append(_abs(f))
             if not found and name and module_file(name.split(".")[0], root) is None:
                 external.add(name.split(".")[0])
     return sorted(seen), external
@@ -289,7 +305,8 @@ def _distributions() -> dict[str, list[str]]:
     import sys
 
     memo = _probe_memo()
-    key = f"{PROBE_FORMAT}|dists|{_stamp([p for p in sys.path if p and os.path.isdir(p)])}"
+    sites = [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+    key = f"{PROBE_FORMAT}|dists|{_stamp(sites)}"
     value = memo.get(key, lambda: dict(metadata.packages_distributions()))
     memo.save()
     return dict(value)
@@ -314,7 +331,7 @@ def code_fingerprint(scene_path: Path, params: Any, root: Path = ROOT) -> dict[s
     reads and the fonts it names."""
     start = [scene_path, *param_targets(params, root)]
     files, external = import_closure(start, root)
-    sources = {str(p.relative_to(root.resolve())): file_digest(p) for p in files}
+    sources = {str(p.relative_to(_abs(root))): file_digest(p) for p in files}
     used: set[str] = set()
     fonts: set[str] = set()
     for p in files:
@@ -322,6 +339,7 @@ def code_fingerprint(scene_path: Path, params: Any, root: Path = ROOT) -> dict[s
         fonts.update(parsed.fonts)
         if p.name != "__init__.py":
             used |= parsed.used
+    _parse_memo().save()
     data = {src: data_fingerprint(src) for name, src in sorted(DATA_SOURCES.items())
             if name in used and _reader_outside_definer(files, name, root)}
     return {
@@ -472,7 +490,7 @@ def toolchain() -> dict[str, str]:
 def reset() -> None:
     """Forget per-process answers (tests that change an input call this)."""
     for f in (toolchain, _probe_memo, _file_memo, distribution_versions, _distributions,
-              module_file):
+              module_file, _parse_memo):
         f.cache_clear()
     _CLOSURES.clear()
     _PARSED.clear()

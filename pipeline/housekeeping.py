@@ -57,7 +57,7 @@ def _clean(cache_dir: Path, *, everything: bool) -> None:
     if work.is_dir():
         for d in work.iterdir():
             parts = d.name.split("-")
-            pid = int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else None
+            pid = int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
             if pid is None or pid == os.getpid() or not _alive(pid):
                 shutil.rmtree(d, ignore_errors=True)
     if everything:

@@ -115,19 +115,37 @@ def moov_before_mdat(path: Path) -> bool:
 
 
 # ------------------------------------------------------------------- video
-def x264_args(q: Quality) -> list[str]:
+def video_encoder_settings(q: Quality) -> dict[str, str]:
+    """Every encoder setting that shapes a rendered frame's bytes (not the thread count).
+
+    Rate control is a constant quantiser (``-qp``): each closed GOP is then encoded
+    from its own frames alone, so a segment rendered in chunks that start on keyframes
+    decodes to exactly the frames of an unsplit render (CRF carries rate-control state
+    from one GOP into the next). For flat vector graphics QP ``q.crf`` looks the same as
+    CRF at that value (bench/results/engine-1080p.md). The render cache key includes this.
+    """
+    return {
+        "codec": "libx264", "profile": "high", "pix_fmt": "yuv420p", "preset": "medium",
+        "tune": "animation", "qp": str(q.crf), "keyint": str(q.keyint), "bframes": "2",
+        "open_gop": "0", "fps": str(q.fps), "timescale": str(q.fps * 1000),
+    }
+
+
+def x264_args(q: Quality, *, threads: int | None = None) -> list[str]:
     """H.264 High, yuv420p, CFR, closed GOP, keyframe every fps/2, at most 2 B-frames."""
+    s = video_encoder_settings(q)
     return [
-        "-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p",
-        "-preset", "medium", "-crf", str(q.crf), "-tune", "animation",
-        "-g", str(q.keyint), "-keyint_min", str(q.keyint), "-sc_threshold", "0",
-        "-bf", "2", "-x264-params", "open-gop=0",
-        "-r", str(q.fps), "-fps_mode", "cfr", "-video_track_timescale", str(q.fps * 1000),
+        "-c:v", s["codec"], "-profile:v", s["profile"], "-pix_fmt", s["pix_fmt"],
+        "-preset", s["preset"], "-qp", s["qp"], "-tune", s["tune"],
+        "-g", s["keyint"], "-keyint_min", s["keyint"], "-sc_threshold", "0",
+        "-bf", s["bframes"], "-x264-params", f"open-gop={s['open_gop']}",
+        *(["-threads", str(threads)] if threads else []),
+        "-r", s["fps"], "-fps_mode", "cfr", "-video_track_timescale", s["timescale"],
     ]
 
 
 def encode_video(src: Path, dst: Path, q: Quality) -> None:
-    """Re-encode a manim render into the lecture's one video format (no audio)."""
+    """Re-encode a video file into the lecture's one video format (no audio)."""
     ffmpeg(
         "-i", str(src), "-an",
         "-vf", f"scale={q.width}:{q.height}:flags=lanczos,setsar=1",
@@ -136,7 +154,86 @@ def encode_video(src: Path, dst: Path, q: Quality) -> None:
     )
 
 
-def concat_copy(parts: Sequence[tuple[Path, int]], fps: int, dst: Path) -> None:
+def header_frame_count(path: Path) -> int:
+    """Frames of the first video stream as the MP4 index records them (no decoding)."""
+    v = stream(probe(path), "video")
+    if v is None or "nb_frames" not in v:
+        raise MediaError(f"{path.name}: no video stream frame count")
+    return int(v["nb_frames"])
+
+
+class FrameEncoder:
+    """One ffmpeg/x264 process fed raw RGBA frames through a pipe.
+
+    ``write`` blocks while the encoder is busy (the pipe and ffmpeg's small input queue
+    are the only buffers), so a renderer can never run more than a few frames ahead:
+    memory stays flat however long the video. ``keyframes`` are frame numbers (counted
+    from this file's first frame) that must start a GOP, besides every ``q.keyint``-th.
+    """
+
+    def __init__(self, q: Quality, dst: Path, *, threads: int | None = None,
+                 keyframes: Sequence[int] = ()) -> None:
+        self.dst = dst
+        self.frames = 0
+        self._frame_bytes = q.width * q.height * 4
+        forced = [f"eq(n,{k})" for k in sorted(set(keyframes)) if k > 0]
+        force = ["-force_key_frames", "expr:" + "+".join(forced)] if forced else []
+        self._log = open(dst.with_suffix(".ffmpeg.log"), "w+b")  # noqa: SIM115
+        self._proc = subprocess.Popen(
+            ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
+             "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{q.width}x{q.height}",
+             "-framerate", str(q.fps), "-i", "pipe:0", "-an", "-vf", "setsar=1",
+             *force, *x264_args(q, threads=threads), "-movflags", "+faststart", str(dst)],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log,
+        )
+
+    def write(self, rgba: np.ndarray, repeat: int = 1) -> None:
+        """Append ``repeat`` copies of one ``uint8 [h, w, 4]`` frame."""
+        if rgba.nbytes != self._frame_bytes:
+            raise MediaError(f"frame has {rgba.nbytes} bytes, encoder expects "
+                             f"{self._frame_bytes}")
+        data = memoryview(np.ascontiguousarray(rgba)).cast("B")
+        assert self._proc.stdin is not None
+        try:
+            for _ in range(repeat):
+                self._proc.stdin.write(data)
+        except BrokenPipeError:
+            self._proc.wait()
+            raise MediaError(f"encoding {self.dst.name} failed: {self._tail()}") from None
+        self.frames += repeat
+
+    def close(self) -> int:
+        """Finish the file; return the number of frames written."""
+        assert self._proc.stdin is not None
+        try:
+            self._proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        code = self._proc.wait()
+        tail = self._tail()
+        self._log.close()
+        self.dst.with_suffix(".ffmpeg.log").unlink(missing_ok=True)
+        if code != 0:
+            raise MediaError(f"encoding {self.dst.name} failed: {tail or f'exit {code}'}")
+        return self.frames
+
+    def abort(self) -> None:
+        """Stop the encoder and remove the partial file."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        self._log.close()
+        self.dst.with_suffix(".ffmpeg.log").unlink(missing_ok=True)
+        self.dst.unlink(missing_ok=True)
+
+    def _tail(self) -> str:
+        self._log.seek(0)
+        lines = [ln for ln in self._log.read().decode(errors="replace").splitlines() if ln]
+        return " | ".join(lines[-3:])
+
+
+def concat_copy(parts: Sequence[tuple[Path, int]], fps: int, dst: Path, *,
+                faststart: bool = False) -> None:
     """Join same-format MP4s without re-encoding (concat demuxer, ``-c copy``).
 
     ``parts`` pairs each file with its frame count. Each file's exact duration is given
@@ -150,7 +247,8 @@ def concat_copy(parts: Sequence[tuple[Path, int]], fps: int, dst: Path) -> None:
     )
     try:
         ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", "-an",
-               str(dst), what="joining segment videos")
+               *(["-movflags", "+faststart"] if faststart else []), str(dst),
+               what="joining segment videos")
     finally:
         listing.unlink(missing_ok=True)
 

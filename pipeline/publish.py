@@ -50,15 +50,6 @@ def lock_of(out_root: Path, lecture_id: str) -> Path:
     return out_root / f".{lecture_id}.lock"
 
 
-def published(out_root: Path, lecture_id: str) -> Path | None:
-    """The published version folder of a lecture, or None."""
-    link = out_root / lecture_id
-    if link.is_symlink() or link.is_dir():
-        target = link.resolve()
-        return target if target.is_dir() else None
-    return None
-
-
 class LectureWriter:
     """``with LectureWriter(out_root, id) as w: stage = w.stage(); ...; w.commit(stage)``."""
 
@@ -165,7 +156,8 @@ class LectureWriter:
                 note.write_text(
                     f"These slides were built from an earlier render ({cur.name}) of this "
                     "lecture and do not match it.\nRebuild them: python render.py --slides "
-                    f"--lecture {self.id}  (or: make slides)\n", encoding="utf-8")
+                    "with this lecture's --lecture and --out (or: make slides)\n",
+                    encoding="utf-8")
                 log.warning("slides in %s are from an earlier render: marked stale; run "
                             "`render.py --slides` to rebuild them", self.link)
         target = self._next_version()

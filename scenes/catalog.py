@@ -120,21 +120,14 @@ class TakeawaysParams(Params):
 
 # ---------------------------------------------------------------------- dot grid
 class DotGridParams(Params):
-    # The display schedule is the linear one scaled to T steps; it needs T >= 21.
+    # The display schedule is the linear one scaled to T steps; it needs T >= 21. Every
+    # sampled step is drawn, so T is bounded by what the beat's frames can show.
     T: int = Field(60, ge=21, le=T_COURSE)
-    display_steps: list[int] = Field(
-        default_factory=lambda: [0, 4, 8, 12, 16, 21, 27, 35, 45, 59], max_length=60
-    )
 
-    @model_validator(mode="after")
-    def _steps_end_in_noise(self) -> DotGridParams:
-        _increasing("display_steps", self.display_steps, self.T - 1)
-        if self.display_steps[-1] != self.T - 1:
-            raise ValueError(
-                f"display_steps must include T - 1 = {self.T - 1} as the last step, "
-                f"got {self.display_steps}"
-            )
-        return self
+
+class ReverseDotGridParams(DotGridParams):
+    # Three samples per grid point by default, so the recovered grid fills in.
+    n_samples: int = Field(363, ge=1, le=2000)
 
 
 # ---------------------------------------------------------------------- schedule
@@ -372,7 +365,7 @@ CATALOG: dict[str, SceneSpec] = {
             Beat("network", 4.0, 1.0),
             Beat("denoising", 13.0, 1.5),
             Beat("data", 5.0, 1.0),
-        ), DotGridParams),
+        ), ReverseDotGridParams),
         SceneSpec("ScheduleCurve", (
             Beat("axes", 3.0, 0.5),
             Beat("linear", 5.0, 1.0),

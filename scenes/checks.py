@@ -40,7 +40,7 @@ from diffusion import (
     closed_form_check,
     make_generator,
     q_sample,
-    tensor_stats,
+    standard_normal_verdict,
 )
 from scenes import catalog, theme
 from scenes.base import TimedScene
@@ -95,6 +95,16 @@ def axis_range(mean: float, std: float, width: float = 4.0) -> tuple[float, floa
     lo = math.floor((mean - width * std) / step) * step
     hi = math.ceil((mean + width * std) / step) * step
     return lo, hi, step
+
+
+def ok_color(ok: bool) -> Any:
+    return theme.GOOD if ok else theme.NOISE
+
+
+def verdict_tex(ok: bool, target: str) -> MathTex:
+    """``≈ target`` in green when the check passed, ``≠ target`` in red when it failed."""
+    sign = r"\approx" if ok else r"\neq"
+    return MathTex(rf"{sign} {target}", font_size=30, color=ok_color(ok))
 
 
 def verdict_text(pvalue: float, alpha: float = ALPHA_KS) -> tuple[str, Any]:
@@ -454,13 +464,15 @@ class XTStats(TimedScene):
         batch, source = load_batch(n, self.seed)
         x_t = q_sample(batch, t, schedule, generator=make_generator(self.seed, CPU))
         self.x_t = x_t
-        self.stats = tensor_stats(x_t)
+        self.verdict = standard_normal_verdict(x_t)
+        self.stats = self.verdict.stats
         self.readouts: dict[str, DecimalNumber] = {}
         note = source_note(source)
         place_note(note)
         if note is not None:
             self.add(note)
 
+        v = self.verdict
         title = heading(f"After t = {t} steps: is it N(0, 1)?")
         tiles = Group(*(Tile(gray_uint8(x_t[i]), 0.78) for i in range(shown)))
         tiles.arrange_in_grid(cols=4, buff=0.12)
@@ -477,14 +489,17 @@ class XTStats(TimedScene):
                 self.readout("min", number(s.min, 2, theme.FG)),
                 self.readout("max", number(s.max, 2, theme.FG)),
             ],
-            [
-                MathTex(r"\approx 0", font_size=30, color=theme.GOOD),
-                MathTex(r"\approx 1", font_size=30, color=theme.GOOD),
-                None,
-                None,
-            ],
+            [verdict_tex(v.mean_ok, "0"), verdict_tex(v.std_ok, "1"), None, None],
         ]
         stats = table(cells, aligns=("center",) * 4, col_buff=0.7, row_buff=0.15)
+        ks = VGroup(
+            small_text("largest CDF gap to N(0, 1):", theme.MUTED),
+            self.readout("ks", number(v.ks_distance, 3, ok_color(v.shape_ok))),
+            small_text(
+                f"{'≤' if v.shape_ok else '>'} {v.ks_tol}  ·  ≈ means within {v.mean_tol}",
+                theme.MUTED,
+            ),
+        ).arrange(RIGHT, buff=0.15)
         values = x_t.detach().to(torch.float64).flatten().numpy()
         lo, hi = -4.0, 4.0
         edges, dens = density_histogram(values, lo, hi, int(self.params["bins"]))
@@ -500,14 +515,17 @@ class XTStats(TimedScene):
             small_text(f"all {values.size} pixel values", theme.DATA),
             MathTex(r"\mathcal{N}(0,1)\ \text{density}", font_size=30, color=theme.ACCENT),
         ).arrange(RIGHT, buff=0.5)
-        right = Group(stats, VGroup(axes, bars, curve), legend).arrange(DOWN, buff=0.3)
+        right = Group(stats, VGroup(axes, bars, curve), legend, ks).arrange(DOWN, buff=0.3)
         right.next_to(title, DOWN, buff=0.35).to_edge(RIGHT, buff=theme.MARGIN + 0.2)
         left.set_y(right.get_y())
-        conclusion = MathTex(
-            r"x_T \approx \mathcal{N}(0, \mathbf{I})\text{: no trace of the digits is left}",
-            font_size=36,
-            color=theme.GOOD,
-        ).to_edge(DOWN, buff=theme.MARGIN + 0.3)
+        x_name = "x_T" if t == schedule.T - 1 else f"x_{{{t}}}"
+        gauss = r"\mathcal{N}(0, \mathbf{I})"
+        if v.standard_normal:
+            words = rf"{x_name} \approx {gauss}\text{{: no trace of the digits is left}}"
+        else:
+            words = rf"{x_name}\text{{ is not yet }}{gauss}\text{{: the digits leave a trace}}"
+        conclusion = MathTex(words, font_size=36, color=ok_color(v.standard_normal))
+        conclusion.to_edge(DOWN, buff=theme.MARGIN + 0.3)
 
         # Beat: the noisy batch
         with self.beat("noisy_batch") as b:
@@ -525,6 +543,7 @@ class XTStats(TimedScene):
             self.play(Create(axes), run_time=b.frac(0.2))
             self.play(GrowFromEdge(bars, DOWN), FadeIn(legend[0]), run_time=b.frac(0.35))
             self.play(Create(curve), FadeIn(legend[1]), run_time=b.frac(0.3))
+            self.play(FadeIn(ks), run_time=b.frac(0.1))
 
         # Beat: the conclusion
         with self.beat("conclusion") as b:

@@ -2,9 +2,14 @@
 
 Every position comes from ``diffusion``: the forward scene plays one seeded chain of
 ``q_step`` s (``forward_trajectory``), the reverse scene real DDPM sampling with the
-optimal denoiser for the grid (``reverse_trajectory``). Dots are coloured by their
-noise share ``sqrt(1 - alpha_bar_t)``: blue (``theme.DATA``) when clean, red
-(``theme.NOISE``) when pure noise.
+optimal denoiser for the grid (``reverse_trajectory``). Every step is recorded and
+the dots follow the sampled path: each frame shows a recorded state (or a point
+between two consecutive ones). When a beat has fewer frames than steps, the states
+drawn are chosen by ``diffusion.keyframes`` so that the drawn path stays within a
+dot radius of the sampled one as far as the frames allow; ``self.path_error`` is the
+distance reached (scene units). Dots are coloured by their noise share
+``sqrt(1 - alpha_bar_t)``: blue (``theme.DATA``) when clean, red (``theme.NOISE``)
+when pure noise.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from manim import (
     ManimColor,
     MathTex,
     Rectangle,
+    ReplacementTransform,
     RoundedRectangle,
     Square,
     Text,
@@ -55,7 +61,9 @@ from diffusion.schedule import NoiseSchedule
 from diffusion.trajectories import (
     Trajectory,
     forward_trajectory,
-    nearest_point_distance,
+    grid_coverage,
+    keyframes,
+    path_deviation,
     reverse_trajectory,
 )
 from scenes import catalog, theme
@@ -67,11 +75,11 @@ PANEL_CENTER = np.array([-3.3, -0.45, 0.0])
 PANEL_HALF = 3.0  # half side of the square plot panel
 DATA_LIMIT = 4.0  # data units from the origin to the panel edge (4 sigma of N(0, I))
 COLUMN_X = 3.75  # centre of the readout column on the right
-MOVE_SHARE = 0.7  # share of a step's frames spent moving (the rest holds)
 
-_DEFAULTS = catalog.spec("ForwardDotGrid").defaults()
-DEFAULT_T: int = _DEFAULTS["T"]
-DEFAULT_STEPS: list[int] = _DEFAULTS["display_steps"]
+_REVERSE_DEFAULTS = catalog.spec("ReverseDotGrid").defaults()
+DEFAULT_T: int = _REVERSE_DEFAULTS["T"]
+DEFAULT_SAMPLES: int = _REVERSE_DEFAULTS["n_samples"]  # three per grid point: the grid fills in
+ON_DATA_SHARE = 0.9  # "new samples from the data" needs this share on a grid point
 
 
 # --- pure helpers ---------------------------------------------------------------
@@ -104,20 +112,9 @@ def dot_colour(share: float) -> ManimColor:
     return interpolate_color(theme.DATA, theme.NOISE, float(np.clip(share, 0.0, 1.0)))
 
 
-def thin_indices(count: int, budget: int) -> list[int]:
-    """At most ``budget`` indices of ``range(count)``, evenly spread, always keeping the last."""
-    if count <= budget:
-        return list(range(count))
-    picks = np.linspace(count - 1, 0, budget).round().astype(int)[::-1]
-    return sorted(set(int(i) for i in picks))
-
-
-def check_steps(steps: Sequence[int], T: int) -> list[int]:
-    """The display steps as ints; the last one must be ``T - 1`` (the scene ends in noise)."""
-    out = [int(s) for s in steps]
-    if not out or max(out) != T - 1:
-        raise ValueError(f"display_steps must include T - 1 = {T - 1}, got {out}")
-    return out
+def scene_path(states: Sequence[np.ndarray]) -> np.ndarray:
+    """Recorded states (data units, each ``[N, 2]``) as scene points ``[S, N, 2]``."""
+    return np.stack([to_scene(p)[:, :2] for p in states])
 
 
 def step_budget(clock: BeatClock, used: float) -> int:
@@ -143,10 +140,9 @@ def make_dots(positions: np.ndarray, colour: ManimColor) -> VGroup:
     return VGroup(*(Dot(p, radius=theme.DOT_RADIUS, color=colour) for p in to_scene(positions)))
 
 
-def move_dots(dots: VGroup, target: np.ndarray, colour: ManimColor) -> UpdateFromAlphaFunc:
-    """Move every dot in a straight line to ``target`` (data units) while recolouring."""
+def move_to_points(dots: VGroup, end: np.ndarray, colour: ManimColor) -> UpdateFromAlphaFunc:
+    """Move every dot in a straight line to ``end`` (scene points) while recolouring."""
     start = np.array([d.get_center() for d in dots])
-    end = to_scene(target)
     c0 = dots[0].get_color()
 
     def update(group: VGroup, alpha: float) -> None:
@@ -227,15 +223,50 @@ def reveal_dots(dots: VGroup) -> LaggedStart:
 
 
 def grid_run(
-    params: dict[str, Any], seed: int, sampler: Callable[..., Trajectory]
+    params: dict[str, Any], seed: int, sampler: Callable[..., Trajectory], **kwargs: Any
 ) -> tuple[NoiseSchedule, torch.Tensor, Trajectory]:
-    """The display schedule, the grid and one seeded run of ``sampler`` over it."""
+    """The display schedule, the grid and one seeded run of ``sampler``, every step recorded."""
     T = int(params["T"])
+    if not 2 <= T <= 5000:
+        raise ValueError(f"T must be an integer in [2, 5000], got {params['T']!r}")
     schedule = NoiseSchedule.linear_scaled(T)
-    steps = check_steps(params["display_steps"], T)
     points = dot_grid()
-    traj = sampler(points, schedule, steps, generator=make_generator(seed, device="cpu"))
+    generator = make_generator(seed, device="cpu")
+    traj = sampler(points, schedule, range(T), generator=generator, **kwargs)
     return schedule, points, traj
+
+
+def play_path(
+    scene: TimedScene,
+    clock: BeatClock,
+    dots: VGroup,
+    path: np.ndarray,
+    labels: Sequence[int],
+    schedule: NoiseSchedule,
+    t_value: ValueTracker,
+    frames: int,
+    extra: Callable[[], Sequence[Any]] = lambda: (),
+) -> tuple[list[int], float]:
+    """Play ``dots`` along ``path`` (``[S, N, 2]`` scene units) in ``frames`` frames.
+
+    ``labels[i]`` is the step t of state i (for the counter and the colour). Frames are
+    shared among the drawn segments in proportion to the steps each spans, so time runs
+    evenly; within a segment the dots move in a straight line. Returns the drawn state
+    indices and the largest distance of the sampled path from the drawn one.
+    """
+    keep = keyframes(path, theme.DOT_RADIUS, frames)
+    shares = split_frames(frames, [float(b - a) for a, b in zip(keep, keep[1:])])
+    z = np.zeros((path.shape[1], 1))
+    for b, f in zip(keep[1:], shares, strict=True):
+        t = labels[b]
+        scene.play(
+            move_to_points(dots, np.hstack([path[b], z]), dot_colour(noise_share(schedule, t))),
+            t_value.animate.set_value(t),
+            *extra(),
+            run_time=clock.secs(f / scene.fps),
+            rate_func=linear,
+        )
+    return keep, path_deviation(path, keep)
 
 
 # --- scenes ----------------------------------------------------------------------
@@ -247,6 +278,8 @@ class ForwardDotGrid(TimedScene):
     def construct(self) -> None:
         schedule, points, traj = grid_run(self.params, self.seed, forward_trajectory)
         assert traj.clean is not None
+        path = scene_path([traj.clean, *traj.positions])
+        labels = [0, *traj.steps]  # the clean grid shows t = 0 until step 0 has run
 
         # Beat: the clean grid
         with self.beat("grid") as b:
@@ -270,18 +303,10 @@ class ForwardDotGrid(TimedScene):
                 run_time=b.frac(0.08),
             )
             budget = step_budget(b, 0.08 * b.duration)
-            keep = thin_indices(len(traj.steps), budget)
-            frames = split_frames(budget, [1.0] * len(keep))
-            for i, f in zip(keep, frames, strict=True):
-                t = traj.steps[i]
-                move = max(1, round(MOVE_SHARE * f))
-                self.play(
-                    move_dots(dots, traj.positions[i], dot_colour(noise_share(schedule, t))),
-                    t_value.animate.set_value(t),
-                    run_time=b.secs(move / self.fps),
-                    rate_func=linear,
-                )
-                self.hold_frames(f - move)
+            self.drawn, self.path_error = play_path(
+                self, b, dots, path, labels, schedule, t_value, budget
+            )
+            self.path, self.dots = path, dots
 
         # Beat: pure Gaussian noise
         with self.beat("noise") as b:
@@ -343,8 +368,13 @@ class ReverseDotGrid(TimedScene):
     SPEC = catalog.spec("ReverseDotGrid")  # beats and parameters: scenes/catalog.py
 
     def construct(self) -> None:
-        schedule, points, traj = grid_run(self.params, self.seed, reverse_trajectory)
+        n = self.params["n_samples"]
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 2000:
+            raise ValueError(f"n_samples must be an integer in [1, 2000], got {n!r}")
+        schedule, points, traj = grid_run(self.params, self.seed, reverse_trajectory, n=n)
         assert traj.final is not None
+        path = scene_path([*traj.positions, traj.final])
+        labels = [*traj.steps, 0]  # after the step at t = 0 the counter stays at 0
         box_center = np.array([COLUMN_X, 0.9, 0])
 
         # Beat: start from noise
@@ -415,40 +445,31 @@ class ReverseDotGrid(TimedScene):
             self.play(
                 FadeIn(t_row), Transform(caption, doing.move_to(caption)), run_time=b.frac(0.06)
             )
-            targets = [(traj.steps[i], traj.positions[i]) for i in range(1, len(traj.steps))] + [
-                (None, traj.final)
-            ]
             budget = step_budget(b, 0.06 * b.duration)
-            keep = thin_indices(len(targets), budget)
-            frames = split_frames(budget, [1.0] * len(keep))
             box = net[0]
-            for i, f in zip(keep, frames, strict=True):
-                t, pos = targets[i]
-                move = max(1, round(MOVE_SHARE * f))
-                glow = UpdateFromAlphaFunc(
-                    box,
-                    lambda m, a: m.set_stroke(
-                        interpolate_color(theme.FG, theme.ACCENT, there_and_back(a)), width=4
-                    ).set_fill(
-                        interpolate_color(theme.PANEL, theme.ACCENT, 0.45 * there_and_back(a)),
-                        opacity=1.0,
-                    ),
-                    rate_func=linear,
-                )
-                self.play(
-                    move_dots(dots, pos, dot_colour(noise_share(schedule, t))),
-                    glow,
-                    t_value.animate.set_value(0 if t is None else t),
-                    run_time=b.secs(move / self.fps),
-                    rate_func=linear,
-                )
-                self.hold_frames(f - move)
 
-        # Beat: the data is back
+            def glow() -> list[UpdateFromAlphaFunc]:
+                return [
+                    UpdateFromAlphaFunc(
+                        box,
+                        lambda m, a: m.set_stroke(
+                            interpolate_color(theme.FG, theme.ACCENT, there_and_back(a)), width=4
+                        ).set_fill(
+                            interpolate_color(theme.PANEL, theme.ACCENT, 0.45 * there_and_back(a)),
+                            opacity=1.0,
+                        ),
+                    )
+                ]
+
+            self.drawn, self.path_error = play_path(
+                self, b, dots, path, labels, schedule, t_value, budget, glow
+            )
+            self.path = path
+
+        # Beat: new samples from the data distribution, and how much of it they cover
         with self.beat("data") as b:
-            dist, _ = nearest_point_distance(traj.final, points.numpy())
-            tol = grid_spacing() / 4
-            close = int((dist <= tol).sum())
+            cover = grid_coverage(traj.final, points.numpy(), grid_spacing() / 4, ON_DATA_SHARE)
+            self.coverage = cover
             rings = VGroup(
                 *(
                     Circle(radius=2.2 * theme.DOT_RADIUS, stroke_width=1.5)
@@ -458,14 +479,19 @@ class ReverseDotGrid(TimedScene):
                     for p in to_scene(points.numpy())
                 )
             )
-            end = label("data recovered", theme.SIZE_BODY, theme.DATA)
+            if cover.on_data:
+                end = label("new samples from the data distribution", theme.SIZE_SMALL, theme.GOOD)
+            else:
+                end = label("the samples have not reached the data", theme.SIZE_SMALL, theme.NOISE)
             end.move_to([COLUMN_X, -2.1, 0])
             stat = label(
                 wrap_words(
-                    f"{close} of {len(dist)} samples lie within {tol:.1f} of a grid point", 28
+                    f"{cover.n_close} of {cover.n_samples} samples lie within {cover.tol:.1f} "
+                    f"of a grid point; {cover.n_reached} of {cover.n_points} grid points reached",
+                    30,
                 ),
                 theme.SIZE_SMALL,
                 theme.MUTED,
-            ).next_to(end, DOWN, buff=0.25)
-            self.play(Transform(caption, end), FadeOut(t_row), run_time=b.frac(0.25))
+            ).next_to(end, DOWN, buff=0.2)
+            self.play(ReplacementTransform(caption, end), FadeOut(t_row), run_time=b.frac(0.25))
             self.play(Create(rings), FadeIn(stat), run_time=b.frac(0.35))

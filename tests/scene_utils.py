@@ -7,9 +7,9 @@ ffmpeg for real, at tiny resolution.
 Two ways to run a scene
 -----------------------
 :func:`render_scene`
-    Runs ``python -m manim render`` in a subprocess with the very command line the
-    pipeline uses (``pipeline.scene_render.manim_command``) and the job in
-    ``LECTURE_SCENE_JOB``; returns the mp4. Use it for what only a real file can
+    Runs the pipeline's own render child (``python -m pipeline.scene_process``: manim's
+    Cairo renderer piping frames to x264) with the job in ``LECTURE_SCENE_JOB``;
+    returns the mp4. Use it for what only a real file can
     show: the frame count (:func:`probe_frames`) and decoded pixels
     (:func:`decode_frames`). Costs a process start (torch + manim imports, LaTeX).
 :func:`run_scene` / :func:`run_scene_class`
@@ -125,17 +125,23 @@ def render_scene(
     resolution: tuple[int, int] = TINY,
     fps: int = TINY_FPS,
     tmp_path: Path,
+    first: int = 0,
+    last: int | None = None,
+    keyframes: tuple[int, ...] = (),
 ) -> Path:
     """Render registered scene ``scene_name`` exactly as the pipeline does; return the mp4.
 
-    The command is ``pipeline.scene_render.manim_command`` (``python -m manim render
-    <file> <Class> --resolution W,H --fps F --media_dir <dir> --disable_caching
-    --format mp4 ... -o scene``) run with ``cwd`` = the media folder and the job in
-    ``LECTURE_SCENE_JOB``. Each call uses a fresh folder under ``tmp_path``.
-    Raises :class:`SceneRenderError` with manim's output when the render fails.
+    Runs the pipeline's child process (``pipeline.scene_render.render_command``) with
+    the job in ``LECTURE_SCENE_JOB`` and the target in ``LECTURE_RENDER_TARGET``, in a
+    fresh folder under ``tmp_path``; ``first``/``last``/``keyframes`` as in
+    ``pipeline.scene_process.Target``. Raises :class:`SceneRenderError` with the
+    child's output when the render fails.
     """
+    from dataclasses import asdict
+
     from pipeline.manifest import Quality
-    from pipeline.scene_render import RenderJob, manim_command
+    from pipeline.scene_process import TARGET_ENV, Target
+    from pipeline.scene_render import render_command
 
     if scene_name not in SCENES:
         raise KeyError(f"{scene_name!r} is not in scenes.registry.SCENES")
@@ -143,27 +149,18 @@ def render_scene(
     n = len(list(Path(tmp_path).glob("render-*")))
     media_dir = Path(tmp_path) / f"render-{n}"
     media_dir.mkdir(parents=True)
-    job = RenderJob(
-        segment_id="test",
-        scene=scene_name,
-        params=dict(params or {}),
-        plan={},
-        seed=seed,
-        quality=Quality("test", width, height, fps, 28),
-        expected_frames=0,
-        key="test",
-    )
-    env = {**os.environ, JOB_ENV: job_payload(plan, params, seed)}
-    proc = subprocess.run(
-        manim_command(job, media_dir), env=env, cwd=media_dir, capture_output=True, text=True
-    )
-    if proc.returncode != 0:
+    out = media_dir / "scene.mp4"
+    target = Target(scene=scene_name, out=str(out),
+                    quality=asdict(Quality("test", width, height, fps, 28)),
+                    first=first, last=last, keyframes=list(keyframes))
+    env = {**os.environ, JOB_ENV: job_payload(plan, params, seed),
+           TARGET_ENV: target.model_dump_json()}
+    proc = subprocess.run(render_command(), env=env, cwd=media_dir, capture_output=True,
+                          text=True)
+    if proc.returncode != 0 or not out.exists():
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
-        raise SceneRenderError(f"manim render of {scene_name} failed:\n{tail}")
-    videos = [p for p in media_dir.rglob("scene.mp4") if "partial_movie_files" not in p.parts]
-    if len(videos) != 1:
-        raise SceneRenderError(f"expected one scene.mp4 under {media_dir}, found {videos}")
-    return videos[0]
+        raise SceneRenderError(f"render of {scene_name} failed:\n{tail}")
+    return out
 
 
 def probe_frames(path: Path) -> int:
@@ -211,6 +208,19 @@ class BeatSnapshot:
     frame: np.ndarray
     issues: list[LayoutIssue]
     readouts: dict[str, Readout] = field(default_factory=dict)
+    texts: list[str] = field(default_factory=list)
+
+
+def screen_texts(mobjects: Any) -> list[str]:
+    """The words and formulas on screen: ``Text`` as typed, ``MathTex``/``Tex`` as LaTeX."""
+    out = []
+    for mob, _ in text_items(mobjects):
+        words = getattr(mob, "original_text", None)
+        if words is None:
+            words = getattr(mob, "tex_string", None)
+        if words is not None:
+            out.append(str(words))
+    return out
 
 
 def read_readouts(scene: TimedScene) -> dict[str, Readout]:
@@ -260,6 +270,7 @@ def probe_class(cls: type[TimedScene], *, every_play: bool = False) -> type[Time
                     frame=np.array(self.renderer.get_frame()),
                     issues=check_layout(self.mobjects),
                     readouts=read_readouts(self),
+                    texts=screen_texts(self.mobjects),
                 )
             )
 

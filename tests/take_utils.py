@@ -1,9 +1,10 @@
-"""Recorded-take stand-ins with known word times: espeak-ng speech, one word at a time.
+"""Recorded-take stand-ins with known word times, made with espeak-ng.
 
-Each word is synthesised on its own (``espeak-ng --stdout``), its leading and trailing
-silence cut at -50 dBFS, and the words are joined with short gaps inside a sentence and
-longer pauses between sentences, so every word's start is known to the sample. Used by
-the take tests and by ``bench/bench_align.py``.
+By default continuous speech, each word's start from espeak-ng's own word events (the
+project's espeak engine reports them). With ``per_word=True`` each word is synthesised
+on its own (``espeak-ng --stdout``), trimmed at -50 dBFS and joined with short gaps, so
+every start is known to the sample (speech less natural: a lone "a" is said as the
+letter). Used by the take tests and by ``bench/bench_align.py``.
 """
 
 from __future__ import annotations
@@ -43,10 +44,37 @@ def _espeak(word: str, wpm: int) -> np.ndarray:
 
 def known_take(
     sentences: list[str], *, seed: int = 0, wpm: int = 160, lead: float = 0.3,
-    tail: float = 0.4, word_gap: tuple[float, float] = (0.02, 0.1),
-    pause: tuple[float, float] = (0.35, 0.6), amp: float = 0.5,
+    tail: float = 0.4, amp: float = 0.5, per_word: bool = False, **gaps: tuple[float, float],
 ) -> KnownTake:
-    """Speech for ``sentences`` with every word's start known (module docstring)."""
+    """Speech for ``sentences`` with every word's start known.
+
+    By default continuous espeak-ng speech, the word starts taken from espeak's own word
+    events (``audio.speech.EspeakEngine``), sentences joined by the synthesiser's pause.
+    ``per_word=True`` synthesises each word alone and joins them with gaps instead.
+    """
+    if per_word:
+        return _per_word_take(sentences, seed=seed, wpm=wpm, lead=lead, tail=tail, amp=amp,
+                              **gaps)
+    import tempfile
+
+    from audio.sources import synthesize
+    from audio.speech import EspeakEngine
+
+    with tempfile.TemporaryDirectory() as tmp:
+        n = synthesize(EspeakEngine("en-us", wpm), " ".join(sentences), cache_dir=tmp)
+    x = n.samples[:, 0]
+    y = np.concatenate([np.zeros(int(lead * SR), np.float32), x,
+                        np.zeros(int(tail * SR), np.float32)])
+    y = y * (amp / max(float(np.abs(y).max()), 1e-9))
+    starts = tuple(lead + w.start for w in n.words)
+    return KnownTake(y.astype(np.float32), starts, tuple(w.text for w in n.words),
+                     " ".join(sentences))
+
+
+def _per_word_take(
+    sentences: list[str], *, seed: int, wpm: int, lead: float, tail: float, amp: float,
+    word_gap: tuple[float, float] = (0.02, 0.1), pause: tuple[float, float] = (0.35, 0.6),
+) -> KnownTake:
     rng = np.random.default_rng(seed)
     parts = [np.zeros(int(lead * SR), np.float32)]
     pos = len(parts[0])

@@ -14,6 +14,7 @@ import pytest
 from audio_utils import have_espeak, rms_dbfs
 
 from audio import SAMPLE_RATE, Narration, synthesize
+from audio.clips import write_wav
 from audio.piper_voice import PiperEngine, align_groups, piper_available
 from audio.textnorm import spoken_words
 from pipeline.assemble import RenderOptions, plan_lecture
@@ -101,31 +102,39 @@ def test_align_groups_handles_merged_function_words() -> None:
     assert spans == [(0, 1, 0, 2), (1, 2, 2, 3)]
 
 
-@pytest.mark.parametrize("voice", ["piper", "espeak"])
-def test_bookmarked_beat_starts_on_its_word(tmp_path: Path, voice: str) -> None:
+@pytest.mark.parametrize("voice", ["piper", "espeak", "take"])
+def test_bookmarked_beat_starts_on_its_word(tmp_path: Path, voice: str, cache: Path) -> None:
+    """Synthetic voices time words themselves; a recorded take (here: Piper's speech
+    saved as a WAV take) gets them from word alignment."""
     if voice == "espeak" and not have_espeak():
         pytest.skip("espeak-ng not installed")
+    takes = None
+    if voice == "take":
+        takes = tmp_path / "takes"
+        takes.mkdir()
+        said = synthesize(PiperEngine(150), MARKED, cache_dir=cache)
+        write_wav(takes / "intro.wav", np.asarray(said.samples))
     toml = tmp_path / "marks.toml"
     toml.write_text(
-        f'id = "marks"\ntitle = "Marks"\nquality = "tiny"\nvoice = "{voice}"\nlead_in = 0.5\n\n'
+        f'id = "marks"\ntitle = "Marks"\nquality = "tiny"\nlead_in = 0.5\n'
+        f'voice = "{"silence" if voice == "take" else voice}"\n\n'
         '[[segments]]\nid = "intro"\nchapter = "Intro"\nscene = "TitleCard"\n'
         f"narration = '''{MARKED}'''\n",
         encoding="utf-8",
     )
     fps = 60
     q = dataclasses.replace(QUALITIES["tiny"], fps=fps)  # 60 fps: the strictest frame
-    opts = RenderOptions(quality=q, out_root=tmp_path / "out", speech_cache=tmp_path / "speech")
+    opts = RenderOptions(quality=q, out_root=tmp_path / "out", speech_cache=tmp_path / "speech",
+                         narration_dir=takes)
     (plan,) = plan_lecture(load_lecture(toml), opts)
     n, timing = plan.narration, plan.timing
-    assert n.source == voice
-    words = spoken_words(MARKED)
+    assert n.source == ("clip" if voice == "take" else voice)
     for beat, word in (("subtitle", "noise"), ("chapter", "only")):
-        k = words.index(word)
-        w = n.words[k]
-        assert w.text == word
+        w = next(w for w in n.words if w.text.lower() == word)  # the first "noise"
         start = (timing.beat_frames[timing.beat_names.index(beat)] - timing.speech_frame)
         assert abs(start / timing.fps - w.start) <= 1 / timing.fps, (beat, word)
-        # the word time is where the voice comes back after the comma's pause
+        # the word time is where the voice comes back after the comma's pause (a
+        # synthetic voice knows it to a 60 fps frame; alignment works in 10 ms steps)
         onset = voice_onset_after_pause(n.samples, w.start)
-        assert abs(onset - w.start) < 1 / 60, (word, onset, w.start)
+        assert abs(onset - w.start) < (1 / 30 if voice == "take" else 1 / 60), (word, onset)
     assert "mark" not in " ".join(s.text for s in n.sentences)

@@ -126,13 +126,22 @@ def test_two_runs_at_once(reliability_lecture: Lecture) -> None:
     first = cli(*lec.args(other), status=status, popen=True)
     try:
         assert wait_for_marker(status, "rendering", first)  # it holds the lock from here
+        os.killpg(first.pid, signal.SIGSTOP)  # and keeps holding it until we continue it
         busy = cli(*lec.args(variant), "--no-wait")
         assert busy.returncode == 3, busy.stderr
         lines = [ln for ln in busy.stderr.splitlines() if ln.strip()]
         assert len(lines) == 1 and f"pid {first.pid}" in lines[0], busy.stderr
         second = cli(*lec.args(variant), popen=True)
+        assert second.stderr is not None
+        said = []
+        for line in second.stderr:  # plans, then waits for the lock and says so
+            said.append(line)
+            if "waiting" in line:
+                break
+        os.killpg(first.pid, signal.SIGCONT)
         out1, err1 = first.communicate(timeout=300)
         out2, err2 = second.communicate(timeout=300)
+        err2 = "".join(said) + err2
     finally:
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)

@@ -1,6 +1,6 @@
 """The scene timing contract: plans, exact frame counts, errors, determinism.
 
-Real renders run ``python -m manim render`` as the pipeline does (``scene_utils``),
+Real renders run the pipeline's own render child as the pipeline does (``scene_utils``),
 at 192x108 and 10 fps; the frame count is read back with ``ffprobe -count_frames``.
 Other scene families add their scenes to the frame-count test in their own files
 with the same helpers (see the ``scene_utils`` docstring).

@@ -26,6 +26,7 @@ from diffusion import (
     make_generator,
     pick_digits,
     q_sample,
+    standard_normal_verdict,
     tensor_stats,
 )
 from scenes.checks import axis_range, density_histogram, normal_pdf
@@ -123,3 +124,42 @@ def test_xt_stats_readouts(runs: Any, seed: int, params: dict[str, Any]) -> None
         assert readouts[key].shown == shown_as(getattr(fresh, key), decimals)
     if t == 999:  # what the scene claims on screen
         assert abs(fresh.mean) < 0.05 and abs(fresh.std - 1) < 0.05
+
+
+# ------------------------------------------------------------ computed verdicts
+@pytest.mark.parametrize(("seed", "params"), [(0, {}), (3, {"n_digits": 20, "t": 700}),
+                                              (0, {"t": 300})])
+def test_xt_stats_verdicts_are_computed(runs: Any, seed: int, params: dict[str, Any]) -> None:
+    """≈ / ≠ and the conclusion follow the numbers beside them, with their thresholds."""
+    scene, snaps = runs("XTStats", seed, **params)
+    n, t = params.get("n_digits", 64), params.get("t", 999)
+    data = load_mnist(split="test")
+    batch = data.images[pick_digits(data, n, seed=seed, distinct=False)].to(torch.float64)
+    x_t = q_sample(batch, t, NoiseSchedule.linear(), generator=make_generator(seed, "cpu"))
+    fresh = standard_normal_verdict(x_t)
+    texts = snaps[-1].texts
+    assert (r"\approx 0" in texts) == fresh.mean_ok and (r"\neq 0" in texts) != fresh.mean_ok
+    assert (r"\approx 1" in texts) == fresh.std_ok and (r"\neq 1" in texts) != fresh.std_ok
+    conclusion = [w for w in texts if "trace" in w]
+    assert len(conclusion) == 1
+    assert ("is not yet" in conclusion[0]) != fresh.standard_normal
+    assert read_readouts(scene)["ks"].shown == shown_as(fresh.ks_distance, 3)
+    if t == 300:  # a case the screen must call negative
+        assert not fresh.standard_normal and "is not yet" in conclusion[0]
+    if t == 999 and seed == 0:
+        assert fresh.standard_normal and r"x_T \approx" in conclusion[0]
+
+
+def test_standard_normal_verdict_thresholds() -> None:
+    gen = torch.Generator().manual_seed(0)
+    noise = torch.randn(50_000, generator=gen, dtype=torch.float64)
+    assert standard_normal_verdict(noise).standard_normal
+    shifted = standard_normal_verdict(noise + 0.1)
+    assert not shifted.mean_ok and shifted.std_ok and not shifted.standard_normal
+    wide = standard_normal_verdict(noise * 1.2)
+    assert wide.mean_ok and not wide.std_ok
+    uniform = torch.rand(50_000, generator=gen, dtype=torch.float64) * 12**0.5 - 3**0.5
+    flat = standard_normal_verdict(uniform)  # mean 0, std 1, wrong shape
+    assert flat.mean_ok and flat.std_ok and not flat.shape_ok and not flat.standard_normal
+    with pytest.raises(ValueError, match="mean_tol"):
+        standard_normal_verdict(noise, mean_tol=0)

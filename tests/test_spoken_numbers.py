@@ -76,6 +76,9 @@ def on_screen_numbers(scene: Any) -> list[float]:
                         shown += [v for v, _ in numbers_in(value)]
             if isinstance(mob, DecimalNumber):
                 shown.append(float(mob.number))
+    listing = getattr(scene, "listing", None)
+    if listing is not None:  # CodeWalkthrough: the listing shows this source, line by line
+        shown += [v for v, _ in numbers_in(scene.source)]
     for readouts in scene.play_readouts:
         shown += [r.value for r in readouts.values() if r.visible]
     return shown
