@@ -560,6 +560,8 @@ def build_lecture(
     preflight.check_clip_names(opts.narration_dir, [s.id for s in spec.segments], source,
                                strict=opts.strict)
     spec = select_segments(spec, opts.only, source)
+    if opts.strict:
+        preflight.require_clips(spec, opts.narration_dir, source)
     # Planning reads inputs only (and fills the speech cache): bad input fails here,
     # before the lecture's lock, so it never waits for another run.
     t0 = time.perf_counter()

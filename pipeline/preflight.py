@@ -18,6 +18,7 @@ from pipeline.manifest import InputError
 
 if TYPE_CHECKING:
     from audio.narration import Narration
+    from pipeline.manifest import LectureSpec
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "output"
 
@@ -106,3 +107,17 @@ def check_clip_names(narration_dir: Path | None, segment_ids: Sequence[str], sou
     if strict:
         raise InputError(msg)
     log.warning(msg)
+
+
+def require_clips(spec: LectureSpec, narration_dir: Path | None, source: str) -> None:
+    """``--strict``: every segment needs a recorded take. Checked before any take is
+    analysed, so a missing one is reported first, naming the segment and where we looked."""
+    from audio.clips import find_clip
+    from audio.narration import expected_clip_paths
+
+    for seg in spec.segments:
+        if seg.clip is not None or find_clip(narration_dir, seg.id) is not None:
+            continue  # an explicit clip that does not exist is reported by its resolver
+        where = ", ".join(str(p) for p in expected_clip_paths(narration_dir, seg.id))
+        raise InputError(f"{source}: segments ({seg.id}): strict mode needs a "
+                         f"recorded clip; none of {where} exists")

@@ -89,10 +89,9 @@ print("heavy:", heavy)
         ("{ T = 60, colour = 1 }", "params.colour", "unknown parameter for ForwardDotGrid"),
         ("{ T = 5000 }", "params.T", "less than or equal to 1000"),
         ('{ T = "60" }', "params.T", "valid integer, got '60'"),
-        ("{ T = 60, display_steps = [0, 10, 50] }", "params.display_steps",
-         "must include T - 1 = 59"),
-        ("{ T = 60, display_steps = [0, 30, 20, 59] }", "params.display_steps",
-         "strictly increasing"),
+        ("{ T = 10 }", "params.T", "greater than or equal to 21"),
+        ("{ T = 60, n_samples = 5 }", "params.n_samples",
+         "unknown parameter for ForwardDotGrid"),
     ],
 )
 def test_bad_params_name_file_segment_and_field(tmp_path: Path, params, field, message) -> None:
@@ -117,10 +116,10 @@ def test_nested_and_cross_field_errors() -> None:
 
 
 def test_cli_rejects_bad_params_before_rendering(tmp_path: Path, capsys) -> None:
-    path = write(tmp_path, "{ T = 60, display_steps = [0, 10, 50] }")
+    path = write(tmp_path, "{ T = 5000 }")
     out = tmp_path / "out"
     code = main(["--lecture", str(path), "--quality", "tiny", "--out", str(out)])
     err = capsys.readouterr().err.strip()
     assert code == 2
-    assert err.count("\n") == 0 and "segments[1] (grid).params.display_steps" in err
+    assert err.count("\n") == 0 and "segments[1] (grid).params.T" in err
     assert not out.exists() or not any(out.rglob("*.mp4"))

@@ -101,7 +101,7 @@ def test_colour_runs_from_data_blue_to_noise_red() -> None:
 
 
 def test_bad_parameters_fail_the_render(scene_media_dir: Path) -> None:
-    with pytest.raises(ValueError, match="T must be"):
+    with pytest.raises(ValueError, match="T: .*greater than or equal to 21"):
         run_scene("ForwardDotGrid", params={"T": 1}, media_dir=scene_media_dir)
     with pytest.raises(ValueError, match="n_samples"):
         run_scene("ReverseDotGrid", params={"n_samples": 0}, media_dir=scene_media_dir)
