@@ -58,7 +58,7 @@ from pipeline.records import (
     read_record,
 )
 from pipeline.render_queue import render_all
-from pipeline.scene_render import RenderJob, SceneInputError, cached
+from pipeline.scene_render import RenderJob, cached
 from pipeline.timing import SegmentTiming, frame_to_sample, plan_segment, segment_starts
 from scenes.catalog import spec as scene_spec
 from scenes.timing import Beat
@@ -587,13 +587,10 @@ def build_lecture(
                        on_stage=reporter.stage) as writer, \
             housekeeping.using_cache(opts.cache_dir):
         reporter.stage("rendering")
-        try:
-            if renderer is None:
-                videos, rendered, hits = render_segments(plans, opts, reporter)
-            else:
-                videos, rendered, hits = renderer.render(plans, opts, reporter)
-        except SceneInputError as exc:
-            raise InputError(f"{source}: {exc}") from None
+        if renderer is None:
+            videos, rendered, hits = render_segments(plans, opts, reporter)
+        else:
+            videos, rendered, hits = renderer.render(plans, opts, reporter)
         t2 = time.perf_counter()
         reporter.stage("assembling")
         stage_dir = writer.derive() if opts.only else writer.stage()

@@ -42,10 +42,6 @@ class RenderError(RuntimeError):
     """A scene failed to render or rendered the wrong length."""
 
 
-class SceneInputError(RenderError):
-    """A scene rejected its parameters (a ``ValueError`` in the scene): bad input."""
-
-
 @dataclass(frozen=True)
 class RenderJob:
     segment_id: str
@@ -164,12 +160,9 @@ def render_part(
     seconds = time.perf_counter() - t0
     if code != 0:
         lines = [ln for ln in (stderr + "".join(other)).splitlines() if ln.strip()]
+        # Parameters were checked against the scene catalog before any render, so
+        # whatever the scene raised here is a render failure (exit 1), not bad input.
         reason = _last_error(lines)
-        if reason.startswith("ValueError"):
-            raise SceneInputError(
-                f"segment {job.segment_id}: scene {job.scene} rejected its parameters: "
-                f"{reason.removeprefix('ValueError: ')}"
-            )
         raise RenderError(f"segment {job.segment_id}: scene {job.scene} failed: {reason}")
     if not out.exists():
         raise RenderError(f"segment {job.segment_id}: the renderer wrote no video")

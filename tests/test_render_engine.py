@@ -153,3 +153,19 @@ def test_jobs_follow_cores_and_free_memory(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(resources, "available_mib", lambda: 10.0)
     assert resources.default_jobs(q) == 1
     assert resources.encoder_threads(8) == 1 and resources.encoder_threads(2) == 4
+
+
+def test_a_scene_that_raises_is_a_render_failure_naming_the_segment(tmp_path: Path) -> None:
+    """Parameters are checked by the catalog before rendering; what a scene raises while
+    rendering is a render failure with the segment and the scene's own message, never
+    guessed to be bad input from its text (this job bypasses planning on purpose)."""
+    from pipeline.scene_render import RenderError
+
+    q = QUALITIES["tiny"]
+    job = RenderJob("01_grid", "ForwardDotGrid", {"T": 1}, {}, 0, q, q.fps * 21, "bad-T")
+    with pytest.raises(RenderError) as info:
+        render(job, tmp_path)
+    assert type(info.value) is RenderError
+    text = str(info.value)
+    assert text.startswith("segment 01_grid: scene ForwardDotGrid failed:"), text
+    assert "T" in text and "greater than or equal to 21" in text, text
