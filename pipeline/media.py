@@ -240,17 +240,22 @@ def concat_copy(parts: Sequence[tuple[Path, int]], fps: int, dst: Path, *,
     to the demuxer: left to itself it offsets every join by a third of a millisecond,
     which adds up over a long lecture.
     """
-    listing = dst.with_suffix(".txt")
-    listing.write_text(
-        "".join(f"file {concat_quote(p.resolve())}\nduration {n / fps:.9f}\n" for p, n in parts),
-        encoding="utf-8",
-    )
+    listing = write_concat_list(parts, fps, dst.with_suffix(".txt"))
     try:
         ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", "-an",
                *(["-movflags", "+faststart"] if faststart else []), str(dst),
                what="joining segment videos")
     finally:
         listing.unlink(missing_ok=True)
+
+
+def write_concat_list(parts: Sequence[tuple[Path, int]], fps: int, listing: Path) -> Path:
+    """The concat demuxer's list: each file (quoted) with its exact duration."""
+    listing.write_text(
+        "".join(f"file {concat_quote(p.resolve())}\nduration {n / fps:.9f}\n" for p, n in parts),
+        encoding="utf-8",
+    )
+    return listing
 
 
 def concat_quote(path: Path) -> str:
@@ -289,11 +294,7 @@ def mux_pcm(parts: Sequence[tuple[Path, int]], fps: int, pcm: np.ndarray, dst: P
     float32 track for the whole result, streamed to ffmpeg's stdin and encoded as AAC-LC
     in the same pass that writes the file with ``+faststart``.
     """
-    listing = dst.with_name(f".{dst.stem}-parts.txt")
-    listing.write_text(
-        "".join(f"file '{p.resolve()}'\nduration {n / fps:.9f}\n" for p, n in parts),
-        encoding="utf-8",
-    )
+    listing = write_concat_list(parts, fps, dst.with_name(f".{dst.stem}-parts.txt"))
     pcm = np.ascontiguousarray(pcm, dtype="<f4")
     args = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
             "-f", "concat", "-safe", "0", "-i", str(listing),
