@@ -327,6 +327,12 @@ def _clip_narration(
             with open(folder / f"{key}.pickle", "rb") as fh:
                 fields = pickle.load(fh)  # our own cache folder, written below
             samples = np.load(folder / f"{key}.npy", mmap_mode="r")
+            # The same take may sit elsewhere (another folder, a worker's scratch copy):
+            # the record names this one, and the transcript beside it.
+            fields["path"] = path
+            if fields.get("take") is not None:
+                fields["take"] = dataclasses.replace(
+                    fields["take"], transcript=str(transcript) if transcript else None)
             return Narration(samples=samples, **fields)
         except (OSError, ValueError, EOFError, pickle.UnpicklingError, TypeError):
             pass

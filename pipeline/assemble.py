@@ -25,7 +25,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -229,8 +229,10 @@ def plan_one(
     plan = timing.beat_seconds()
     key = render_key(scene=seg.scene, params=scene.params, plan=plan, quality=q,
                      seed=spec.seed)
+    # The beat starts are forced keyframes in every render of the job, whichever
+    # executor runs it (and where a long one may be split).
     job = RenderJob(seg.id, seg.scene, dict(scene.params), plan, spec.seed, q, timing.frames,
-                    key)
+                    key, tuple(timing.beat_frames))
     return SegmentPlan(index, seg, narration, timing, job)
 
 
@@ -256,8 +258,7 @@ def render_segments(
         else:
             by_key.setdefault(p.job.key, []).append(p)
             reporter.segment(p.spec.id, "queued", p.timing.frames)
-    jobs = [replace(g[0].job, beat_frames=tuple(g[0].timing.beat_frames))
-            for g in by_key.values()]
+    jobs = [g[0].job for g in by_key.values()]
 
     def progress(job: RenderJob, state: str, frames: int) -> None:
         for p in by_key[job.key]:

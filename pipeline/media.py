@@ -116,7 +116,12 @@ def moov_before_mdat(path: Path) -> bool:
 
 # ------------------------------------------------------------------- video
 def video_encoder_settings(q: Quality) -> dict[str, str]:
-    """Every encoder setting that shapes a rendered frame's bytes (not the thread count).
+    """Every encoder setting that shapes a rendered frame's bytes.
+
+    The thread count is one of them: x264's frame threads change its motion search, so
+    the same frames encoded with 1 or 3 threads decode differently. It is fixed here
+    (one thread per encoder; renders already run one job per core) so a render is the
+    same on every machine, executor and ``--jobs``: the cache key can then name it.
 
     Rate control is a constant quantiser (``-qp``): each closed GOP is then encoded
     from its own frames alone, so a segment rendered in chunks that start on keyframes
@@ -128,6 +133,7 @@ def video_encoder_settings(q: Quality) -> dict[str, str]:
         "codec": "libx264", "profile": "high", "pix_fmt": "yuv420p", "preset": "medium",
         "tune": "animation", "qp": str(q.crf), "keyint": str(q.keyint), "bframes": "2",
         "open_gop": "0", "fps": str(q.fps), "timescale": str(q.fps * 1000),
+        "threads": "1",
     }
 
 
@@ -139,7 +145,7 @@ def x264_args(q: Quality, *, threads: int | None = None) -> list[str]:
         "-preset", s["preset"], "-qp", s["qp"], "-tune", s["tune"],
         "-g", s["keyint"], "-keyint_min", s["keyint"], "-sc_threshold", "0",
         "-bf", s["bframes"], "-x264-params", f"open-gop={s['open_gop']}",
-        *(["-threads", str(threads)] if threads else []),
+        "-threads", str(threads or s["threads"]),
         "-r", s["fps"], "-fps_mode", "cfr", "-video_track_timescale", s["timescale"],
     ]
 

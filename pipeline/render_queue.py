@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from pipeline.resources import encoder_threads
 from pipeline.scene_render import (
     MIN_PART_SECONDS,
     Part,
@@ -83,7 +82,6 @@ def render_all(
     """
     costs = load_costs(cache_dir)
     todo = plan_parts(jobs, costs, workers)
-    threads = encoder_threads(workers)
     lock = threading.Lock()
     progress: dict[tuple[str, int], int] = {}
     finished: dict[str, list[tuple[Part, Path, float]]] = {j.key: [] for j in jobs}
@@ -102,7 +100,7 @@ def render_all(
     def run(job: RenderJob, part: Part) -> tuple[RenderJob, Part, Path, float]:
         out = works[job.key] / f"part{part.index:02d}.mp4"
         report(job, part, 0)
-        secs = render_part(job, part, out, threads=threads,
+        secs = render_part(job, part, out,
                            on_frames=lambda n: report(job, part, n))
         return job, part, out, secs
 

@@ -1,11 +1,11 @@
-"""How many renders run at once, and how many encoder threads each gets.
+"""How many renders run at once.
 
 A render job is one manim child (Cairo draws on one core) feeding one ffmpeg/x264
 process. ``default_jobs`` allows as many jobs as there are cores, and no more than the
 memory that is free right now holds at each job's measured peak (manim child plus its
 encoder, sampled by ``bench/bench_engine.py``; see bench/results/engine.md).
-``encoder_threads`` shares the cores among the jobs' encoders so that
-jobs x threads is about the core count.
+Each encoder runs one x264 thread, a fixed encoder setting (``media.video_encoder_settings``)
+so that a render's bytes do not depend on the machine or ``--jobs``.
 """
 
 from __future__ import annotations
@@ -52,8 +52,3 @@ def default_jobs(q: Quality) -> int:
     if free is not None:
         n = min(n, int(free * MEMORY_RESERVE // job_budget_mib(q)))
     return max(1, n)
-
-
-def encoder_threads(jobs: int) -> int:
-    """x264 threads per encoder so that jobs x threads is about the core count."""
-    return max(1, round(cores() / max(1, jobs)))

@@ -152,7 +152,6 @@ def test_jobs_follow_cores_and_free_memory(monkeypatch: pytest.MonkeyPatch) -> N
     assert resources.default_jobs(q) == 2  # 80 % of three budgets
     monkeypatch.setattr(resources, "available_mib", lambda: 10.0)
     assert resources.default_jobs(q) == 1
-    assert resources.encoder_threads(8) == 1 and resources.encoder_threads(2) == 4
 
 
 def test_a_scene_that_raises_is_a_render_failure_naming_the_segment(tmp_path: Path) -> None:
