@@ -577,16 +577,17 @@ def build_lecture(
         out_dir = out_dir / "only"
     t1 = time.perf_counter()
 
-    current = up_to_date(out_dir, key)
-    if current is not None:
-        for p in plans:
-            reporter.segment(p.spec.id, "cached", p.timing.frames)
-        return _result(out_dir, plans, current, rendered=[], cached=[p.spec.id for p in plans],
-                       assembled=False, timings={"plan": t1 - t0})
-
     with LectureWriter(opts.out_root, spec.id, wait=opts.wait, on_wait=_waiting(opts),
                        on_stage=reporter.stage) as writer, \
             housekeeping.using_cache(opts.cache_dir):
+        # Checked under the lock: a run in progress may be about to publish another set.
+        current = up_to_date(out_dir, key)
+        if current is not None:
+            for p in plans:
+                reporter.segment(p.spec.id, "cached", p.timing.frames)
+            return _result(out_dir, plans, current, rendered=[],
+                           cached=[p.spec.id for p in plans], assembled=False,
+                           timings={"plan": t1 - t0})
         reporter.stage("rendering")
         if renderer is None:
             videos, rendered, hits = render_segments(plans, opts, reporter)

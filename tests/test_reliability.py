@@ -28,7 +28,7 @@ from pipeline import housekeeping
 
 KILL_SEED = 20261201
 KILLS_PER_STAGE = int(os.environ.get("KILLS_PER_STAGE", "5"))  # 4 stages x 5 = 20 kills
-ASSEMBLY_MARKERS = ("assembling", "narration track", "joining video, segment clips",
+ASSEMBLY_MARKERS = ("assembling", "narration track", "lecture and segment clips",
                     "captions and chapters", "thumbnail")
 PUBLISH_MARKERS = ("publishing", "switching", "published")
 
@@ -91,11 +91,11 @@ def test_kill_at_20_random_moments(reliability_lecture: Lecture, tmp_path: Path)
         killed = proc.poll() is None
         if killed:
             os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
+        _, err = proc.communicate()
         last = status.read_text().splitlines()[-1] if status.exists() else "-"
         log.append(f"{i:2d} {stage:<10} {marker:<28} +{offset:.3f}s reached={reached} "
                    f"killed={killed} last={last}")
-        assert reached, log[-1] + "\n" + (proc.stderr.read() if proc.stderr else "")
+        assert reached, log[-1] + "\n" + (err or "")
 
         # The published set is the old one, byte for byte, or the complete new one.
         now_dir = published_version(lec)
@@ -178,8 +178,10 @@ def test_truncated_cache_entry_is_rendered_again(reliability_lecture: Lecture) -
     entry = lec.out / ".cache" / "renders" / f"{lec.keys['A']['a']}.mp4"
     data = entry.read_bytes()
     entry.write_bytes(data[: len(data) // 2])
-    proc = lec.run("A")
+    # Published A is up to date and needs no render; B shares segment a's render, so
+    # publishing B has to read the damaged entry.
+    proc = lec.run("B")
     assert "cache entry" in proc.stderr and "discarded" in proc.stderr, proc.stderr
-    assert lec.manifest()["rendered"] == ["a"]
+    assert "a" in lec.manifest()["rendered"]
     assert entry.stat().st_size == len(data)
-    assert av(lec.link) == lec.ref["A"]
+    assert av(lec.link) == lec.ref["B"]
