@@ -200,20 +200,53 @@ def loudness_check(mp4: Path) -> tuple[float, float]:
 
 
 # ------------------------------------------------------------------ the run
+def _partial(result: dict) -> None:
+    """Each figure is kept as soon as it is measured (a long run may be cut short)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stem = RESULTS / f"render-{result['lecture']}-{result['quality']}.partial.json"
+    stem.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"[bench] {json.dumps(result)[-300:]}", file=sys.stderr, flush=True)
+
+
+def _video_seconds(files: list[Path]) -> float:
+    from pipeline import media
+
+    return sum(float(media.probe(p)["format"]["duration"]) for p in files)
+
+
 def bench(lecture: str, quality: str, jobs: int | None, baselines: bool) -> dict:
+    from pipeline.render_queue import load_costs
+
     spec = load_lecture(lecture)
     q = QUALITIES[quality]
     root = Path(tempfile.mkdtemp(prefix=f"bench-{quality}-"))
     out = root / "out"
     lecture_dir = out / spec.id
+    result: dict = {"lecture": spec.id, "quality": quality, "cores": os.cpu_count(),
+                    "jobs": jobs or "default"}
     try:
         cold = checked(run_sampled(render_cli(lecture, quality, out, jobs)), "cold render")
         record = read_record(lecture_dir / "manifest.json")
         duration = record.duration
         peaks = dict(cold.peak_mb)
+        result.update({
+            "segments": len(record.segments), "video_seconds": round(duration, 2),
+            "voice": sorted({s.narration.source for s in record.segments}),
+            "cold_seconds": round(cold.seconds, 1),
+            "cold_over_video": round(cold.seconds / duration, 3),
+            "cold_timings": {k: round(v, 2) for k, v in record.timings.items()},
+        })
+        _partial(result)
 
         warm = checked(run_sampled(render_cli(lecture, quality, out, jobs)), "warm re-run")
         warm_record = read_record(lecture_dir / "manifest.json")
+        assembled = warm_record.created != record.created
+        result.update({
+            "warm_seconds": round(warm.seconds, 2),
+            "warm_rendered": warm_record.rendered if assembled else [],
+            "warm_assembled": assembled,
+        })
+        _partial(result)
 
         # One recorded take, longer than the narration it replaces (a slower reading).
         from audio.clips import write_wav
@@ -222,6 +255,7 @@ def bench(lecture: str, quality: str, jobs: int | None, baselines: bool) -> dict
         from pipeline.assemble import SPEECH_CACHE
 
         seg = spec.segments[len(spec.segments) // 2]
+        spf = load_costs(out / ".cache").get(f"{seg.scene}@{quality}")
         takes = root / "takes"
         takes.mkdir()
         slow = speak(shown(seg.narration), cache_dir=SPEECH_CACHE, voice="en-us",
@@ -230,8 +264,22 @@ def bench(lecture: str, quality: str, jobs: int | None, baselines: bool) -> dict
         changed = checked(run_sampled(render_cli(lecture, quality, out, jobs, takes)),
                           "one-clip-changed re-run")
         changed_record = read_record(lecture_dir / "manifest.json")
+        new_frames = next(s.frames for s in changed_record.segments if s.id == seg.id)
         for k, v in changed.peak_mb.items():
             peaks[k] = max(peaks.get(k, 0.0), v)
+        result.update({
+            "changed_segment": seg.id,
+            "changed_seconds": round(changed.seconds, 1),
+            "changed_rendered": changed_record.rendered,
+            "changed_clips_made": changed_record.clips_made,
+            "changed_timings": {k: round(v, 2) for k, v in changed_record.timings.items()},
+        })
+        if spf is not None:  # the target: 1.2 x (its cold render + the cold assembly)
+            own = spf * new_frames
+            result["changed_target_seconds"] = round(
+                1.2 * (own + record.timings["assemble"]), 1)
+            result["changed_segment_cold_render_estimate"] = round(own, 1)
+        _partial(result)
 
         # Assembly alone: renders cached; outputs and cached parts gone.
         shutil.rmtree(lecture_dir)
@@ -241,41 +289,33 @@ def bench(lecture: str, quality: str, jobs: int | None, baselines: bool) -> dict
         alone_record = read_record(lecture_dir / "manifest.json")
         assembly = alone_record.timings["assemble"]
         integrated, true_peak = loudness_check(lecture_dir / "lecture.mp4")
-
-        result: dict = {
-            "lecture": spec.id, "quality": quality, "cores": os.cpu_count(),
-            "jobs": jobs or "default", "segments": len(record.segments),
-            "video_seconds": round(duration, 2),
-            "cold_seconds": round(cold.seconds, 1),
-            "cold_over_video": round(cold.seconds / duration, 3),
-            "warm_seconds": round(warm.seconds, 2),
-            "warm_rendered": warm_record.rendered if warm_record.created != record.created
-            else [],
-            "warm_assembled": warm_record.created != record.created,
-            "changed_segment": seg.id,
-            "changed_seconds": round(changed.seconds, 1),
-            "changed_rendered": changed_record.rendered,
-            "changed_clips_made": changed_record.clips_made,
-            "changed_timings": {k: round(v, 2) for k, v in changed_record.timings.items()},
+        result.update({
             "assembly_seconds": round(assembly, 2),
             "assembly_over_video": round(assembly / duration, 4),
             "assembly_process_seconds": round(alone.seconds, 2),
+            "assembly_stages": {k.split(".", 1)[1]: v for k, v in alone_record.timings.items()
+                                if k.startswith("assemble.")},
             "lufs": round(integrated, 2), "true_peak_dbtp": round(true_peak, 2),
             "peak_rss_mb": {k: round(v) for k, v in sorted(peaks.items())},
-        }
+        })
+        _partial(result)
         if baselines:
             wav = narration_wav(lecture_dir / "lecture.mp4", root / "narration.wav")
             renders = [Path(s.render) for s in alone_record.segments if s.render]
             t_join = moviepy_join(renders, wav, root / "moviepy-join.mp4", q.fps)
             result["moviepy_join_seconds"] = round(t_join, 1)
             result["moviepy_join_over_assembly"] = round(t_join / assembly, 1)
+            _partial(result)
             work = root / "plain"
             work.mkdir()
             t_manim, files = plain_manim(record, quality, work)
-            t_concat = moviepy_join(files, wav, root / "plain.mp4", q.fps)
             result["plain_manim_seconds"] = round(t_manim, 1)
+            result["plain_video_seconds"] = round(_video_seconds(files), 1)
+            _partial(result)
+            t_concat = moviepy_join(files, wav, root / "plain.mp4", q.fps)
             result["plain_moviepy_seconds"] = round(t_concat, 1)
             result["ours_over_plain"] = round(cold.seconds / (t_manim + t_concat), 3)
+            _partial(result)
         return result
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -285,23 +325,28 @@ def table(r: dict) -> str:
     rows = [
         ("machine cores", f"{r['cores']} (jobs: {r['jobs']})"),
         ("lecture", f"{r['lecture']} at {r['quality']}: {r['segments']} segments, "
-                    f"{r['video_seconds']} s of video"),
-        ("cold render ÷ video duration", f"{r['cold_over_video']} ({r['cold_seconds']} s)"),
+                    f"{r['video_seconds']} s of video, narration {', '.join(r['voice'])}"),
+        ("cold render ÷ video duration",
+         f"{r['cold_over_video']} ({r['cold_seconds']} s; stages {r['cold_timings']})"),
     ]
     if "ours_over_plain" in r:
         rows.append(("ours ÷ plain manim + moviepy",
                      f"{r['ours_over_plain']} (plain: {r['plain_manim_seconds']} s manim + "
-                     f"{r['plain_moviepy_seconds']} s moviepy)"))
+                     f"{r['plain_moviepy_seconds']} s moviepy, for "
+                     f"{r['plain_video_seconds']} s of default-timed video)"))
     rows += [
         ("warm re-run, nothing changed (fresh process)",
          f"{r['warm_seconds']} s; rendered {r['warm_rendered'] or 'nothing'}, "
          f"assembled: {'yes' if r['warm_assembled'] else 'no'}"),
         (f"one clip changed ({r['changed_segment']}, longer take)",
-         f"{r['changed_seconds']} s; re-rendered {r['changed_rendered']}; segment clips "
-         f"encoded {r['changed_clips_made']}; stages {r['changed_timings']}"),
+         f"{r['changed_seconds']} s (target {r.get('changed_target_seconds', '?')} s = 1.2 × "
+         f"({r.get('changed_segment_cold_render_estimate', '?')} s its cold render + cold "
+         f"assembly)); re-rendered {r['changed_rendered']}; segment clips encoded "
+         f"{r['changed_clips_made']}; stages {r['changed_timings']}"),
         ("assembly alone ÷ video duration",
          f"{r['assembly_over_video']} ({r['assembly_seconds']} s in-process, "
-         f"{r['assembly_process_seconds']} s with start-up and planning)"),
+         f"{r['assembly_process_seconds']} s with start-up and planning; stages "
+         f"{r['assembly_stages']})"),
     ]
     if "moviepy_join_over_assembly" in r:
         rows.append(("moviepy concatenate + write ÷ our assembly",

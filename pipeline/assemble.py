@@ -412,17 +412,30 @@ def assemble(
     q = opts.quality
     lay = layout(plans, q.fps)
 
+    stages: dict[str, float] = {}  # seconds per assembly stage, kept in the record
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        stages[name] = round(now - clock, 3)
+        clock = now
+
     reporter.stage("narration track")
     loud = loudness.normalise(narration_track(plans, q.fps))
+    lap("assemble.loudness")
 
     reporter.stage("lecture and segment clips")
     clips = clips_and_lecture(plans, videos, loud.samples, lay, opts, stage_dir)
+    lap("assemble.mux")
 
     reporter.stage("captions and chapters")
     n_cues, chaps = texts(spec, plans, lay, stage_dir)
+    lap("assemble.texts")
 
     reporter.stage("thumbnail")
     thumbnail(spec, plans, videos, opts, stage_dir)
+    lap("assemble.thumbnail")
 
     return LectureRecord(
         lecture=spec.id,
@@ -447,6 +460,7 @@ def assemble(
         created=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
         clips_made=clips.made,
         captions_approximate=[p.spec.id for p in plans if _approximate(p.narration)],
+        timings=stages,
     )
 
 
@@ -604,7 +618,8 @@ def build_lecture(
         t3 = time.perf_counter()
         record = record.model_copy(update={
             "assembly_key": key,
-            "timings": {"plan": t1 - t0, "render": t2 - t1, "assemble": t3 - t2},
+            "timings": {"plan": t1 - t0, "render": t2 - t1, "assemble": t3 - t2,
+                        **record.timings},
             "rendered": rendered,
             "cached": hits,
         })

@@ -94,6 +94,12 @@ class _DiskMemo:
 
 
 @lru_cache(maxsize=1)
+def placeholder_memo() -> _DiskMemo:
+    """Narration placeholders' digits by text, parameters and code (``script_values``)."""
+    return _DiskMemo("placeholders.json")
+
+
+@lru_cache(maxsize=1)
 def _file_memo() -> _DiskMemo:
     return _DiskMemo("file-digests.json")
 
@@ -489,8 +495,8 @@ def toolchain() -> dict[str, str]:
 
 def reset() -> None:
     """Forget per-process answers (tests that change an input call this)."""
-    for f in (toolchain, _probe_memo, _file_memo, distribution_versions, _distributions,
-              module_file, _parse_memo):
+    for f in (toolchain, _probe_memo, _file_memo, placeholder_memo, distribution_versions,
+              _distributions, module_file, _parse_memo):
         f.cache_clear()
     _CLOSURES.clear()
     _PARSED.clear()

@@ -53,9 +53,30 @@ def integrated_loudness(track: np.ndarray, rate: int = AUDIO_RATE) -> float:
 
     if len(track) < int(0.4 * rate):
         return float("-inf")
+    x = np.asarray(track, dtype=np.float32)
+    if _dual_mono(x):
+        # Two equal channels sum to twice one channel's energy in every 400 ms block;
+        # one channel scaled by sqrt(2) has exactly that energy, so the blocks, both
+        # gates and the result are the same at half the filtering work.
+        x = x[:, 0] * np.float32(np.sqrt(2.0))
     with np.errstate(divide="ignore"):  # float32 in: pyloudnorm's working copy stays float32
-        value = pyloudnorm.Meter(rate).integrated_loudness(np.asarray(track, dtype=np.float32))
+        value = pyloudnorm.Meter(rate).integrated_loudness(x)
     return float(value)
+
+
+def _dual_mono(x: np.ndarray) -> bool:
+    """Stereo whose two channels are sample-for-sample equal (mono narration)."""
+    return x.ndim == 2 and x.shape[1] == 2 and np.array_equal(x[:, 0], x[:, 1])
+
+
+def _sample_peaks(x: np.ndarray) -> np.ndarray:
+    """``|x|`` maximised over channels (two contiguous passes, not a small-axis reduce)."""
+    if x.ndim == 1:
+        return np.abs(x)
+    out = np.abs(x[:, 0])
+    for c in range(1, x.shape[1]):
+        np.maximum(out, np.abs(x[:, c]), out=out)
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -80,8 +101,10 @@ def true_peaks(x: np.ndarray, threshold: float) -> np.ndarray:
     the three quarter-sample points); the peak of an interval counts for both of its
     samples. Elsewhere the sample peak stands.
     """
+    if _dual_mono(x):
+        x = x[:, :1]  # both channels have the same true peaks
     n = len(x)
-    out = np.abs(x).max(axis=1)
+    out = _sample_peaks(x)
     cand = np.flatnonzero(out > threshold / 2.0)
     if n < 2 or len(cand) == 0:
         return out
@@ -93,7 +116,8 @@ def true_peaks(x: np.ndarray, threshold: float) -> np.ndarray:
     for c0 in range(0, len(starts), 1 << 18):  # bounded memory: 262,144 intervals a time
         s = starts[c0: c0 + (1 << 18)]
         windows = padded[s[:, None] + offsets]  # [m, 12, channels]
-        values = np.abs(np.tensordot(windows, taps, axes=([1], [1]))).max(axis=(1, 2))
+        inter = np.abs(np.tensordot(windows, taps, axes=([1], [1])))  # [m, channels, 3]
+        values = _sample_peaks(inter.reshape(len(s), -1))
         out[s] = np.maximum(out[s], values)  # ``s`` is unique: plain indexing is exact
         out[s + 1] = np.maximum(out[s + 1], values)
     return out
@@ -136,13 +160,14 @@ def normalise(track: np.ndarray, rate: int = AUDIO_RATE) -> LoudnessResult:
         limited = float(np.count_nonzero(g < 1.0) / rate * 1000)
         if limited:
             y *= g[:, None]
-            peaks = true_peaks(y, ceiling)  # measure what the limiter left
         after = integrated_loudness(y, rate) if limited else before + gain_db
         miss = TARGET_LUFS - after
         if abs(miss) <= TOLERANCE_LU or attempt == PASSES - 1 or _step(gain_db + miss) == gain_db:
             break
         gain_db = _step(gain_db + miss)
         del g  # free the curve before the next pass allocates its own
+    if limited:
+        peaks = true_peaks(y, ceiling)  # measure what the limiter left
     top = float(peaks.max())
     return LoudnessResult(
         samples=y,

@@ -237,11 +237,10 @@ def _script(path: Path, index: int, seg: SegmentSpec) -> str:
     text = seg.narration
     try:
         if "{{" in text or "}}" in text:
-            from pipeline.script_values import expand_placeholders
-            from scenes.registry import load_scene_class
+            from pipeline.script_values import expand_placeholders_cached
 
-            params = {**load_scene_class(seg.scene).PARAMS, **seg.params}
-            text = expand_placeholders(text, params)
+            # the catalog's defaults completed with the segment's own (no manim import)
+            text = expand_placeholders_cached(text, scene_spec(seg.scene).resolve(seg.params))
         parse_marks(text)
     except ScriptError as exc:
         raise InputError(f"{where}: {exc}") from None

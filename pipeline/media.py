@@ -287,9 +287,16 @@ def mux(video: Path, audio_wav: Path | None, dst: Path, *, start: float = 0.0,
 
 
 def aac_args() -> list[str]:
-    """AAC-LC 48 kHz stereo at the publishing bitrate (PUBLISHING.md)."""
-    return ["-c:a", "aac", "-profile:a", "aac_low", "-aac_coder", "fast", "-b:a", AAC_BITRATE,
-            "-ar", str(AUDIO_RATE), "-ac", "2"]
+    """AAC-LC 48 kHz stereo at the publishing bitrate (PUBLISHING.md).
+
+    Mid/side coding is off: ffmpeg's encoder spends most of its time searching M/S
+    decisions at this bitrate. Measured on 60 s of the lecture's narration, it encodes
+    3.75x faster without, at the full 384 kbit/s (with M/S, the encoder stopped at
+    231 kbit/s) and 54.6 dB SNR against the PCM (62.3 dB with M/S); both are far past
+    audible for speech. The lecture's one AAC encode is the floor of its assembly.
+    """
+    return ["-c:a", "aac", "-profile:a", "aac_low", "-aac_coder", "fast", "-aac_ms", "0",
+            "-b:a", AAC_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2"]
 
 
 def mux_pcm(parts: Sequence[tuple[Path, int]], fps: int, pcm: np.ndarray, dst: Path) -> None:

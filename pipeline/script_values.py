@@ -266,3 +266,26 @@ def expand_placeholders(text: str, params: Mapping[str, Any]) -> str:
         return text
     values = {p.text: placeholder_value(p, params) for p in found}
     return replace_placeholders(text, values)
+
+
+def expand_placeholders_cached(text: str, params: Mapping[str, Any]) -> str:
+    """:func:`expand_placeholders`, remembered in the user cache.
+
+    The key covers the text, the parameters and everything the values are computed
+    from: this module's import closure (``diffusion/``), the versions of the libraries
+    it imports (torch, numpy) and the data it reads. A warm re-run then plans without
+    importing torch; any change to that math computes the digits again.
+    """
+    if not find_placeholders(text):
+        return text
+    import json
+    from pathlib import Path
+
+    from pipeline import fingerprint
+
+    code = fingerprint.code_fingerprint(Path(__file__), None)
+    key = fingerprint.digest(json.dumps([text, dict(params), code], sort_keys=True, default=str))
+    memo = fingerprint.placeholder_memo()
+    value = memo.get(key, lambda: expand_placeholders(text, params))
+    memo.save()
+    return value
