@@ -41,7 +41,7 @@ from pipeline import media  # noqa: E402
 from pipeline.assemble import SPEECH_CACHE, RenderOptions, plan_lecture  # noqa: E402
 from pipeline.manifest import QUALITIES, Quality, load_lecture  # noqa: E402
 from pipeline.render_queue import render_all  # noqa: E402
-from pipeline.resources import cores, encoder_threads  # noqa: E402
+from pipeline.resources import cores  # noqa: E402
 from pipeline.scene_render import Part, RenderJob, render_part  # noqa: E402
 from scenes.base import JOB_ENV  # noqa: E402
 from scenes.registry import SCENES, load_scene_class, scene_file  # noqa: E402
@@ -111,7 +111,7 @@ def old_path(job: RenderJob, work: Path) -> Path:
     src = next(p for p in work.rglob("scene.mp4") if "partial_movie_files" not in p.parts)
     assert media.count_frames(src) == job.expected_frames
     dst = work / "encoded.mp4"
-    old = replace(q, crf=OLD_CRF)
+    old = replace(q, qp=OLD_CRF)
     args = media.x264_args(old)
     args[args.index("-qp")] = "-crf"
     media.ffmpeg("-i", str(src), "-an", "-vf", f"scale={q.width}:{q.height}:flags=lanczos,setsar=1",
@@ -121,7 +121,7 @@ def old_path(job: RenderJob, work: Path) -> Path:
 
 def new_path(job: RenderJob, work: Path) -> Path:
     out = work / "new.mp4"
-    render_part(job, Part(0, 0, job.expected_frames), out, threads=encoder_threads(1))
+    render_part(job, Part(0, 0, job.expected_frames), out)
     return out
 
 

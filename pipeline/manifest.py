@@ -32,7 +32,7 @@ class Quality:
     width: int
     height: int
     fps: int
-    crf: int
+    qp: int  # x264 constant quantiser (media.video_encoder_settings)
 
     @property
     def keyint(self) -> int:

@@ -126,18 +126,18 @@ def video_encoder_settings(q: Quality) -> dict[str, str]:
     Rate control is a constant quantiser (``-qp``): each closed GOP is then encoded
     from its own frames alone, so a segment rendered in chunks that start on keyframes
     decodes to exactly the frames of an unsplit render (CRF carries rate-control state
-    from one GOP into the next). For flat vector graphics QP ``q.crf`` looks the same as
+    from one GOP into the next). For flat vector graphics QP ``q.qp`` looks the same as
     CRF at that value (bench/results/engine-1080p.md). The render cache key includes this.
     """
     return {
         "codec": "libx264", "profile": "high", "pix_fmt": "yuv420p", "preset": "medium",
-        "tune": "animation", "qp": str(q.crf), "keyint": str(q.keyint), "bframes": "2",
+        "tune": "animation", "qp": str(q.qp), "keyint": str(q.keyint), "bframes": "2",
         "open_gop": "0", "fps": str(q.fps), "timescale": str(q.fps * 1000),
         "threads": "1",
     }
 
 
-def x264_args(q: Quality, *, threads: int | None = None) -> list[str]:
+def x264_args(q: Quality) -> list[str]:
     """H.264 High, yuv420p, CFR, closed GOP, keyframe every fps/2, at most 2 B-frames."""
     s = video_encoder_settings(q)
     return [
@@ -145,19 +145,9 @@ def x264_args(q: Quality, *, threads: int | None = None) -> list[str]:
         "-preset", s["preset"], "-qp", s["qp"], "-tune", s["tune"],
         "-g", s["keyint"], "-keyint_min", s["keyint"], "-sc_threshold", "0",
         "-bf", s["bframes"], "-x264-params", f"open-gop={s['open_gop']}",
-        "-threads", str(threads or s["threads"]),
+        "-threads", s["threads"],
         "-r", s["fps"], "-fps_mode", "cfr", "-video_track_timescale", s["timescale"],
     ]
-
-
-def encode_video(src: Path, dst: Path, q: Quality) -> None:
-    """Re-encode a video file into the lecture's one video format (no audio)."""
-    ffmpeg(
-        "-i", str(src), "-an",
-        "-vf", f"scale={q.width}:{q.height}:flags=lanczos,setsar=1",
-        *x264_args(q), "-movflags", "+faststart", str(dst),
-        what=f"encoding {src.name}",
-    )
 
 
 def header_frame_count(path: Path) -> int:
@@ -177,8 +167,7 @@ class FrameEncoder:
     from this file's first frame) that must start a GOP, besides every ``q.keyint``-th.
     """
 
-    def __init__(self, q: Quality, dst: Path, *, threads: int | None = None,
-                 keyframes: Sequence[int] = ()) -> None:
+    def __init__(self, q: Quality, dst: Path, *, keyframes: Sequence[int] = ()) -> None:
         self.dst = dst
         self.frames = 0
         self._frame_bytes = q.width * q.height * 4
@@ -189,7 +178,7 @@ class FrameEncoder:
             ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
              "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{q.width}x{q.height}",
              "-framerate", str(q.fps), "-i", "pipe:0", "-an", "-vf", "setsar=1",
-             *force, *x264_args(q, threads=threads), "-movflags", "+faststart", str(dst)],
+             *force, *x264_args(q), "-movflags", "+faststart", str(dst)],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log,
         )
 

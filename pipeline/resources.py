@@ -3,7 +3,7 @@
 A render job is one manim child (Cairo draws on one core) feeding one ffmpeg/x264
 process. ``default_jobs`` allows as many jobs as there are cores, and no more than the
 memory that is free right now holds at each job's measured peak (manim child plus its
-encoder, sampled by ``bench/bench_engine.py``; see bench/results/engine.md).
+encoder, sampled by ``bench/bench_engine.py``; see bench/results/engine-1080p.md).
 Each encoder runs one x264 thread, a fixed encoder setting (``media.video_encoder_settings``)
 so that a render's bytes do not depend on the machine or ``--jobs``.
 """

@@ -39,7 +39,6 @@ class Target(BaseModel):
     quality: dict[str, Any]  # pipeline.manifest.Quality fields
     first: int = 0  # first frame written
     last: int | None = None  # one past the last frame written (None: to the end)
-    threads: int | None = None  # x264 threads
     keyframes: list[int] = []  # frame numbers (of the whole scene) that start a GOP
 
 
@@ -70,8 +69,7 @@ def main() -> int:
         def write_frame(self, pixels: Any, *, repeat: int = 1) -> None:
             if StreamWriter.encoder is None:
                 StreamWriter.encoder = media.FrameEncoder(
-                    q, out, threads=target.threads,
-                    keyframes=[k - target.first for k in target.keyframes],
+                    q, out, keyframes=[k - target.first for k in target.keyframes],
                 )
             StreamWriter.encoder.write(pixels, repeat)
 

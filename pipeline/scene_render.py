@@ -123,7 +123,7 @@ def child_env(job: RenderJob, target: Target) -> dict[str, str]:
 
 
 def render_part(
-    job: RenderJob, part: Part, out: Path, *, threads: int | None = None,
+    job: RenderJob, part: Part, out: Path, *,
     on_frames: Callable[[int], None] | None = None,
 ) -> float:
     """Render ``part`` of ``job`` into ``out``; return the wall time it took.
@@ -133,7 +133,7 @@ def render_part(
     q = job.quality
     target = Target(
         scene=job.scene, out=str(out), quality=asdict(q), first=part.first,
-        last=part.last if part.last < job.expected_frames else None, threads=threads,
+        last=part.last if part.last < job.expected_frames else None,
         keyframes=job.keyframes,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -199,7 +199,7 @@ def work_dir(cache_dir: Path, key: str) -> Path:
 
 def render(
     job: RenderJob, cache_dir: Path, on_frames: Callable[[int], None] | None = None, *,
-    parts: int = 1, threads: int | None = None,
+    parts: int = 1,
 ) -> Path:
     """Render ``job`` unless its key is cached (parts one after another); return the file.
 
@@ -214,7 +214,7 @@ def render(
         done = []
         for part in split_at_beats(job.beat_frames, job.expected_frames, parts):
             out = work / f"part{part.index:02d}.mp4"
-            render_part(job, part, out, threads=threads, on_frames=on_frames)
+            render_part(job, part, out, on_frames=on_frames)
             done.append((part, out))
         return join_parts(job, done, cache_dir)
     finally:

@@ -98,7 +98,7 @@ def test_mnist_origin_and_files_change_only_the_readers(project: Path, tmp_path:
 
 def test_encoder_settings_and_quality_entry_change_every_key(project: Path) -> None:
     before = keys(project)
-    assert changed(before, keys(project, replace(TINY, crf=TINY.crf + 1))) == ALL
+    assert changed(before, keys(project, replace(TINY, qp=TINY.qp + 1))) == ALL
     assert changed(before, keys(project, QUALITIES["preview"])) == ALL
     assert keys(project) == before  # and nothing else moves them
 

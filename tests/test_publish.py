@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline import cache, housekeeping, media
@@ -118,11 +119,17 @@ def test_lock_of_a_killed_holder_is_taken_over(tmp_path: Path) -> None:
 
 
 def _encoded(tmp_path: Path, frames: int) -> Path:
-    src = tmp_path / "src.mp4"
-    media.ffmpeg("-f", "lavfi", "-i", f"testsrc=s={TINY.width}x{TINY.height}:r={TINY.fps}",
-                 "-frames:v", str(frames), "-pix_fmt", "yuv420p", str(src))
+    """A render as the pipeline writes one: moving RGBA frames through its one encoder."""
     out = tmp_path / "encoded.mp4"
-    media.encode_video(src, out, TINY)
+    enc = media.FrameEncoder(TINY, out)
+    y, x = np.mgrid[0:TINY.height, 0:TINY.width]
+    for i in range(frames):
+        rgba = np.zeros((TINY.height, TINY.width, 4), dtype=np.uint8)
+        rgba[..., 0] = (x * 2 + i * 7) % 256
+        rgba[..., 1] = (y * 3) % 256
+        rgba[..., 3] = 255
+        enc.write(rgba)
+    assert enc.close() == frames
     return out
 
 
