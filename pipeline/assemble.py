@@ -407,8 +407,15 @@ def assemble(
     opts: RenderOptions,
     reporter: Reporter,
     stage_dir: Path,
+    *,
+    prefer_gain_db: float | None = None,
 ) -> LectureRecord:
-    """Write every lecture output into ``stage_dir``; return the lecture's record."""
+    """Write every lecture output into ``stage_dir``; return the lecture's record.
+
+    ``prefer_gain_db`` is the narration gain of the published outputs: kept while it still
+    puts the lecture within ``loudness.STICKY_LU`` of the target, so that a changed take
+    leaves every other segment's audio, and so its segment clip, as it was.
+    """
     q = opts.quality
     lay = layout(plans, q.fps)
 
@@ -422,7 +429,7 @@ def assemble(
         clock = now
 
     reporter.stage("narration track")
-    loud = loudness.normalise(narration_track(plans, q.fps))
+    loud = loudness.normalise(narration_track(plans, q.fps), prefer_gain_db=prefer_gain_db)
     lap("assemble.loudness")
 
     reporter.stage("lecture and segment clips")
@@ -524,6 +531,15 @@ def description(spec: LectureSpec, chapter_text: str) -> str:
     return "\n".join(parts_)
 
 
+def published_gain(out_dir: Path) -> float | None:
+    """The narration gain of the outputs published in ``out_dir`` (None if there are none)."""
+    try:
+        loud = read_record(out_dir / "manifest.json").loudness
+    except RecordError:
+        return None
+    return loud.gain_db if loud is not None else None
+
+
 def up_to_date(out_dir: Path, key: str) -> LectureRecord | None:
     """The record of the outputs in ``out_dir`` when they were made with ``key`` and are
     all still there; else None."""
@@ -614,7 +630,8 @@ def build_lecture(
             shutil.rmtree(stage_dir / "only", ignore_errors=True)
             (stage_dir / "only").mkdir()
         target = stage_dir / "only" if opts.only else stage_dir
-        record = assemble(spec, plans, videos, opts, reporter, target)
+        record = assemble(spec, plans, videos, opts, reporter, target,
+                          prefer_gain_db=published_gain(out_dir))
         t3 = time.perf_counter()
         record = record.model_copy(update={
             "assembly_key": key,

@@ -33,6 +33,7 @@ GAIN_STEP_DB = 0.2  # gain resolution (keeps the result within ±0.1 dB of the t
 LIMITER_MS = 4.0  # attack/release ramp of the limiter
 OVERSAMPLE = 4
 TOLERANCE_LU = 0.3  # a limited track this close to the target is not limited again
+STICKY_LU = 0.5  # the published gain is kept while the result is this close to the target
 PASSES = 3  # gain corrections at most
 SILENT_LUFS = -70.0  # BS.1770's absolute gate: a track below it has no loudness
 
@@ -137,12 +138,18 @@ def limiter_gain(peaks: np.ndarray, ceiling: float, width: int) -> np.ndarray:
     return np.minimum(uniform_filter1d(floor, size=size, mode="nearest"), need)
 
 
-def normalise(track: np.ndarray, rate: int = AUDIO_RATE) -> LoudnessResult:
+def normalise(track: np.ndarray, rate: int = AUDIO_RATE, *,
+              prefer_gain_db: float | None = None) -> LoudnessResult:
     """``track`` at ``TARGET_LUFS`` with its true peak under ``CEILING_DBTP``.
 
     Limiting takes a little loudness away (more for peaky voices), so when the limited
     track misses the target by more than ``TOLERANCE_LU`` the gain is corrected by the
     miss and the limiter runs again on the original track (at most ``PASSES`` times).
+
+    ``prefer_gain_db`` (the gain of the published outputs) is tried first and kept when
+    the result lands within ``STICKY_LU`` of the target (PUBLISHING.md allows ±1 LU):
+    one changed take then leaves the other segments' samples bit-identical (the limiter
+    is local), so their segment clips are reused instead of encoded again.
     """
     x = np.asarray(track, dtype=np.float32)
     before = integrated_loudness(x, rate)
@@ -153,6 +160,10 @@ def normalise(track: np.ndarray, rate: int = AUDIO_RATE) -> LoudnessResult:
     ceiling = 10 ** (CEILING_DBTP / 20)
     width = max(1, int(LIMITER_MS / 1000 * rate))
     gain_db = _step(TARGET_LUFS - before)
+    # The published gain already includes its limiter's correction: tried as it is.
+    sticky = prefer_gain_db is not None and bool(np.isfinite(prefer_gain_db))
+    if sticky:
+        gain_db = _step(float(prefer_gain_db))
     for attempt in range(PASSES):
         y = x * np.float32(10 ** (gain_db / 20))  # the one working copy of the track
         peaks = true_peaks(y, ceiling)
@@ -162,6 +173,9 @@ def normalise(track: np.ndarray, rate: int = AUDIO_RATE) -> LoudnessResult:
             y *= g[:, None]
         after = integrated_loudness(y, rate) if limited else before + gain_db
         miss = TARGET_LUFS - after
+        if sticky and abs(miss) <= STICKY_LU:
+            break
+        sticky = False
         if abs(miss) <= TOLERANCE_LU or attempt == PASSES - 1 or _step(gain_db + miss) == gain_db:
             break
         gain_db = _step(gain_db + miss)
@@ -180,5 +194,5 @@ def normalise(track: np.ndarray, rate: int = AUDIO_RATE) -> LoudnessResult:
 
 
 def _step(db: float) -> float:
-    """``db`` rounded to the gain resolution."""
-    return round(db / GAIN_STEP_DB) * GAIN_STEP_DB
+    """``db`` rounded to the gain resolution (the same float however it was reached)."""
+    return round(round(db / GAIN_STEP_DB) * GAIN_STEP_DB, 3)

@@ -61,3 +61,58 @@ def test_silence_is_left_alone() -> None:
     silent = np.zeros((RATE * 2, 2), dtype=np.float32)
     result = loudness.normalise(silent)
     assert result.gain_db == 0.0 and np.array_equal(result.samples, silent)
+
+
+def test_dual_mono_is_measured_as_the_stereo_track_it_is() -> None:
+    import pyloudnorm
+
+    rng = np.random.default_rng(1)
+    x = 0.1 * np.convolve(rng.standard_normal(5 * RATE), np.ones(4) / 4, mode="same")
+    x[RATE: 2 * RATE] *= 0.01  # a quiet second: the gates have blocks to drop
+    dual = stereo(x)
+    reference = pyloudnorm.Meter(RATE).integrated_loudness(dual.astype(np.float64))
+    assert loudness.integrated_loudness(dual) == pytest.approx(reference, abs=1e-3)
+    uneven = dual.copy()
+    uneven[:, 1] *= 0.5
+    reference = pyloudnorm.Meter(RATE).integrated_loudness(uneven.astype(np.float64))
+    assert loudness.integrated_loudness(uneven) == pytest.approx(reference, abs=1e-3)
+
+
+def _speechlike(seconds: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    n = seconds * RATE
+    env = (np.sin(2 * np.pi * 0.7 * np.arange(n) / RATE) > 0.1).astype(np.float32)
+    x = 0.04 * np.convolve(rng.standard_normal(n), np.ones(6) / 6, mode="same") * env
+    x[RATE // 2:: RATE * 3] = 0.8  # plosive-like clicks the limiter has to catch
+    return x
+
+
+def test_published_gain_is_kept_so_unchanged_audio_stays_bit_identical() -> None:
+    x = _speechlike(30, 2)
+    first = loudness.normalise(stereo(x))
+    # one "take" replaced: seconds 12-15 a little louder (the lecture moves ~0.2 LU)
+    y = x.copy()
+    y[12 * RATE: 15 * RATE] *= 1.25
+    fresh = loudness.normalise(stereo(y))
+    kept = loudness.normalise(stereo(y), prefer_gain_db=first.gain_db)
+    assert kept.gain_db == first.gain_db
+    assert abs(kept.integrated_lufs - loudness.TARGET_LUFS) <= loudness.STICKY_LU
+    assert kept.true_peak_dbtp <= loudness.CEILING_DBTP + 0.05
+    # outside the changed seconds (and the limiter's few ms), not one sample moved
+    edge = RATE // 10
+    assert np.array_equal(kept.samples[: 12 * RATE - edge], first.samples[: 12 * RATE - edge])
+    assert np.array_equal(kept.samples[15 * RATE + edge:], first.samples[15 * RATE + edge:])
+    assert fresh.gain_db != first.gain_db  # without the published gain, a step would move
+    # a bigger change (seconds 12-15 at 1.6x) no longer fits: a new gain, at the target
+    y[12 * RATE: 15 * RATE] *= 1.6 / 1.25
+    moved = loudness.normalise(stereo(y), prefer_gain_db=first.gain_db)
+    assert moved.gain_db != first.gain_db
+    assert moved.integrated_lufs == pytest.approx(loudness.TARGET_LUFS, abs=loudness.TOLERANCE_LU)
+
+
+def test_a_published_gain_that_no_longer_fits_is_dropped() -> None:
+    x = _speechlike(20, 3)
+    best = loudness.normalise(stereo(x))
+    off = loudness.normalise(stereo(x), prefer_gain_db=best.gain_db + 3.0)
+    assert off.integrated_lufs == pytest.approx(loudness.TARGET_LUFS, abs=loudness.TOLERANCE_LU)
+    assert off.gain_db == pytest.approx(best.gain_db, abs=0.41)
