@@ -74,14 +74,24 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _kind(pid: int, root: int) -> str:
+def _cmdline(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
+            errors="replace")
+    except OSError:
+        return None
+
+
+def _kind(pid: int, root: int, root_cmd: str | None) -> str:
     if pid == root:
         return "orchestrator"
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-        cmd = raw.replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
+    cmd = _cmdline(pid)
+    if cmd is None:
         return "other"
+    if cmd == root_cmd:
+        # A child between fork and exec still shares the orchestrator's pages, and its
+        # VmRSS counts them: it is the orchestrator's memory, not a process of its own.
+        return "orchestrator"
     if "ffmpeg" in cmd.split(" ")[0] or "ffprobe" in cmd.split(" ")[0]:
         return "ffmpeg"
     if "manim" in cmd or "pipeline.scene_process" in cmd:  # the render child runs manim
@@ -106,6 +116,7 @@ def run_sampled(cmd: list[str], env: dict[str, str] | None = None) -> Sampled:
     done = threading.Event()
 
     def sample() -> None:
+        root_cmd = _cmdline(proc.pid)
         while not done.is_set():
             stack, seen = [proc.pid], set()
             while stack:
@@ -113,7 +124,7 @@ def run_sampled(cmd: list[str], env: dict[str, str] | None = None) -> Sampled:
                 if pid in seen:
                     continue
                 seen.add(pid)
-                kind = _kind(pid, proc.pid)
+                kind = _kind(pid, proc.pid, root_cmd)
                 peaks[kind] = max(peaks.get(kind, 0.0), _rss_mb(pid))
                 stack += _children(pid)
             done.wait(0.05)

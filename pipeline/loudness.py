@@ -48,21 +48,58 @@ class LoudnessResult:
     limited_ms: float  # how long the limiter reduced the gain
 
 
-def integrated_loudness(track: np.ndarray, rate: int = AUDIO_RATE) -> float:
-    """BS.1770 integrated loudness in LUFS (``-inf`` for silence or very short audio)."""
-    import pyloudnorm  # scipy-heavy: imported only when a track is measured
+PIECE = 1 << 20  # samples streamed at a time: memory stays flat however long the lecture
+TP_PIECE = 1 << 18  # intervals interpolated at a time (12 taps each)
 
-    if len(track) < int(0.4 * rate):
-        return float("-inf")
+
+def integrated_loudness(track: np.ndarray, rate: int = AUDIO_RATE) -> float:
+    """BS.1770 integrated loudness in LUFS (``-inf`` for silence or very short audio).
+
+    pyloudnorm's K-weighting filters (its ``Meter``'s high shelf and high pass, the
+    BS.1770 coefficients) run over the track in pieces, their state carried from one
+    piece to the next, so an hour of narration needs no more memory than a minute.
+    Each 400 ms block, every 100 ms, is the sum of four 100 ms energies; the gates are
+    BS.1770's (absolute −70 LUFS, relative −10 LU) over the channel-summed energies
+    (stereo: both weights 1). Agrees with ``pyloudnorm.Meter.integrated_loudness``
+    (tests/test_loudness.py).
+    """
+    import pyloudnorm  # scipy-heavy: imported only when a track is measured
+    from scipy.signal import lfilter
+
     x = np.asarray(track, dtype=np.float32)
-    if _dual_mono(x):
-        # Two equal channels sum to twice one channel's energy in every 400 ms block;
-        # one channel scaled by sqrt(2) has exactly that energy, so the blocks, both
-        # gates and the result are the same at half the filtering work.
-        x = x[:, 0] * np.float32(np.sqrt(2.0))
-    with np.errstate(divide="ignore"):  # float32 in: pyloudnorm's working copy stays float32
-        value = pyloudnorm.Meter(rate).integrated_loudness(x)
-    return float(value)
+    if x.ndim == 1:
+        x = x[:, None]
+    step = rate // 10
+    if len(x) < 4 * step:
+        return float("-inf")
+    if rate % 10:  # blocks off the sample grid: pyloudnorm's own loop
+        with np.errstate(divide="ignore"):
+            return float(pyloudnorm.Meter(rate).integrated_loudness(x))
+    scale = 1.0
+    if _dual_mono(x):  # two equal channels: one, counted twice
+        x, scale = x[:, :1], 2.0
+    stages = [(f.b, f.a, f.passband_gain)
+              for f in pyloudnorm.Meter(rate)._filters.values()]  # K-weighting
+    states = [np.zeros((len(a) - 1, x.shape[1])) for _, a, _ in stages]
+    n_sub = len(x) // step
+    sub = np.empty(n_sub)  # K-weighted energy of each 100 ms, channels summed
+    piece = PIECE // step * step
+    for at in range(0, n_sub * step, piece):
+        y = x[at: min(at + piece, n_sub * step)].astype(np.float64)
+        for k, (b, a, gain) in enumerate(stages):
+            y, states[k] = lfilter(b, a, y, axis=0, zi=states[k])
+            y *= gain
+        sub[at // step: at // step + len(y) // step] = (
+            np.square(y).sum(axis=1).reshape(-1, step).sum(axis=1))
+    blocks = (sub[:-3] + sub[1:-2] + sub[2:-1] + sub[3:]) * (scale / (4 * step))
+    with np.errstate(divide="ignore"):
+        block_lufs = -0.691 + 10 * np.log10(blocks)
+        gated = blocks[block_lufs >= SILENT_LUFS]
+        if len(gated) == 0:
+            return float("-inf")
+        relative = -0.691 + 10 * np.log10(gated.mean()) - 10
+        final = blocks[(block_lufs > relative) & (block_lufs >= SILENT_LUFS)]
+        return float(-0.691 + 10 * np.log10(final.mean())) if len(final) else float("-inf")
 
 
 def _dual_mono(x: np.ndarray) -> bool:
@@ -95,47 +132,72 @@ def _phases() -> np.ndarray:
 
 
 def true_peaks(x: np.ndarray, threshold: float) -> np.ndarray:
-    """Per-sample true peak of ``x`` [n, 2] wherever it can reach ``threshold``.
+    """Per-sample true peak of ``x`` [n, channels] wherever it can reach ``threshold``.
 
     Between two samples a band-limited signal rises at most a few dB above them, so
     only intervals next to a sample within 6 dB of ``threshold`` are interpolated (at
     the three quarter-sample points); the peak of an interval counts for both of its
-    samples. Elsewhere the sample peak stands.
+    samples. Elsewhere the sample peak stands. The track is taken in pieces of
+    ``TP_PIECE`` intervals (bounded memory).
     """
     if _dual_mono(x):
         x = x[:, :1]  # both channels have the same true peaks
+    if x.ndim == 1:
+        x = x[:, None]
     n = len(x)
     out = _sample_peaks(x)
-    cand = np.flatnonzero(out > threshold / 2.0)
-    if n < 2 or len(cand) == 0:
+    if n < 2:
         return out
-    starts = np.unique(np.clip(np.concatenate([cand - 1, cand]), 0, n - 2))
     taps = _phases().astype(np.float32)
-    padded = np.zeros((n + 12, x.shape[1]), dtype=np.float32)
-    padded[6: 6 + n] = x
     offsets = np.arange(-5, 7) + 6
-    for c0 in range(0, len(starts), 1 << 18):  # bounded memory: 262,144 intervals a time
-        s = starts[c0: c0 + (1 << 18)]
-        windows = padded[s[:, None] + offsets]  # [m, 12, channels]
+    for a in range(0, n - 1, TP_PIECE):
+        b = min(a + TP_PIECE, n - 1)  # intervals (s, s + 1) for s in [a, b)
+        near = _sample_peaks(x[a: b + 1]) > threshold / 2.0
+        starts = np.flatnonzero(near[:-1] | near[1:])  # relative to a
+        if len(starts) == 0:
+            continue
+        lo, hi = max(0, a - 6), min(n, b + 7)
+        local = np.zeros((b - a + 13, x.shape[1]), dtype=np.float32)  # x[a - 6 .. b + 6]
+        local[lo - (a - 6): hi - (a - 6)] = x[lo:hi]
+        windows = local[starts[:, None] + offsets]  # [m, 12, channels]: x[s-5 .. s+6]
         inter = np.abs(np.tensordot(windows, taps, axes=([1], [1])))  # [m, channels, 3]
-        values = _sample_peaks(inter.reshape(len(s), -1))
-        out[s] = np.maximum(out[s], values)  # ``s`` is unique: plain indexing is exact
+        values = _sample_peaks(inter.reshape(len(starts), -1))
+        s = starts + a  # unique: plain indexing is exact
+        out[s] = np.maximum(out[s], values)
         out[s + 1] = np.maximum(out[s + 1], values)
     return out
 
 
 def limiter_gain(peaks: np.ndarray, ceiling: float, width: int) -> np.ndarray:
-    """A smooth gain curve in (0, 1] with ``gain * peaks <= ceiling`` at every sample."""
+    """A smooth gain curve in (0, 1] with ``gain * peaks <= ceiling`` at every sample.
+
+    Computed piece by piece, each with a margin of two filter widths on both sides (the
+    two filters together reach that far), so a piece's gains equal the whole track's and
+    depend only on the peaks near it; pieces with nothing over the ceiling stay at 1.
+    """
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
-    need = np.ones(len(peaks), dtype=np.float32)
-    over = peaks > ceiling
-    if not over.any():
-        return need
-    need[over] = ceiling / peaks[over]
+    n = len(peaks)
+    out = np.ones(n, dtype=np.float32)
+    over = np.flatnonzero(peaks > ceiling)
+    if len(over) == 0:
+        return out
     size = 2 * width + 1
-    floor = minimum_filter1d(need, size=size, mode="nearest")
-    return np.minimum(uniform_filter1d(floor, size=size, mode="nearest"), need)
+    margin = 2 * size
+    for a in range(0, n, PIECE):
+        b = min(a + PIECE, n)
+        i = np.searchsorted(over, a - margin)
+        if i >= len(over) or over[i] >= b + margin:
+            continue
+        lo, hi = max(0, a - margin), min(n, b + margin)
+        near = peaks[lo:hi]
+        need = np.ones(hi - lo, dtype=np.float32)
+        hot = near > ceiling
+        need[hot] = ceiling / near[hot]
+        floor = minimum_filter1d(need, size=size, mode="nearest")
+        gain = np.minimum(uniform_filter1d(floor, size=size, mode="nearest"), need)
+        out[a:b] = gain[a - lo: b - lo]
+    return out
 
 
 def normalise(track: np.ndarray, rate: int = AUDIO_RATE, *,
@@ -164,13 +226,10 @@ def normalise(track: np.ndarray, rate: int = AUDIO_RATE, *,
     sticky = prefer_gain_db is not None and bool(np.isfinite(prefer_gain_db))
     if sticky:
         gain_db = _step(float(prefer_gain_db))
+    y: np.ndarray | None = None
     for attempt in range(PASSES):
-        y = x * np.float32(10 ** (gain_db / 20))  # the one working copy of the track
-        peaks = true_peaks(y, ceiling)
-        g = limiter_gain(peaks, ceiling, width)
-        limited = float(np.count_nonzero(g < 1.0) / rate * 1000)
-        if limited:
-            y *= g[:, None]
+        y = None  # the last pass's track goes before this pass makes its own
+        y, limited = _gain_and_limit(x, gain_db, ceiling, width, rate)
         after = integrated_loudness(y, rate) if limited else before + gain_db
         miss = TARGET_LUFS - after
         if sticky and abs(miss) <= STICKY_LU:
@@ -179,10 +238,8 @@ def normalise(track: np.ndarray, rate: int = AUDIO_RATE, *,
         if abs(miss) <= TOLERANCE_LU or attempt == PASSES - 1 or _step(gain_db + miss) == gain_db:
             break
         gain_db = _step(gain_db + miss)
-        del g  # free the curve before the next pass allocates its own
-    if limited:
-        peaks = true_peaks(y, ceiling)  # measure what the limiter left
-    top = float(peaks.max())
+    assert y is not None
+    top = float(true_peaks(y, ceiling).max())  # what the limiter left
     return LoudnessResult(
         samples=y,
         input_lufs=before,
@@ -191,6 +248,17 @@ def normalise(track: np.ndarray, rate: int = AUDIO_RATE, *,
         gain_db=gain_db,
         limited_ms=limited,
     )
+
+
+def _gain_and_limit(x: np.ndarray, gain_db: float, ceiling: float, width: int,
+                    rate: int) -> tuple[np.ndarray, float]:
+    """``x`` at ``gain_db`` through the limiter, and how long (ms) the limiter acted."""
+    y = x * np.float32(10 ** (gain_db / 20))  # the one working copy of the track
+    g = limiter_gain(true_peaks(y, ceiling), ceiling, width)
+    limited = float(np.count_nonzero(g < 1.0) / rate * 1000)
+    if limited:
+        y *= g[:, None]
+    return y, limited
 
 
 def _step(db: float) -> float:
