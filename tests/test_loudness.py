@@ -116,3 +116,30 @@ def test_a_published_gain_that_no_longer_fits_is_dropped() -> None:
     off = loudness.normalise(stereo(x), prefer_gain_db=best.gain_db + 3.0)
     assert off.integrated_lufs == pytest.approx(loudness.TARGET_LUFS, abs=loudness.TOLERANCE_LU)
     assert off.gain_db == pytest.approx(best.gain_db, abs=0.41)
+
+
+def test_pieces_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streaming in pieces (filter state carried, margins around each piece) gives the
+    whole-track answers: loudness to rounding, true peaks and limiter gains exactly."""
+    import pyloudnorm
+
+    x = _speechlike(12, 4)
+    x[5 * RATE: 6 * RATE] *= 0.001
+    track = np.stack([x, 0.7 * x], axis=1).astype(np.float32)
+    reference = pyloudnorm.Meter(RATE).integrated_loudness(track.astype(np.float64))
+    ceiling = 10 ** (loudness.CEILING_DBTP / 20)
+    loud = track * np.float32(8.0)  # plenty over the ceiling
+    monkeypatch.setattr(loudness, "PIECE", 1 << 30)
+    monkeypatch.setattr(loudness, "TP_PIECE", 1 << 30)
+    whole_peaks = loudness.true_peaks(loud, ceiling)
+    whole_gain = loudness.limiter_gain(whole_peaks, ceiling, 192)
+    whole_lufs = loudness.integrated_loudness(track)
+    monkeypatch.setattr(loudness, "PIECE", 40_000)  # pieces that split blocks and peaks
+    monkeypatch.setattr(loudness, "TP_PIECE", 30_001)
+    pieces_peaks = loudness.true_peaks(loud, ceiling)
+    assert np.array_equal(pieces_peaks, whole_peaks)
+    assert np.allclose(loudness.limiter_gain(pieces_peaks, ceiling, 192), whole_gain,
+                       rtol=0, atol=1e-6)
+    assert (whole_gain < 1).sum() > 1000
+    assert loudness.integrated_loudness(track) == pytest.approx(whole_lufs, abs=1e-9)
+    assert whole_lufs == pytest.approx(reference, abs=1e-6)
