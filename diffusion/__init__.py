@@ -1,90 +1,72 @@
 """The math of the lectures: schedules, forward process, optimal-denoiser sampler,
 trajectories, MNIST and statistics. Pure torch/numpy; never imports manim.
 
-torchvision (MNIST) and scipy (KS test) are imported only by the functions that use them.
+The names below are imported on first use (PEP 562), so a torch-free module of the
+package (``diffusion.paths``, ``diffusion.worked``) can be imported without torch: a
+warm re-run plans without it. torchvision (MNIST) and scipy (KS test) are imported only
+by the functions that use them.
 """
 
 from __future__ import annotations
 
-from diffusion.forward import (
-    ForwardProcess,
-    as_float_tensor,
-    default_device,
-    make_generator,
-    noise_like,
-    q_sample,
-    q_step,
-    step_by_step,
-)
-from diffusion.grid import dot_grid, grid_spacing
-from diffusion.mnist import (
-    MnistData,
-    clear_mnist_cache,
-    load_mnist,
-    mnist_root,
-    normalize_uint8,
-    pick_digits,
-    synthetic_digits,
-)
-from diffusion.reverse import ddim_step, ddpm_step, optimal_x0, posterior_mean_variance
-from diffusion.schedule import NoiseSchedule
-from diffusion.stats import (
-    ClosedFormCheck,
-    NormalVerdict,
-    TensorStats,
-    closed_form_check,
-    standard_normal_verdict,
-    tensor_stats,
-)
-from diffusion.trajectories import (
-    GridCoverage,
-    Trajectory,
-    forward_trajectory,
-    grid_coverage,
-    keyframes,
-    nearest_point_distance,
-    path_deviation,
-    reverse_trajectory,
-)
-from diffusion.worked import closed_form_example, one_step_moments
+import importlib
+from typing import Any
 
-__all__ = [
-    "ClosedFormCheck",
-    "ForwardProcess",
-    "GridCoverage",
-    "MnistData",
-    "NoiseSchedule",
-    "NormalVerdict",
-    "TensorStats",
-    "Trajectory",
-    "as_float_tensor",
-    "clear_mnist_cache",
-    "closed_form_check",
-    "closed_form_example",
-    "ddim_step",
-    "ddpm_step",
-    "default_device",
-    "dot_grid",
-    "forward_trajectory",
-    "grid_coverage",
-    "grid_spacing",
-    "keyframes",
-    "load_mnist",
-    "make_generator",
-    "mnist_root",
-    "nearest_point_distance",
-    "noise_like",
-    "normalize_uint8",
-    "one_step_moments",
-    "optimal_x0",
-    "path_deviation",
-    "pick_digits",
-    "posterior_mean_variance",
-    "q_sample",
-    "q_step",
-    "reverse_trajectory",
-    "standard_normal_verdict",
-    "step_by_step",
-    "synthetic_digits",
-    "tensor_stats",
-]
+#: ``"module:name"`` of every public name (``pipeline.fingerprint`` reads these strings as
+#: imports, so the package's import closure stays complete).
+_EXPORTS: tuple[str, ...] = (
+    "diffusion.forward:ForwardProcess",
+    "diffusion.forward:as_float_tensor",
+    "diffusion.forward:default_device",
+    "diffusion.forward:make_generator",
+    "diffusion.forward:noise_like",
+    "diffusion.forward:q_sample",
+    "diffusion.forward:q_step",
+    "diffusion.forward:step_by_step",
+    "diffusion.grid:dot_grid",
+    "diffusion.grid:grid_spacing",
+    "diffusion.mnist:MnistData",
+    "diffusion.mnist:clear_mnist_cache",
+    "diffusion.mnist:load_mnist",
+    "diffusion.paths:mnist_root",
+    "diffusion.mnist:normalize_uint8",
+    "diffusion.mnist:pick_digits",
+    "diffusion.mnist:synthetic_digits",
+    "diffusion.reverse:ddim_step",
+    "diffusion.reverse:ddpm_step",
+    "diffusion.reverse:optimal_x0",
+    "diffusion.reverse:posterior_mean_variance",
+    "diffusion.schedule:NoiseSchedule",
+    "diffusion.stats:ClosedFormCheck",
+    "diffusion.stats:NormalVerdict",
+    "diffusion.stats:TensorStats",
+    "diffusion.stats:closed_form_check",
+    "diffusion.stats:standard_normal_verdict",
+    "diffusion.stats:tensor_stats",
+    "diffusion.trajectories:GridCoverage",
+    "diffusion.trajectories:Trajectory",
+    "diffusion.trajectories:forward_trajectory",
+    "diffusion.trajectories:grid_coverage",
+    "diffusion.trajectories:keyframes",
+    "diffusion.trajectories:nearest_point_distance",
+    "diffusion.trajectories:path_deviation",
+    "diffusion.trajectories:reverse_trajectory",
+    "diffusion.worked:closed_form_example",
+    "diffusion.worked:one_step_moments",
+)
+_WHERE = {e.split(":")[1]: e.split(":")[0] for e in _EXPORTS}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'diffusion' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # once imported, a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

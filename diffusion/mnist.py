@@ -29,10 +29,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from diffusion.paths import REPO_ROOT, SHARED_DATA, mnist_root  # noqa: F401 (SHARED_DATA re-exported)
+
 SPLITS = ("train", "test")
 IDX_PREFIX = {"train": "train", "test": "t10k"}
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 SYNTHETIC_COUNT = 1000
 IMAGE_SHAPE = (1, 28, 28)  # channels, height, width of one digit
 SYNTHETIC_SEED = 20240611
@@ -73,19 +73,6 @@ def normalize_uint8(images: torch.Tensor) -> torch.Tensor:
             f"images must be a uint8 tensor [N, H, W], got {images.dtype} {tuple(images.shape)}"
         )
     return images.to(torch.float32).div(255).sub(0.5).div(0.5).unsqueeze(1)
-
-
-def mnist_root(root: str | os.PathLike[str] | None = None) -> Path | None:
-    """Where to look for MNIST.
-
-    ``root`` if given, else env ``MNIST_ROOT``, else ``<repo>/../shared/data`` if it exists.
-    """
-    if root is not None:
-        return Path(root)
-    env = os.environ.get("MNIST_ROOT")
-    if env:
-        return Path(env)
-    return SHARED_DATA if SHARED_DATA.is_dir() else None
 
 
 # --- source 1: torchvision ------------------------------------------------------------

@@ -381,7 +381,7 @@ def mnist_fingerprint() -> dict[str, Any]:
     Follows ``diffusion.mnist``'s choice of origin: any IDX file (plain or ``.gz``) under
     ``<root>/MNIST/raw``, ``<root>/raw`` or ``<root>`` of ``mnist_root()``.
     """
-    from diffusion.mnist import mnist_root
+    from diffusion.paths import mnist_root  # no torch
 
     root = mnist_root()
     files: dict[str, str] = {}

@@ -123,3 +123,51 @@ def test_cli_rejects_bad_params_before_rendering(tmp_path: Path, capsys) -> None
     assert code == 2
     assert err.count("\n") == 0 and "segments[1] (grid).params.T" in err
     assert not out.exists() or not any(out.rglob("*.mp4"))
+
+
+WARM_LECTURE = '''
+id = "warm"
+title = "Warm"
+voice = "espeak"
+[[segments]]
+id = "digit"
+chapter = "Digit"
+scene = "CleanDigit"
+narration = "One digit, {{image_shape}} pixels."
+[[segments]]
+id = "grid"
+chapter = "Grid"
+scene = "ForwardDotGrid"
+narration = "A grid of {{grid_points}} dots, {{last_step}} steps."
+'''
+
+
+def test_a_warm_plan_computes_no_math_and_imports_no_torch(tmp_path: Path) -> None:
+    """The first plan computes the narration's placeholders with torch (the math that
+    runs); the next, in a fresh interpreter, reads the remembered digits and the MNIST
+    data's fingerprint without importing torch, manim or moviepy."""
+    toml = tmp_path / "warm.toml"
+    toml.write_text(WARM_LECTURE, encoding="utf-8")
+    code = f"""
+import sys
+from pathlib import Path
+from pipeline.manifest import load_lecture, QUALITIES
+from pipeline.assemble import RenderOptions, plan_lecture
+spec = load_lecture({str(toml)!r})
+opts = RenderOptions(quality=QUALITIES["tiny"], out_root=Path({str(tmp_path)!r}),
+                     speech_cache=Path({str(tmp_path / "speech")!r}))
+plans = plan_lecture(spec, opts)
+print("text:", " | ".join(s.narration for s in spec.segments))
+print("keys:", " ".join(p.job.key for p in plans))
+print("heavy:", sorted(m for m in ("manim", "torch", "moviepy") if m in sys.modules))
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env=env, cwd=tmp_path, timeout=300) for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    first, second = (dict(line.split(": ", 1) for line in r.stdout.splitlines()) for r in runs)
+    assert "{{" not in first["text"] and "28×28" in first["text"]
+    assert first["heavy"] == "['torch']"  # the digits were computed by the real math
+    assert second["text"] == first["text"] and second["keys"] == first["keys"]
+    assert second["heavy"] == "[]"
