@@ -57,7 +57,7 @@ EDGE_KEEP = 0.012  # seconds kept before the first / after the last voiced sampl
 FADE = 0.005  # seconds of linear fade in/out at each sentence edge
 TRIM_THRESHOLD = 10 ** (-50 / 20)  # |amplitude| above this counts as voiced (-50 dBFS)
 # Bump when synthesis or the cache format changes, so old entries are not reused.
-SYNTH_REVISION = "speak-v2-words"
+SYNTH_REVISION = "speak-v3-levelled"  # v3: speech levelled like a take
 
 
 @dataclass(frozen=True, eq=False)
@@ -273,7 +273,12 @@ def synthesize(engine: SpeechEngine, script: str, *, cache_dir: str | Path) -> N
             parts.append(chunk)
             times.append((pos, pos + len(chunk)))
             pos += len(chunk)
-        audio = np.concatenate(parts)
+        # Levelled like a recorded take (audio.level): in a lecture that mixes takes and
+        # synthetic speech, every segment's speech then sits at the same loudness.
+        from audio.level import level_take
+
+        audio, _ = level_take(np.concatenate(parts))
+        audio = np.asarray(audio, dtype=np.float32)
         info = {
             "key": key,
             "producer": detail,
