@@ -39,6 +39,7 @@ from audio.clips import (
     read_clip,
 )
 from audio.piper_voice import PiperEngine, piper_available
+from audio.piper_voice import release as release_piper
 from audio.sentences import Sentence, Word, proportional_times, split_sentences
 from audio.sources import SOURCES, Narration, SpeechEngine, silent_narration, synthesize
 from audio.speech import EspeakEngine, espeak_binary, speak
@@ -429,6 +430,11 @@ def expected_clip_paths(narration_dir: str | Path | None, segment_id: str) -> li
     """Where :func:`find_clip` looks for a segment's clip (for error messages)."""
     folder = Path(narration_dir) if narration_dir is not None else Path("<narration_dir>")
     return [folder / f"{segment_id}{ext}" for ext in CLIP_EXTENSIONS]
+
+
+def release_voices() -> None:
+    """Free the synthetic voices' models (call when no more speech is needed for now)."""
+    release_piper()
 
 
 def _engine(kind: str, arg: str | None, wpm: int) -> SpeechEngine:

@@ -263,3 +263,9 @@ class PiperEngine(SpeechEngine):
                 e = a + (b - a) * acc / total
                 out.append(Word(words[w], s / rate, e / rate))
         return out
+
+
+def release() -> None:
+    """Drop the loaded voice (its ONNX session holds about 280 MB); the next sentence to
+    synthesise loads it again."""
+    _load_voice.cache_clear()

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from audio.narration import Narration, resolve_narration
+from audio.narration import Narration, release_voices, resolve_narration
 from audio.script import mark_time, parse_marks
 from pipeline import captions, chapters, housekeeping, loudness, media, parts, preflight
 from pipeline.cache import DEFAULT_MAX_BYTES, render_key, versions
@@ -208,6 +208,7 @@ def plan_lecture(
             allow_clipped=opts.allow_clipped, allow_unaligned=opts.allow_unaligned,
         )
         plans.append(plan_one(spec, index, seg, scene, narration, q, source))
+    release_voices()  # the voice model's memory is not needed while rendering
     return plans
 
 
