@@ -69,6 +69,7 @@ from diffusion.trajectories import (
 from scenes import catalog, theme
 from scenes.base import BeatClock, TimedScene
 from scenes.layout import split_frames, wrap_words
+from scenes.readouts import follow
 
 # --- geometry (scene units) --------------------------------------------------
 PANEL_CENTER = np.array([-3.3, -0.45, 0.0])
@@ -324,7 +325,7 @@ class ForwardDotGrid(TimedScene):
         t_num = Integer(current_t(), font_size=theme.SIZE_HEADING, color=theme.ACCENT)
         t_row = VGroup(t_label, t_num).arrange(RIGHT, buff=0.2)
         t_row.move_to([COLUMN_X, 2.35, 0])
-        t_num.add_updater(lambda m: m.set_value(current_t()))
+        follow(t_num, current_t)
 
         track, line = time_track(schedule.T)
         track.move_to([COLUMN_X, 1.6, 0])
@@ -342,7 +343,7 @@ class ForwardDotGrid(TimedScene):
         )
         a_row = VGroup(a_label, a_num).arrange(RIGHT, buff=0.2)
         a_row.move_to([COLUMN_X, 0.75, 0])
-        a_num.add_updater(lambda m: m.set_value(schedule.alpha_bar(current_t())))
+        follow(a_num, lambda: schedule.alpha_bar(current_t()))
 
         bar_center = np.array([COLUMN_X, 0.0, 0])
         bar = always_redraw(lambda: signal_bar(schedule.alpha_bar(current_t())).move_to(bar_center))
@@ -437,7 +438,7 @@ class ReverseDotGrid(TimedScene):
             t_label = MathTex("t =", font_size=theme.SIZE_HEADING, color=theme.FG)
             t_num = Integer(traj.steps[0], font_size=theme.SIZE_HEADING, color=theme.ACCENT)
             t_row = VGroup(t_label, t_num).arrange(RIGHT, buff=0.2).move_to([COLUMN_X, -2.1, 0])
-            t_num.add_updater(lambda m: m.set_value(int(round(t_value.get_value()))))
+            follow(t_num, lambda: int(round(t_value.get_value())))
             self.readouts = {"t": t_num}
             doing = label("denoising, step by step", theme.SIZE_BODY, theme.MUTED)
             self.play(

@@ -39,6 +39,7 @@ from diffusion.schedule import NoiseSchedule
 from scenes import catalog, theme
 from scenes.base import TimedScene
 from scenes.layout import wrap_words
+from scenes.readouts import follow
 
 AXES_CENTER = np.array([-2.0, -0.55, 0.0])
 COLUMN_X = 4.75  # centre of the readout column
@@ -197,7 +198,7 @@ class ScheduleCurve(TimedScene):
             t_num = Integer(0, font_size=theme.SIZE_HEADING, color=theme.ACCENT)
             t_row = VGroup(MathTex("t =", font_size=theme.SIZE_HEADING, color=theme.FG), t_num)
             t_row.arrange(RIGHT, buff=0.2).move_to([COLUMN_X, 2.2, 0])
-            t_num.add_updater(lambda m: m.set_value(now()))
+            follow(t_num, now)
             a_num = DecimalNumber(
                 lin.alpha_bar(0),
                 num_decimal_places=3,
@@ -208,7 +209,7 @@ class ScheduleCurve(TimedScene):
                 MathTex(r"\bar\alpha_t =", font_size=theme.SIZE_HEADING, color=theme.FG), a_num
             )
             a_row.arrange(RIGHT, buff=0.2).move_to([COLUMN_X, 1.4, 0])
-            a_num.add_updater(lambda m: m.set_value(lin.alpha_bar(now())))
+            follow(a_num, lambda: lin.alpha_bar(now()))
             self.readouts = {"t": t_num, "alpha_bar": a_num}
             lin_half = lin.first_below(HALF)
 
