@@ -284,13 +284,12 @@ def bench(lecture: str, quality: str, jobs: int | None, baselines: bool) -> dict
         })
         # The target: 1.2 x (its cold render + the cold assembly). Its cold render is
         # measured: that segment alone (--only), with the same take, into an empty cache.
-        only = checked(run_sampled(render_cli(lecture, quality, root / "only", jobs, takes)
+        checked(run_sampled(render_cli(lecture, quality, root / "only", jobs, takes)
                                    + ["--only", seg.id]), "that segment alone, cold")
         only_record = read_record(root / "only" / spec.id / "only" / "manifest.json")
         own = only_record.timings["render"]
         result["changed_segment_cold_render"] = round(own, 1)
         result["changed_target_seconds"] = round(1.2 * (own + record.timings["assemble"]), 1)
-        del only
         _partial(result)
 
         # Assembly alone: renders cached; outputs and cached parts gone.
