@@ -83,12 +83,120 @@ def _file_sha256(path: Path, size: int, mtime: int) -> str:
 
 @functools.lru_cache(maxsize=2)
 def _load_voice(model: Path, config: Path) -> Any:
-    from piper import PiperVoice
+    import json
+
+    from piper import PiperConfig, PiperVoice
 
     try:
-        return PiperVoice.load(model, config_path=config, include_alignments=True)
-    except Exception as exc:  # onnxruntime raises its own types
+        session = SeededSession.load(model)
+        cfg = PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8")))
+    except Exception as exc:  # onnx/onnxruntime raise their own types
         raise NarrationError(f"{model}: Piper cannot load this voice ({exc})") from exc
+    return PiperVoice(session=session, config=cfg)
+
+
+# ------------------------------------------------------------------ reproducible noise
+
+# VITS samples Gaussian noise twice per sentence (the stochastic duration predictor
+# and the prior), with ONNX Runtime's unseeded ``RandomNormalLike``: the same sentence
+# spoken twice differed by up to 0.5 s in a 9 s narration, so a fresh speech cache
+# moved every beat and re-rendered every segment. SeededSession feeds that noise
+# from outside instead, drawn from a generator seeded by what is said (phoneme ids,
+# scales, speaker): one text, one waveform, on any machine and in any order.
+NOISE_REVISION = "seeded-1"
+
+
+@dataclass(frozen=True)
+class _NoiseInput:
+    name: str
+    mean: float
+    scale: float
+
+
+class SeededSession:
+    """An ONNX Runtime session of a Piper voice whose random nodes read their noise from
+    graph inputs; :meth:`run` takes piper's feeds and adds that noise."""
+
+    # Floats drawn per noise input and per input symbol at first: the prior's noise is
+    # (channels x frames), about 192 x 3 per phoneme id at this voice's pace. A longer
+    # sentence than that fails in the Reshape, and is run again with 4x the noise.
+    _PER_SYMBOL = 192 * 16
+
+    def __init__(self, session: Any, noise: Sequence[_NoiseInput]) -> None:
+        self.session = session
+        self.noise = tuple(noise)
+
+    @classmethod
+    def load(cls, model: Path) -> SeededSession:
+        import onnx
+        import onnxruntime
+        from piper.patch_voice_with_alignment import add_alignment_output
+
+        proto = onnx.load(str(model))
+        try:
+            add_alignment_output(proto)  # expose the per-phoneme sample counts
+        except ValueError:
+            pass  # already exposed in the file
+        noise = _feed_noise_from_inputs(proto)
+        opts = onnxruntime.SessionOptions()
+        opts.log_severity_level = 4  # a too-short noise is retried, not logged
+        session = onnxruntime.InferenceSession(
+            proto.SerializeToString(), sess_options=opts, providers=["CPUExecutionProvider"]
+        )
+        return cls(session, noise)
+
+    def run(self, output_names: Any, feeds: dict[str, np.ndarray], *args: Any) -> Any:
+        if not self.noise:
+            return self.session.run(output_names, feeds, *args)
+        h = hashlib.sha256(NOISE_REVISION.encode())
+        for key in sorted(feeds):
+            h.update(key.encode() + np.ascontiguousarray(feeds[key]).tobytes())
+        seed = int.from_bytes(h.digest()[:8], "little")
+        size = self._PER_SYMBOL * max(int(v.size) for v in feeds.values())
+        for attempt in range(4):
+            extra = {
+                n.name: (n.mean + n.scale * np.random.default_rng([seed, i]).standard_normal(
+                    size, dtype=np.float32)).astype(np.float32)
+                for i, n in enumerate(self.noise)
+            }
+            try:
+                return self.session.run(output_names, {**feeds, **extra}, *args)
+            except Exception:
+                if attempt == 3:
+                    raise
+                size <<= 2  # the same noise, longer
+        raise AssertionError("unreachable")
+
+
+def _feed_noise_from_inputs(proto: Any) -> list[_NoiseInput]:
+    """Replace every float ``RandomNormalLike`` node by Slice+Reshape of a new 1-D graph
+    input (in place); returns those inputs. Other random ops are left as they are."""
+    from onnx import TensorProto, helper
+
+    graph = proto.graph
+    nodes: list[Any] = []
+    noise: list[_NoiseInput] = []
+    zero = "seeded_noise/zero"
+    graph.initializer.append(helper.make_tensor(zero, TensorProto.INT64, [1], [0]))
+    for node in graph.node:
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        if node.op_type != "RandomNormalLike" or attrs.get("dtype", 1) != TensorProto.FLOAT:
+            nodes.append(node)
+            continue
+        name = f"seeded_noise/{len(noise)}"
+        like, out = node.input[0], node.output[0]
+        nodes += [
+            helper.make_node("Shape", [like], [f"{name}/shape"]),
+            helper.make_node("ReduceProd", [f"{name}/shape"], [f"{name}/size"], keepdims=1),
+            helper.make_node("Slice", [name, zero, f"{name}/size"], [f"{name}/flat"]),
+            helper.make_node("Reshape", [f"{name}/flat", f"{name}/shape"], [out]),
+        ]
+        graph.input.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, ["n"]))
+        mean, scale = float(attrs.get("mean", 0.0)), float(attrs.get("scale", 1.0))
+        noise.append(_NoiseInput(name, mean, scale))
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return noise
 
 
 # ------------------------------------------------------------------ word alignment
@@ -208,7 +316,7 @@ class PiperEngine(SpeechEngine):
 
     def identity(self) -> dict[str, object]:
         return {"engine": "piper-tts", "version": self.version, "model": self.model_hash,
-                "length_scale": self.length_scale}
+                "length_scale": self.length_scale, "noise": NOISE_REVISION}
 
     def describe(self) -> str:
         return (f"Piper {self.version} voice {self.voice_name} {self.wpm} wpm "

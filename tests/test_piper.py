@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from audio_utils import have_espeak, rms_dbfs
 
-from audio import SAMPLE_RATE, Narration, synthesize
+from audio import SAMPLE_RATE, Narration, piper_voice, synthesize
 from audio.clips import write_wav
-from audio.piper_voice import PiperEngine, align_groups, piper_available
+from audio.piper_voice import PiperEngine, SeededSession, align_groups, piper_available
 from audio.textnorm import spoken_words
 from pipeline.assemble import RenderOptions, plan_lecture
 from pipeline.manifest import QUALITIES, load_lecture
@@ -94,6 +94,24 @@ def test_second_call_is_served_from_the_cache(
     assert np.array_equal(again.samples, sentence.samples) and again.words == sentence.words
     # a different rate is a different entry
     assert PiperEngine(120).identity() != engine.identity()
+
+
+def test_speech_is_the_same_every_time_it_is_said(
+    engine: PiperEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """VITS samples noise; fed from a generator seeded by the sentence, one text gives
+    one waveform whatever was said before it, with a fresh model, and however much
+    noise was drawn at first (a too-short draw is retried with more of the same)."""
+    first = engine.say(SENTENCE, spoken_words(SENTENCE))
+    other = "Something else entirely, to move any hidden state on."
+    engine.say(other, spoken_words(other))
+    piper_voice._load_voice.cache_clear()  # a fresh ONNX Runtime session
+    monkeypatch.setattr(SeededSession, "_PER_SYMBOL", 8)  # forces the retry path
+    again = engine.say(SENTENCE, spoken_words(SENTENCE))
+    assert np.array_equal(first.samples, again.samples) and first.words == again.words
+    # both of the voice's random nodes (duration predictor, prior) now read fed noise
+    session = engine._voice().session
+    assert isinstance(session, SeededSession) and len(session.noise) == 2
 
 
 def test_align_groups_handles_merged_function_words() -> None:
