@@ -40,6 +40,23 @@ class NarrationError(ValueError):
     """A narration source is missing or unusable. The message names the file."""
 
 
+def is_dual_mono(x: np.ndarray) -> bool:
+    """``[n, 2]`` whose two channels are sample-for-sample equal (mono narration)."""
+    if x.ndim != 2 or x.shape[1] != 2:
+        return False
+    return x.strides[1] == 0 or bool(np.array_equal(x[:, 0], x[:, 1]))
+
+
+def compact(x: np.ndarray) -> np.ndarray:
+    """Dual-mono ``[n, 2]`` as a read-only view of one stored channel (half the memory,
+    the same values); anything else, and memory-mapped arrays, unchanged."""
+    if isinstance(x, np.memmap) or x.ndim != 2 or x.shape[1] != 2 or x.strides[1] == 0:
+        return x
+    if not is_dual_mono(x):
+        return x
+    return np.broadcast_to(np.ascontiguousarray(x[:, 0])[:, None], x.shape)
+
+
 def to_internal(samples: np.ndarray, sr: int) -> np.ndarray:
     """Any ``[n]`` or ``[n, channels]`` array at ``sr`` Hz -> ``[m, 2]`` float32 at 48 kHz.
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from audio.clips import SAMPLE_RATE, NarrationError, read_wav, write_wav
+from audio.clips import SAMPLE_RATE, NarrationError, compact, read_wav, write_wav
 from audio.sentences import Sentence, Word, split_sentences
 from audio.textnorm import shown, spoken, spoken_words
 
@@ -64,9 +64,11 @@ SYNTH_REVISION = "speak-v3-levelled"  # v3: speech levelled like a take
 class Narration:
     """One segment's narration: audio in the internal format plus sentence and word times.
 
-    ``samples`` is made read-only. ``words`` are the spoken words with their times
-    (empty when unknown, e.g. timed silence or a take not yet aligned). Equality is
-    identity (arrays do not compare as bools); compare ``cache_key`` for same content.
+    ``samples`` is made read-only; a mono narration is stored once and seen on both
+    channels (a broadcast view, see :func:`audio.clips.compact`). ``words`` are the
+    spoken words with their times (empty when unknown, e.g. timed silence or a take not
+    yet aligned). Equality is identity (arrays do not compare as bools); compare
+    ``cache_key`` for same content.
     """
 
     source: str  # one of SOURCES
@@ -86,7 +88,12 @@ class Narration:
             raise ValueError(f"Narration.samples must be [n, 2], got {getattr(s, 'shape', s)}")
         if s.dtype != np.float32:
             raise ValueError(f"Narration.samples must be float32, got {s.dtype}")
-        s.flags.writeable = False
+        # Mono narration (every synthetic voice, most takes) keeps one channel: the
+        # lecture's narration is held through the whole render.
+        s = compact(s)
+        if s.flags.writeable:
+            s.flags.writeable = False
+        object.__setattr__(self, "samples", s)
         object.__setattr__(self, "sentences", tuple(self.sentences))
         object.__setattr__(self, "words", tuple(self.words))
         end = len(s) / SAMPLE_RATE + 1e-6

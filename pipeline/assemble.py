@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from audio.clips import is_dual_mono
 from audio.narration import Narration, release_voices, resolve_narration
 from audio.script import mark_time, parse_marks
 from pipeline import captions, chapters, housekeeping, loudness, media, parts, preflight
@@ -298,13 +299,19 @@ def layout(plans: Sequence[SegmentPlan], fps: int) -> Layout:
 
 
 def narration_track(plans: Sequence[SegmentPlan], fps: int) -> np.ndarray:
-    """One continuous 48 kHz stereo track: each clip at its segment's frame-exact start."""
+    """One continuous 48 kHz track: each clip at its segment's frame-exact start.
+
+    ``[n, 1]`` when every clip says the same on both channels (synthetic speech, mono
+    takes: the usual case), which halves the assembly's largest arrays; ``[n, 2]`` as
+    soon as one take is really stereo. Either way it is published as stereo.
+    """
     starts = segment_starts([p.timing.frames for p in plans])
     total = frame_to_sample(sum(p.timing.frames for p in plans), fps)
-    track = np.zeros((total, 2), dtype=np.float32)
+    mono = all(is_dual_mono(p.narration.samples) for p in plans)
+    track = np.zeros((total, 1 if mono else 2), dtype=np.float32)
     for p, start in zip(plans, starts):
         at = frame_to_sample(start + p.timing.speech_frame, fps)
-        clip = p.narration.samples
+        clip = p.narration.samples[:, :1] if mono else p.narration.samples
         end = min(total, at + len(clip))
         track[at:end] += clip[: end - at]
     return track

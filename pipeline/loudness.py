@@ -40,7 +40,7 @@ SILENT_LUFS = -70.0  # BS.1770's absolute gate: a track below it has no loudness
 
 @dataclass(frozen=True)
 class LoudnessResult:
-    samples: np.ndarray  # [n, 2] float32, the normalised track
+    samples: np.ndarray  # [n, channels] float32, the normalised track
     input_lufs: float
     integrated_lufs: float  # after gain and limiter
     true_peak_dbtp: float  # after gain and limiter
@@ -66,18 +66,14 @@ def integrated_loudness(track: np.ndarray, rate: int = AUDIO_RATE) -> float:
     import pyloudnorm  # scipy-heavy: imported only when a track is measured
     from scipy.signal import lfilter
 
-    x = np.asarray(track, dtype=np.float32)
-    if x.ndim == 1:
-        x = x[:, None]
+    x, scale = _measured_channels(np.asarray(track, dtype=np.float32))
     step = rate // 10
     if len(x) < 4 * step:
         return float("-inf")
     if rate % 10:  # blocks off the sample grid: pyloudnorm's own loop
         with np.errstate(divide="ignore"):
-            return float(pyloudnorm.Meter(rate).integrated_loudness(x))
-    scale = 1.0
-    if _dual_mono(x):  # two equal channels: one, counted twice
-        x, scale = x[:, :1], 2.0
+            loud = x if scale == 1.0 else np.repeat(x, 2, axis=1)
+            return float(pyloudnorm.Meter(rate).integrated_loudness(loud))
     stages = [(f.b, f.a, f.passband_gain)
               for f in pyloudnorm.Meter(rate)._filters.values()]  # K-weighting
     states = [np.zeros((len(a) - 1, x.shape[1])) for _, a, _ in stages]
@@ -100,6 +96,22 @@ def integrated_loudness(track: np.ndarray, rate: int = AUDIO_RATE) -> float:
         relative = -0.691 + 10 * np.log10(gated.mean()) - 10
         final = blocks[(block_lufs > relative) & (block_lufs >= SILENT_LUFS)]
         return float(-0.691 + 10 * np.log10(final.mean())) if len(final) else float("-inf")
+
+
+def _measured_channels(x: np.ndarray) -> tuple[np.ndarray, float]:
+    """The channels BS.1770 has to filter, ``[n, c]``, and the weight of their energy.
+
+    A ``[n, 1]`` track is narration published on both channels, and stereo whose two
+    channels are equal is the same thing: one channel, counted twice. A 1-D array is a
+    single channel counted once (pyloudnorm's mono).
+    """
+    if x.ndim == 1:
+        return x[:, None], 1.0
+    if x.shape[1] == 1:
+        return x, 2.0
+    if _dual_mono(x):
+        return x[:, :1], 2.0
+    return x, 1.0
 
 
 def _dual_mono(x: np.ndarray) -> bool:
@@ -239,7 +251,7 @@ def normalise(track: np.ndarray, rate: int = AUDIO_RATE, *,
             break
         gain_db = _step(gain_db + miss)
     assert y is not None
-    top = float(true_peaks(y, ceiling).max())  # what the limiter left
+    top = true_peak_max(y, ceiling)  # what the limiter left
     return LoudnessResult(
         samples=y,
         input_lufs=before,
@@ -252,13 +264,47 @@ def normalise(track: np.ndarray, rate: int = AUDIO_RATE, *,
 
 def _gain_and_limit(x: np.ndarray, gain_db: float, ceiling: float, width: int,
                     rate: int) -> tuple[np.ndarray, float]:
-    """``x`` at ``gain_db`` through the limiter, and how long (ms) the limiter acted."""
+    """``x`` at ``gain_db`` through the limiter, and how long (ms) the limiter acted.
+
+    The gained copy is the only full-length array made: true peaks and limiter gains are
+    computed piece by piece over that copy with a margin wide enough for both filters and
+    the interpolation taps (so every gain equals the whole-track one), and a piece's gain
+    is applied only after the next piece has read its unlimited margin.
+    """
     y = x * np.float32(10 ** (gain_db / 20))  # the one working copy of the track
-    g = limiter_gain(true_peaks(y, ceiling), ceiling, width)
-    limited = float(np.count_nonzero(g < 1.0) / rate * 1000)
-    if limited:
-        y *= g[:, None]
-    return y, limited
+    n = len(y)
+    margin = 2 * (2 * width + 1) + 8
+    assert margin < PIECE, "limiter wider than a piece"
+    limited = 0
+    pending: tuple[int, int, np.ndarray] | None = None
+    for a in range(0, n, PIECE):
+        b = min(a + PIECE, n)
+        lo, hi = max(0, a - margin), min(n, b + margin)
+        g = limiter_gain(true_peaks(y[lo:hi], ceiling), ceiling, width)[a - lo: b - lo]
+        if pending is not None:
+            _apply(y, *pending)
+        pending = None
+        over = int(np.count_nonzero(g < 1.0))
+        if over:
+            limited += over
+            pending = (a, b, g)
+    if pending is not None:
+        _apply(y, *pending)
+    return y, float(limited / rate * 1000)
+
+
+def _apply(y: np.ndarray, a: int, b: int, gain: np.ndarray) -> None:
+    y[a:b] *= gain[:, None] if y.ndim == 2 else gain
+
+
+def true_peak_max(x: np.ndarray, threshold: float) -> float:
+    """The track's largest true peak (see :func:`true_peaks`), in pieces."""
+    n, top = len(x), 0.0
+    for a in range(0, n, PIECE):
+        b = min(a + PIECE, n)
+        lo, hi = max(0, a - 8), min(n, b + 8)
+        top = max(top, float(true_peaks(x[lo:hi], threshold)[a - lo: b - lo].max()))
+    return top
 
 
 def _step(db: float) -> float:

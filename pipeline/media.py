@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -288,16 +288,30 @@ def aac_args() -> list[str]:
             "-b:a", AAC_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2"]
 
 
+def stereo_f32le(pcm: np.ndarray, piece: int = 1 << 19) -> Iterator[memoryview]:
+    """``pcm`` as interleaved little-endian float32 stereo bytes, ``piece`` samples at a
+    time: a ``[n, 1]`` (or dual-mono view) track is widened to two channels one piece at
+    a time, so the full stereo track is never made."""
+    x = pcm if pcm.ndim == 2 else pcm[:, None]
+    if x.shape[1] not in (1, 2):
+        raise ValueError(f"PCM must be [n, 1] or [n, 2], got {pcm.shape}")
+    for a in range(0, len(x), piece):
+        part = x[a: a + piece]
+        if part.shape[1] == 1:
+            part = np.repeat(part, 2, axis=1)
+        yield memoryview(np.ascontiguousarray(part, dtype="<f4").reshape(-1)).cast("B")
+
+
 def mux_pcm(parts: Sequence[tuple[Path, int]], fps: int, pcm: np.ndarray, dst: Path) -> None:
     """One ffmpeg call: ``parts`` joined by stream copy, ``pcm`` encoded once, moov first.
 
     ``parts`` pairs each same-format MP4 with its frame count (the concat demuxer is
-    given each exact duration, see :func:`concat_copy`); ``pcm`` is the 48 kHz stereo
-    float32 track for the whole result, streamed to ffmpeg's stdin and encoded as AAC-LC
-    in the same pass that writes the file with ``+faststart``.
+    given each exact duration, see :func:`concat_copy`); ``pcm`` is the 48 kHz float32
+    track for the whole result (``[n, 2]``, or ``[n, 1]`` for the same on both channels),
+    streamed to ffmpeg's stdin as stereo and encoded as AAC-LC in the same pass that
+    writes the file with ``+faststart``.
     """
     listing = write_concat_list(parts, fps, dst.with_name(f".{dst.stem}-parts.txt"))
-    pcm = np.ascontiguousarray(pcm, dtype="<f4")
     args = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
             "-f", "concat", "-safe", "0", "-i", str(listing),
             "-f", "f32le", "-ar", str(AUDIO_RATE), "-ac", "2", "-i", "pipe:0",
@@ -307,11 +321,9 @@ def mux_pcm(parts: Sequence[tuple[Path, int]], fps: int, pcm: np.ndarray, dst: P
         with tempfile.TemporaryFile() as err:
             proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=err)
             assert proc.stdin is not None
-            view = memoryview(pcm.reshape(-1)).cast("B")
-            step = 1 << 22
             try:
-                for at in range(0, len(view), step):
-                    proc.stdin.write(view[at: at + step])
+                for chunk in stereo_f32le(pcm):
+                    proc.stdin.write(chunk)
                 proc.stdin.close()
             except BrokenPipeError:
                 pass  # ffmpeg stopped early: its exit status and stderr say why

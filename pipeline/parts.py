@@ -46,7 +46,7 @@ ASSEMBLY_SOURCES = (
 )
 
 
-def _digest(*chunks: bytes) -> str:
+def _digest(*chunks: bytes | memoryview) -> str:
     h = hashlib.sha256()
     for c in chunks:
         h.update(c)
@@ -101,12 +101,12 @@ def assembly_key(spec: LectureSpec, plans: Sequence[SegmentPlan], q: Quality) ->
 
 
 def clip_key(render_key: str, audio: np.ndarray) -> str:
-    """The key of one narrated segment clip: its picture and its exact audio samples."""
-    import numpy as np
+    """The key of one narrated segment clip: its picture and its exact audio samples, as
+    published (stereo: a ``[n, 1]`` track hashes as the stereo it becomes)."""
+    from pipeline.media import stereo_f32le
 
-    pcm = np.ascontiguousarray(audio, dtype="<f4")
     head = json.dumps({"render": render_key, "code": code_version(), "settings": settings()})
-    return _digest(head.encode(), memoryview(pcm.reshape(-1)).cast("B"))[:32]
+    return _digest(head.encode(), *stereo_f32le(audio))[:32]
 
 
 def thumb_key(render_key: str, seconds: float, title: str) -> str:

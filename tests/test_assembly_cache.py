@@ -100,6 +100,30 @@ def test_clip_key_is_the_picture_and_the_exact_audio() -> None:
     assert parts.clip_key("render-1", louder) != key
 
 
+def test_mono_audio_is_keyed_and_streamed_as_the_stereo_it_becomes() -> None:
+    """A one-channel lecture track (mono narration, half the memory) gives the same clip
+    key and the same bytes on ffmpeg's stdin as the dual-mono stereo it stands for."""
+    from audio.clips import compact, is_dual_mono
+    from audio.sources import Narration
+
+    x = (0.1 * np.sin(np.arange(300_000) / 7.0)).astype(np.float32)
+    dual = np.stack([x, x], axis=1)
+    mono = x[:, None]
+    assert parts.clip_key("r", mono) == parts.clip_key("r", dual)
+    assert b"".join(media.stereo_f32le(mono, piece=70_001)) == dual.astype("<f4").tobytes()
+    view = compact(dual)
+    assert view.strides[1] == 0 and np.array_equal(view, dual) and is_dual_mono(view)
+    assert parts.clip_key("r", view) == parts.clip_key("r", dual)
+    uneven = dual.copy()
+    uneven[5, 1] = 0.5
+    assert compact(uneven) is uneven and not is_dual_mono(uneven)
+    # a Narration keeps one channel of mono speech
+    n = Narration(source="silence", samples=dual.copy(), sentences=(), path=None,
+                  detail="", cache_key="k")
+    assert n.samples.strides[1] == 0 and np.array_equal(n.samples, dual)
+    assert not n.samples.flags.writeable
+
+
 def test_record_round_trip_and_bad_records(tmp_path: Path) -> None:
     rec = LectureRecord.model_validate({
         "lecture": "x", "title": "X", "quality": "tiny", "width": 256, "height": 144,

@@ -143,3 +143,38 @@ def test_pieces_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (whole_gain < 1).sum() > 1000
     assert loudness.integrated_loudness(track) == pytest.approx(whole_lufs, abs=1e-9)
     assert whole_lufs == pytest.approx(reference, abs=1e-6)
+
+
+def test_a_mono_track_is_the_stereo_track_it_is_published_as() -> None:
+    """Narration kept as one channel ([n, 1]) gets the gain, limiting, loudness and
+    samples of the dual-mono stereo it is published as."""
+    x = _speechlike(15, 5)
+    mono = x[:, None].astype(np.float32)
+    dual = stereo(x)
+    assert loudness.integrated_loudness(mono) == pytest.approx(
+        loudness.integrated_loudness(dual), abs=1e-9)
+    a, b = loudness.normalise(mono), loudness.normalise(dual)
+    assert a.samples.shape == mono.shape and b.samples.shape == dual.shape
+    assert (a.gain_db, a.limited_ms) == (b.gain_db, b.limited_ms) and a.limited_ms > 0
+    assert a.integrated_lufs == pytest.approx(b.integrated_lufs, abs=1e-9)
+    assert a.true_peak_dbtp == pytest.approx(b.true_peak_dbtp, abs=1e-9)
+    assert np.array_equal(a.samples[:, 0], b.samples[:, 0])
+    assert np.array_equal(b.samples[:, 0], b.samples[:, 1])
+
+
+def test_normalise_in_pieces_is_the_whole_track_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gained copy is limited piece by piece (peaks and gains never held for the whole
+    track): the samples are exactly those of one piece."""
+    x = _speechlike(12, 6)
+    track = np.stack([x, 0.6 * x], axis=1).astype(np.float32)
+    monkeypatch.setattr(loudness, "PIECE", 1 << 30)
+    monkeypatch.setattr(loudness, "TP_PIECE", 1 << 30)
+    whole = loudness.normalise(track)
+    # a click 50 samples before a piece edge: its release runs on into the next piece,
+    # whose margin must still read it unlimited
+    monkeypatch.setattr(loudness, "PIECE", 168_050)
+    monkeypatch.setattr(loudness, "TP_PIECE", 20_011)
+    pieces = loudness.normalise(track)
+    assert whole.limited_ms > 0 and pieces.limited_ms == whole.limited_ms
+    assert np.array_equal(pieces.samples, whole.samples)
+    assert pieces.true_peak_dbtp == pytest.approx(whole.true_peak_dbtp, abs=1e-12)
