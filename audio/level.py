@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audio.clips import SAMPLE_RATE
+from audio.peaks import true_peak_max, true_peaks
 
 __all__ = [
     "TakeReport",
@@ -213,37 +214,11 @@ def speech_loudness(samples: np.ndarray, sr: int = SAMPLE_RATE) -> float:
     return float(pyloudnorm.Meter(sr).integrated_loudness(speech))
 
 
-def _oversampled_peaks(x: np.ndarray, factor: int = 4, above: float = 0.0) -> np.ndarray:
-    """Per original sample, the largest |value| of the 4x oversampled signal around it.
-
-    Only blocks whose sample peak exceeds ``above / 2`` (-6 dB: more than any
-    inter-sample overshoot) are oversampled; elsewhere the sample peak is returned.
-    """
-    from scipy.signal import resample_poly
-
-    m = np.abs(x).max(axis=1) if x.ndim == 2 else np.abs(x)
-    if len(x) < 2:
-        return m
-    out = m.copy()
-    block, pad = 4096, 64
-    for start in range(0, len(x), block):
-        stop = min(len(x), start + block)
-        if m[start:stop].max() <= above / 2:
-            continue
-        lo, hi = max(0, start - pad), min(len(x), stop + pad)
-        up = resample_poly(x[lo:hi], factor, 1, axis=0)
-        upm = np.abs(up).max(axis=1) if up.ndim == 2 else np.abs(up)
-        upm = upm[: (hi - lo) * factor].reshape(hi - lo, factor).max(axis=1)
-        out[start:stop] = np.maximum(m[start:stop], upm[start - lo : stop - lo])
-    return out
-
-
 def true_peak_dbtp(samples: np.ndarray) -> float:
-    """True peak (4x oversampled, BS.1770 annex 2 style) in dBTP."""
-    x = np.asarray(samples, dtype=np.float64)
-    if len(x) == 0:
+    """True peak (4x oversampled, BS.1770 annex 2 style, :mod:`audio.peaks`) in dBTP."""
+    if len(samples) == 0:
         return -math.inf
-    p = float(_oversampled_peaks(x).max())
+    p = true_peak_max(np.asarray(samples, dtype=np.float32))
     return 20 * math.log10(p) if p > 0 else -math.inf
 
 
@@ -270,10 +245,10 @@ def limit_true_peak(
     width = max(3, int(attack * sr)) | 1
     total_cut = 1.0
     for _ in range(4):
-        peaks = _oversampled_peaks(x, above=ceiling)
-        if peaks.max() <= ceiling:
+        tp = true_peaks(x.astype(np.float32), ceiling).astype(np.float64)
+        if tp.max() <= ceiling:
             break
-        need = np.minimum(1.0, ceiling * 0.995 / np.maximum(peaks, 1e-12))
+        need = np.minimum(1.0, ceiling * 0.995 / np.maximum(tp, 1e-12))
         gain = _running("mean", _running("min", need, 2 * width + 1), width)
         gain = np.minimum(gain, 1.0)
         x = x * (gain[:, None] if x.ndim == 2 else gain)

@@ -278,8 +278,8 @@ def _sentence_times(
 
 
 # Code that shapes a take's analysis: a change in any of these invalidates the cache.
-_ANALYSIS_SOURCES = ("narration.py", "clips.py", "sentences.py", "level.py", "align.py",
-                     "textnorm.py")
+_ANALYSIS_SOURCES = ("narration.py", "clips.py", "sentences.py", "level.py", "peaks.py",
+                     "align.py", "textnorm.py")
 
 
 @functools.lru_cache(maxsize=1)

@@ -57,7 +57,7 @@ EDGE_KEEP = 0.012  # seconds kept before the first / after the last voiced sampl
 FADE = 0.005  # seconds of linear fade in/out at each sentence edge
 TRIM_THRESHOLD = 10 ** (-50 / 20)  # |amplitude| above this counts as voiced (-50 dBFS)
 # Bump when synthesis or the cache format changes, so old entries are not reused.
-SYNTH_REVISION = "speak-v3-levelled"  # v3: speech levelled like a take
+SYNTH_REVISION = "speak-v4-levelled"  # v3: speech levelled like a take; v4: audio.peaks
 
 
 @dataclass(frozen=True, eq=False)

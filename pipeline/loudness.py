@@ -21,17 +21,18 @@ Pure numpy/scipy; no ffmpeg, no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
+from audio import peaks
+from audio.clips import is_dual_mono
+from audio.peaks import limiter_gain, true_peak_max, true_peaks
 from pipeline.timing import AUDIO_RATE
 
 TARGET_LUFS = -14.0
 CEILING_DBTP = -1.5  # half a dB under the −1 dBTP limit: AAC adds a little overshoot
 GAIN_STEP_DB = 0.2  # gain resolution (keeps the result within ±0.1 dB of the target)
 LIMITER_MS = 4.0  # attack/release ramp of the limiter
-OVERSAMPLE = 4
 TOLERANCE_LU = 0.3  # a limited track this close to the target is not limited again
 STICKY_LU = 0.5  # the published gain is kept while the result is this close to the target
 PASSES = 3  # gain corrections at most
@@ -46,10 +47,6 @@ class LoudnessResult:
     true_peak_dbtp: float  # after gain and limiter
     gain_db: float
     limited_ms: float  # how long the limiter reduced the gain
-
-
-PIECE = 1 << 20  # samples streamed at a time: memory stays flat however long the lecture
-TP_PIECE = 1 << 18  # intervals interpolated at a time (12 taps each)
 
 
 def integrated_loudness(track: np.ndarray, rate: int = AUDIO_RATE) -> float:
@@ -79,7 +76,7 @@ def integrated_loudness(track: np.ndarray, rate: int = AUDIO_RATE) -> float:
     states = [np.zeros((len(a) - 1, x.shape[1])) for _, a, _ in stages]
     n_sub = len(x) // step
     sub = np.empty(n_sub)  # K-weighted energy of each 100 ms, channels summed
-    piece = PIECE // step * step
+    piece = peaks.PIECE // step * step
     for at in range(0, n_sub * step, piece):
         y = x[at: min(at + piece, n_sub * step)].astype(np.float64)
         for k, (b, a, gain) in enumerate(stages):
@@ -109,107 +106,9 @@ def _measured_channels(x: np.ndarray) -> tuple[np.ndarray, float]:
         return x[:, None], 1.0
     if x.shape[1] == 1:
         return x, 2.0
-    if _dual_mono(x):
+    if is_dual_mono(x):
         return x[:, :1], 2.0
     return x, 1.0
-
-
-def _dual_mono(x: np.ndarray) -> bool:
-    """Stereo whose two channels are sample-for-sample equal (mono narration)."""
-    return x.ndim == 2 and x.shape[1] == 2 and np.array_equal(x[:, 0], x[:, 1])
-
-
-def _sample_peaks(x: np.ndarray) -> np.ndarray:
-    """``|x|`` maximised over channels (two contiguous passes, not a small-axis reduce)."""
-    if x.ndim == 1:
-        return np.abs(x)
-    out = np.abs(x[:, 0])
-    for c in range(1, x.shape[1]):
-        np.maximum(out, np.abs(x[:, c]), out=out)
-    return out
-
-
-@lru_cache(maxsize=1)
-def _phases() -> np.ndarray:
-    """Taps ``[3, 12]`` giving the signal at ``s + k/4`` (k = 1, 2, 3) from ``x[s-5 .. s+6]``.
-
-    They are the polyphase parts of a 49-tap windowed-sinc low-pass for 4x
-    oversampling (12 taps per phase, the size BS.1770 annex 2 uses).
-    """
-    from scipy.signal import firwin
-
-    h = firwin(12 * OVERSAMPLE + 1, 1.0 / OVERSAMPLE, window=("kaiser", 7.0)) * OVERSAMPLE
-    mid = 6 * OVERSAMPLE  # the filter's delay, in oversampled samples
-    return np.array([[h[k + mid - OVERSAMPLE * j] for j in range(-5, 7)] for k in (1, 2, 3)])
-
-
-def true_peaks(x: np.ndarray, threshold: float) -> np.ndarray:
-    """Per-sample true peak of ``x`` [n, channels] wherever it can reach ``threshold``.
-
-    Between two samples a band-limited signal rises at most a few dB above them, so
-    only intervals next to a sample within 6 dB of ``threshold`` are interpolated (at
-    the three quarter-sample points); the peak of an interval counts for both of its
-    samples. Elsewhere the sample peak stands. The track is taken in pieces of
-    ``TP_PIECE`` intervals (bounded memory).
-    """
-    if _dual_mono(x):
-        x = x[:, :1]  # both channels have the same true peaks
-    if x.ndim == 1:
-        x = x[:, None]
-    n = len(x)
-    out = _sample_peaks(x)
-    if n < 2:
-        return out
-    taps = _phases().astype(np.float32)
-    offsets = np.arange(-5, 7) + 6
-    for a in range(0, n - 1, TP_PIECE):
-        b = min(a + TP_PIECE, n - 1)  # intervals (s, s + 1) for s in [a, b)
-        near = _sample_peaks(x[a: b + 1]) > threshold / 2.0
-        starts = np.flatnonzero(near[:-1] | near[1:])  # relative to a
-        if len(starts) == 0:
-            continue
-        lo, hi = max(0, a - 6), min(n, b + 7)
-        local = np.zeros((b - a + 13, x.shape[1]), dtype=np.float32)  # x[a - 6 .. b + 6]
-        local[lo - (a - 6): hi - (a - 6)] = x[lo:hi]
-        windows = local[starts[:, None] + offsets]  # [m, 12, channels]: x[s-5 .. s+6]
-        inter = np.abs(np.tensordot(windows, taps, axes=([1], [1])))  # [m, channels, 3]
-        values = _sample_peaks(inter.reshape(len(starts), -1))
-        s = starts + a  # unique: plain indexing is exact
-        out[s] = np.maximum(out[s], values)
-        out[s + 1] = np.maximum(out[s + 1], values)
-    return out
-
-
-def limiter_gain(peaks: np.ndarray, ceiling: float, width: int) -> np.ndarray:
-    """A smooth gain curve in (0, 1] with ``gain * peaks <= ceiling`` at every sample.
-
-    Computed piece by piece, each with a margin of two filter widths on both sides (the
-    two filters together reach that far), so a piece's gains equal the whole track's and
-    depend only on the peaks near it; pieces with nothing over the ceiling stay at 1.
-    """
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
-    n = len(peaks)
-    out = np.ones(n, dtype=np.float32)
-    over = np.flatnonzero(peaks > ceiling)
-    if len(over) == 0:
-        return out
-    size = 2 * width + 1
-    margin = 2 * size
-    for a in range(0, n, PIECE):
-        b = min(a + PIECE, n)
-        i = np.searchsorted(over, a - margin)
-        if i >= len(over) or over[i] >= b + margin:
-            continue
-        lo, hi = max(0, a - margin), min(n, b + margin)
-        near = peaks[lo:hi]
-        need = np.ones(hi - lo, dtype=np.float32)
-        hot = near > ceiling
-        need[hot] = ceiling / near[hot]
-        floor = minimum_filter1d(need, size=size, mode="nearest")
-        gain = np.minimum(uniform_filter1d(floor, size=size, mode="nearest"), need)
-        out[a:b] = gain[a - lo: b - lo]
-    return out
 
 
 def normalise(track: np.ndarray, rate: int = AUDIO_RATE, *,
@@ -274,11 +173,11 @@ def _gain_and_limit(x: np.ndarray, gain_db: float, ceiling: float, width: int,
     y = x * np.float32(10 ** (gain_db / 20))  # the one working copy of the track
     n = len(y)
     margin = 2 * (2 * width + 1) + 8
-    assert margin < PIECE, "limiter wider than a piece"
+    assert margin < peaks.PIECE, "limiter wider than a piece"
     limited = 0
     pending: tuple[int, int, np.ndarray] | None = None
-    for a in range(0, n, PIECE):
-        b = min(a + PIECE, n)
+    for a in range(0, n, peaks.PIECE):
+        b = min(a + peaks.PIECE, n)
         lo, hi = max(0, a - margin), min(n, b + margin)
         g = limiter_gain(true_peaks(y[lo:hi], ceiling), ceiling, width)[a - lo: b - lo]
         if pending is not None:
@@ -295,16 +194,6 @@ def _gain_and_limit(x: np.ndarray, gain_db: float, ceiling: float, width: int,
 
 def _apply(y: np.ndarray, a: int, b: int, gain: np.ndarray) -> None:
     y[a:b] *= gain[:, None] if y.ndim == 2 else gain
-
-
-def true_peak_max(x: np.ndarray, threshold: float) -> float:
-    """The track's largest true peak (see :func:`true_peaks`), in pieces."""
-    n, top = len(x), 0.0
-    for a in range(0, n, PIECE):
-        b = min(a + PIECE, n)
-        lo, hi = max(0, a - 8), min(n, b + 8)
-        top = max(top, float(true_peaks(x[lo:hi], threshold)[a - lo: b - lo].max()))
-    return top
 
 
 def _step(db: float) -> float:

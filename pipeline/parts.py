@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from audio import peaks
 from pipeline import loudness
 from pipeline.manifest import LectureSpec, Quality
 from pipeline.timing import AUDIO_RATE
@@ -42,7 +43,7 @@ ASSEMBLY_FORMAT = 1  # bump when the meaning of the key changes
 ASSEMBLY_SOURCES = (
     "pipeline/assemble.py", "pipeline/parts.py", "pipeline/media.py", "pipeline/loudness.py",
     "pipeline/records.py", "pipeline/captions.py", "pipeline/chapters.py",
-    "pipeline/thumbnail.py", "pipeline/timing.py",
+    "pipeline/thumbnail.py", "pipeline/timing.py", "audio/peaks.py", "audio/clips.py",
 )
 
 
@@ -69,7 +70,7 @@ def settings() -> dict[str, Any]:
         "loudness": {
             "target": loudness.TARGET_LUFS, "ceiling": loudness.CEILING_DBTP,
             "step": loudness.GAIN_STEP_DB, "limiter_ms": loudness.LIMITER_MS,
-            "oversample": loudness.OVERSAMPLE,
+            "oversample": peaks.OVERSAMPLE,
         },
     }
 

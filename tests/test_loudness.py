@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from audio import peaks
 from pipeline import loudness
 
 RATE = 48_000
@@ -23,18 +24,18 @@ def test_true_peak_finds_the_peak_between_samples() -> None:
     # A quarter-rate sine sampled 45 degrees off its crests: samples at 0.707, peak 1.0.
     x = stereo(sine(RATE / 4, 0.2, 1.0, np.pi / 4))
     assert float(np.abs(x).max()) == pytest.approx(0.7071, abs=1e-3)
-    peaks = loudness.true_peaks(x, threshold=0.9)
-    assert peaks[100:-100].max() == pytest.approx(1.0, abs=0.01)
+    tp = peaks.true_peaks(x, threshold=0.9)
+    assert tp[100:-100].max() == pytest.approx(1.0, abs=0.01)
     # a quiet 1 kHz tone has no inter-sample overshoot to speak of
-    quiet = loudness.true_peaks(stereo(sine(997, 0.2, 0.5)), threshold=0.5)
+    quiet = peaks.true_peaks(stereo(sine(997, 0.2, 0.5)), threshold=0.5)
     assert quiet[100:-100].max() == pytest.approx(0.5, abs=0.002)
 
 
 def test_limiter_gain_is_smooth_and_never_above_what_a_sample_needs() -> None:
-    peaks = np.full(10_000, 0.5)
-    peaks[5_000] = 2.0  # one sample four times over the ceiling
-    g = loudness.limiter_gain(peaks, ceiling=1.0, width=100)
-    assert np.all(g * peaks <= 1.0 + 1e-6)
+    tp = np.full(10_000, 0.5)
+    tp[5_000] = 2.0  # one sample four times over the ceiling
+    g = peaks.limiter_gain(tp, ceiling=1.0, width=100)
+    assert np.all(g * tp <= 1.0 + 1e-6)
     assert g[5_000] == pytest.approx(0.5, abs=1e-6)
     assert g[4_700] == 1.0 and g[5_300] == 1.0  # untouched outside attack and release
     assert np.max(np.abs(np.diff(g))) <= 0.5 / 100 + 1e-6  # linear ramps, no steps
@@ -129,16 +130,16 @@ def test_pieces_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     reference = pyloudnorm.Meter(RATE).integrated_loudness(track.astype(np.float64))
     ceiling = 10 ** (loudness.CEILING_DBTP / 20)
     loud = track * np.float32(8.0)  # plenty over the ceiling
-    monkeypatch.setattr(loudness, "PIECE", 1 << 30)
-    monkeypatch.setattr(loudness, "TP_PIECE", 1 << 30)
-    whole_peaks = loudness.true_peaks(loud, ceiling)
-    whole_gain = loudness.limiter_gain(whole_peaks, ceiling, 192)
+    monkeypatch.setattr(peaks, "PIECE", 1 << 30)
+    monkeypatch.setattr(peaks, "TP_PIECE", 1 << 30)
+    whole_peaks = peaks.true_peaks(loud, ceiling)
+    whole_gain = peaks.limiter_gain(whole_peaks, ceiling, 192)
     whole_lufs = loudness.integrated_loudness(track)
-    monkeypatch.setattr(loudness, "PIECE", 40_000)  # pieces that split blocks and peaks
-    monkeypatch.setattr(loudness, "TP_PIECE", 30_001)
-    pieces_peaks = loudness.true_peaks(loud, ceiling)
+    monkeypatch.setattr(peaks, "PIECE", 40_000)  # pieces that split blocks and peaks
+    monkeypatch.setattr(peaks, "TP_PIECE", 30_001)
+    pieces_peaks = peaks.true_peaks(loud, ceiling)
     assert np.array_equal(pieces_peaks, whole_peaks)
-    assert np.allclose(loudness.limiter_gain(pieces_peaks, ceiling, 192), whole_gain,
+    assert np.allclose(peaks.limiter_gain(pieces_peaks, ceiling, 192), whole_gain,
                        rtol=0, atol=1e-6)
     assert (whole_gain < 1).sum() > 1000
     assert loudness.integrated_loudness(track) == pytest.approx(whole_lufs, abs=1e-9)
@@ -167,13 +168,13 @@ def test_normalise_in_pieces_is_the_whole_track_result(monkeypatch: pytest.Monke
     track): the samples are exactly those of one piece."""
     x = _speechlike(12, 6)
     track = np.stack([x, 0.6 * x], axis=1).astype(np.float32)
-    monkeypatch.setattr(loudness, "PIECE", 1 << 30)
-    monkeypatch.setattr(loudness, "TP_PIECE", 1 << 30)
+    monkeypatch.setattr(peaks, "PIECE", 1 << 30)
+    monkeypatch.setattr(peaks, "TP_PIECE", 1 << 30)
     whole = loudness.normalise(track)
     # a click 50 samples before a piece edge: its release runs on into the next piece,
     # whose margin must still read it unlimited
-    monkeypatch.setattr(loudness, "PIECE", 168_050)
-    monkeypatch.setattr(loudness, "TP_PIECE", 20_011)
+    monkeypatch.setattr(peaks, "PIECE", 168_050)
+    monkeypatch.setattr(peaks, "TP_PIECE", 20_011)
     pieces = loudness.normalise(track)
     assert whole.limited_ms > 0 and pieces.limited_ms == whole.limited_ms
     assert np.array_equal(pieces.samples, whole.samples)
