@@ -198,6 +198,7 @@ def load_lecture(path_or_id: str | Path) -> LectureSpec:
     except ValidationError as exc:
         raise _first_error(path, exc, data) from None
     check_params(spec, str(path))  # before placeholders, which read the params
+    _prefetch_placeholders(spec)
     segs = []
     for i, seg in enumerate(spec.segments):
         update: dict[str, Any] = {}
@@ -227,6 +228,17 @@ def check_params(spec: LectureSpec, source: str) -> None:
     """Every segment's parameters against the scene catalog (no manim, no torch)."""
     for index, seg in enumerate(spec.segments):
         resolve_params(seg, index, source)
+
+
+def _prefetch_placeholders(spec: LectureSpec) -> None:
+    """Every segment's placeholder digits the user cache lacks, computed at once in a
+    child process (:func:`pipeline.script_values.prefetch`), so torch stays out of here."""
+    items = [(seg.narration, scene_spec(seg.scene).resolve(seg.params))
+             for seg in spec.segments if "{{" in seg.narration]
+    if items:
+        from pipeline.script_values import prefetch
+
+        prefetch(items)
 
 
 def _script(path: Path, index: int, seg: SegmentSpec) -> str:

@@ -268,6 +268,16 @@ def expand_placeholders(text: str, params: Mapping[str, Any]) -> str:
     return replace_placeholders(text, values)
 
 
+def _memo_key(text: str, params: Mapping[str, Any]) -> str:
+    import json
+    from pathlib import Path
+
+    from pipeline import fingerprint
+
+    code = fingerprint.code_fingerprint(Path(__file__), None)
+    return fingerprint.digest(json.dumps([text, dict(params), code], sort_keys=True, default=str))
+
+
 def expand_placeholders_cached(text: str, params: Mapping[str, Any]) -> str:
     """:func:`expand_placeholders`, remembered in the user cache.
 
@@ -278,14 +288,75 @@ def expand_placeholders_cached(text: str, params: Mapping[str, Any]) -> str:
     """
     if not find_placeholders(text):
         return text
+    from pipeline import fingerprint
+
+    memo = fingerprint.placeholder_memo()
+    value = memo.get(_memo_key(text, params), lambda: expand_placeholders(text, params))
+    memo.save()
+    return str(value)
+
+
+def prefetch(items: list[tuple[str, Mapping[str, Any]]]) -> None:
+    """Compute the placeholders of every ``(text, params)`` the memo lacks, in one child
+    process, and remember them.
+
+    The values come from ``diffusion/``, which imports torch: some 500 MB that the
+    process planning and assembling a lecture would otherwise hold to its end. A text
+    the child cannot expand (a bad placeholder) is left out, for
+    :func:`expand_placeholders_cached` to raise its error in this process; so is
+    everything if the child fails.
+    """
     import json
+    import os
+    import subprocess
+    import sys
     from pathlib import Path
 
     from pipeline import fingerprint
 
-    code = fingerprint.code_fingerprint(Path(__file__), None)
-    key = fingerprint.digest(json.dumps([text, dict(params), code], sort_keys=True, default=str))
     memo = fingerprint.placeholder_memo()
-    value = memo.get(key, lambda: expand_placeholders(text, params))
+    todo = {}
+    for text, params in items:
+        if find_placeholders(text):
+            key = _memo_key(text, params)
+            if key not in memo.data:
+                todo[key] = {"text": text, "params": dict(params)}
+    if not todo:
+        return
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [root, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pipeline.script_values"], cwd=root, env=env,
+            input=json.dumps(list(todo.values()), default=str), capture_output=True,
+            text=True, check=True, timeout=600,
+        )
+        answers = json.loads(done.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return
+    for key, answer in zip(todo, answers, strict=False):
+        if isinstance(answer, dict) and isinstance(answer.get("text"), str):
+            memo.data[key] = answer["text"]
+            memo.dirty = True
     memo.save()
-    return value
+
+
+def _serve() -> int:
+    """``python -m pipeline.script_values``: a JSON list of ``{text, params}`` on stdin,
+    the list of ``{text}`` (or ``{error}``) on stdout."""
+    import json
+    import sys
+
+    out = []
+    for item in json.load(sys.stdin):
+        try:
+            out.append({"text": expand_placeholders(item["text"], item["params"])})
+        except ScriptError as exc:
+            out.append({"error": str(exc)})
+    json.dump(out, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_serve())

@@ -13,10 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from pipeline.cli import main
 from pipeline.manifest import InputError, load_lecture
 from scenes import catalog
+from scenes.catalog import spec as scene_spec
 from scenes.registry import SCENES, load_scene_class
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,8 +146,9 @@ narration = "A grid of {{grid_points}} dots, {{last_step}} steps."
 
 def test_a_warm_plan_computes_no_math_and_imports_no_torch(tmp_path: Path) -> None:
     """The first plan computes the narration's placeholders with torch (the math that
-    runs); the next, in a fresh interpreter, reads the remembered digits and the MNIST
-    data's fingerprint without importing torch, manim or moviepy."""
+    runs) in a child process, so the planning process itself never holds torch; the
+    next, in a fresh interpreter, reads the remembered digits and the MNIST data's
+    fingerprint and starts no child at all. Neither imports torch, manim or moviepy."""
     toml = tmp_path / "warm.toml"
     toml.write_text(WARM_LECTURE, encoding="utf-8")
     code = f"""
@@ -168,6 +171,13 @@ print("heavy:", sorted(m for m in ("manim", "torch", "moviepy") if m in sys.modu
         assert run.returncode == 0, run.stderr
     first, second = (dict(line.split(": ", 1) for line in r.stdout.splitlines()) for r in runs)
     assert "{{" not in first["text"] and "28×28" in first["text"]
-    assert first["heavy"] == "['torch']"  # the digits were computed by the real math
+    assert first["heavy"] == second["heavy"] == "[]"
     assert second["text"] == first["text"] and second["keys"] == first["keys"]
-    assert second["heavy"] == "[]"
+    # the digits are the real math's: what expand_placeholders computes here, with torch
+    from pipeline.script_values import expand_placeholders
+
+    spec = load_lecture(toml)
+    raw = tomllib.loads(WARM_LECTURE)["segments"]
+    for seg, written in zip(spec.segments, raw, strict=True):
+        assert seg.narration == expand_placeholders(
+            written["narration"], scene_spec(seg.scene).resolve(seg.params))
