@@ -20,14 +20,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_render import _children, _cmdline, _kind, _rss_mb  # noqa: E402
+from bench.bench_render import run_sampled  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -53,46 +52,25 @@ def cold_run(tree: Path, lecture: str, quality: str) -> dict:
     cmd = [sys.executable, str(tree / "render.py"), "--lecture", lecture, "--quality", quality,
            "--out", str(work / "out")]
     by_stage: dict[str, float] = {}
-    by_kind: dict[str, float] = {}
     timeline: list[tuple[float, str, float]] = []
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=tree, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    done = threading.Event()
 
-    def sample() -> None:
-        root_cmd = _cmdline(proc.pid)
-        while not done.is_set():
+    def stage_of(pid: int, kind: str, mb: float) -> None:
+        if kind == "orchestrator":  # (a child between fork and exec reads the same)
             stage = status.read_text(encoding="utf-8").strip().splitlines()[-1]
-            stack, seen = [proc.pid], set()
-            while stack:
-                pid = stack.pop()
-                if pid in seen:
-                    continue
-                seen.add(pid)
-                kind = _kind(pid, proc.pid, root_cmd)
-                mb = _rss_mb(pid)
-                by_kind[kind] = max(by_kind.get(kind, 0.0), mb)
-                if kind == "orchestrator" and pid == proc.pid:
-                    by_stage[stage] = max(by_stage.get(stage, 0.0), mb)
-                    timeline.append((round(time.perf_counter() - t0, 2), stage, round(mb)))
-                stack += _children(pid)
-            done.wait(0.05)
+            by_stage[stage] = max(by_stage.get(stage, 0.0), mb)
+            timeline.append((round(time.perf_counter() - t0, 2), stage, round(mb)))
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, err = proc.communicate()
-    seconds = time.perf_counter() - t0
-    done.set()
-    sampler.join()
+    run = run_sampled(cmd, env, cwd=tree, on_sample=stage_of)
+    seconds, by_kind, err, code = run.seconds, run.peak_mb, run.stderr, run.returncode
     if moved is not None:
         shutil.rmtree(speech, ignore_errors=True)
         shutil.move(str(moved), speech)
     record = json.loads((work / "out" / lecture / "manifest.json").read_text("utf-8")) \
-        if proc.returncode == 0 else {}
+        if code == 0 else {}
     shutil.rmtree(work, ignore_errors=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"{tree}: render failed (exit {proc.returncode}): {err.strip()[-400:]}")
+    if code != 0:
+        raise SystemExit(f"{tree}: render failed (exit {code}): {err.strip()[-400:]}")
     return {
         "tree": git_head(tree), "seconds": round(seconds, 1),
         "video_seconds": round(record.get("duration", 0.0), 1),

@@ -37,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,10 +108,12 @@ class Sampled:
     stderr: str = ""
 
 
-def run_sampled(cmd: list[str], env: dict[str, str] | None = None) -> Sampled:
-    """Run ``cmd``; sample the RSS of it and every descendant, by process kind."""
+def run_sampled(cmd: list[str], env: dict[str, str] | None = None, *, cwd: Path = ROOT,
+                on_sample: Callable[[int, str, float], None] | None = None) -> Sampled:
+    """Run ``cmd``; sample the RSS of it and every descendant, by process kind, every
+    50 ms (``on_sample(pid, kind, mb)`` sees each reading)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     peaks: dict[str, float] = {}
     done = threading.Event()
@@ -125,7 +128,10 @@ def run_sampled(cmd: list[str], env: dict[str, str] | None = None) -> Sampled:
                     continue
                 seen.add(pid)
                 kind = _kind(pid, proc.pid, root_cmd)
-                peaks[kind] = max(peaks.get(kind, 0.0), _rss_mb(pid))
+                mb = _rss_mb(pid)
+                peaks[kind] = max(peaks.get(kind, 0.0), mb)
+                if on_sample is not None:
+                    on_sample(pid, kind, mb)
                 stack += _children(pid)
             done.wait(0.05)
 
