@@ -145,6 +145,9 @@ class SeededSession:
         )
         return cls(session, noise)
 
+    def __getattr__(self, name: str) -> Any:  # get_inputs() and the rest: the session's
+        return getattr(self.session, name)
+
     def run(self, output_names: Any, feeds: dict[str, np.ndarray], *args: Any) -> Any:
         if not self.noise:
             return self.session.run(output_names, feeds, *args)
