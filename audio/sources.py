@@ -8,9 +8,11 @@ silence, join them with :data:`SENTENCE_PAUSE`, and cache the result by a conten
 of the sentences, their spoken form and the engine's :meth:`SpeechEngine.identity`
 (model file hash, voice, rate, engine version).
 
-Cache layout (``cache_dir``): ``<engine>-<slug>-<key16>.wav`` (48 kHz stereo 16-bit
-PCM) and ``.json`` (sentence and word times, key, producer). Both are written to a
-temporary name and renamed; the JSON is written last and marks the entry valid.
+Cache layout (``cache_dir``): ``<engine>-<slug>-<key16>.npy`` (48 kHz float32, one
+channel for mono speech) and ``.json`` (sentence and word times, key, producer). Both are
+written to a temporary name and renamed; the JSON is written last and marks the entry
+valid. The audio is memory-mapped when read: a re-run that only plans (nothing changed)
+takes the durations from the JSON and never reads the speech itself.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from audio.clips import SAMPLE_RATE, NarrationError, compact, read_wav, write_wav
+from audio.clips import SAMPLE_RATE, NarrationError, compact, is_dual_mono
 from audio.sentences import Sentence, Word, split_sentences
 from audio.textnorm import shown, spoken, spoken_words
 
@@ -202,20 +204,29 @@ def _slug(text: str, words: int = 5) -> str:
 
 
 def _load_cached(
-    wav: Path, meta: Path, key: str
+    audio: Path, meta: Path, key: str
 ) -> tuple[np.ndarray, tuple[Sentence, ...], tuple[Word, ...]] | None:
     try:
         info = json.loads(meta.read_text(encoding="utf-8"))
-        if info.get("key") != key:
+        if info.get("key") != key or info.get("sample_rate") != SAMPLE_RATE:
             return None
-        x, sr = read_wav(wav)
-        if sr != SAMPLE_RATE or x.shape[1] != 2 or len(x) != info.get("frames"):
+        x = np.load(audio, mmap_mode="r")  # pages are read when the audio is used
+        if x.dtype != np.float32 or len(x) != info.get("frames") or x.ndim not in (1, 2):
+            return None
+        if x.ndim == 1:  # mono speech: one stored channel, seen on both
+            x = np.broadcast_to(x[:, None], (len(x), 2))
+        elif x.shape[1] != 2:
             return None
         sentences = tuple(Sentence(s["text"], s["start"], s["end"]) for s in info["sentences"])
         words = tuple(Word(w["text"], w["start"], w["end"]) for w in info.get("words", []))
     except (OSError, ValueError, EOFError, KeyError, TypeError):
         return None
     return x, sentences, words
+
+
+def _save_audio(path: Path, x: np.ndarray) -> None:
+    with open(path, "wb") as fh:  # a file object: np.save adds no suffix
+        np.save(fh, np.ascontiguousarray(x[:, 0] if is_dual_mono(x) else x, dtype=np.float32))
 
 
 def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
@@ -256,10 +267,10 @@ def synthesize(engine: SpeechEngine, script: str, *, cache_dir: str | Path) -> N
     folder = Path(cache_dir)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{engine.source}-{_slug(sentences[0])}-{key[:16]}"
-    wav, meta = folder / f"{stem}.wav", folder / f"{stem}.json"
+    stored, meta = folder / f"{stem}.npy", folder / f"{stem}.json"
     detail = engine.describe()
 
-    cached = _load_cached(wav, meta, key)
+    cached = _load_cached(stored, meta, key)
     if cached is None:
         pause = np.zeros((int(round(SENTENCE_PAUSE * SAMPLE_RATE)), 2), dtype=np.float32)
         parts: list[np.ndarray] = []
@@ -299,21 +310,21 @@ def synthesize(engine: SpeechEngine, script: str, *, cache_dir: str | Path) -> N
             ],
             "words": [{"text": w.text, "start": w.start, "end": w.end} for w in words],
         }
-        _atomic_write(wav, lambda p: write_wav(p, audio, SAMPLE_RATE))
+        _atomic_write(stored, lambda p: _save_audio(p, audio))
         _atomic_write(
             meta,
             lambda p: p.write_text(json.dumps(info, indent=1, ensure_ascii=False), "utf-8"),
         )
-        # What was stored (16-bit) is what every later call gets: read it back.
-        cached = _load_cached(wav, meta, key)
+        # What was stored is what every later call gets: read it back (memory-mapped).
+        cached = _load_cached(stored, meta, key)
         if cached is None:
-            raise NarrationError(f"{wav}: speech cache entry unreadable right after writing")
+            raise NarrationError(f"{stored}: speech cache entry unreadable right after writing")
     samples, times_s, words_s = cached
     return Narration(
         source=engine.source,
         samples=samples,
         sentences=times_s,
-        path=wav,
+        path=stored,
         detail=detail,
         cache_key=key,
         words=words_s,
