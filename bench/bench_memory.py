@@ -120,7 +120,8 @@ def main() -> int:
     stem = RESULTS / f"memory-{args.lecture}-{args.quality}"
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     stem.with_suffix(".md").write_text(f"# Orchestrator memory, {stamp}\n\n{text}\n", "utf-8")
-    stem.with_suffix(".json").write_text(json.dumps(runs, indent=1) + "\n", "utf-8")
+    stem.with_suffix(".json").write_text(  # a run a line: the timelines are long
+        "[\n" + ",\n".join(json.dumps(r) for r in runs) + "\n]\n", "utf-8")
     return 0
 
 

@@ -15,7 +15,10 @@ under ``CEILING_DBTP``:
   attack and release of ``w`` samples (``LIMITER_MS``), starting before the peak.
 
 Speech at −14 LUFS rarely needs more than a few dB of limiting, and only on plosives.
-Pure numpy/scipy; no ffmpeg, no I/O.
+True peaks and the gain curve are :mod:`audio.peaks` (shared with take levelling).
+Everything streams in pieces: the gained copy of the track is the one full-length array.
+A ``[n, 1]`` track is mono narration published on both channels. Pure numpy/scipy; no
+ffmpeg, no I/O.
 """
 
 from __future__ import annotations
