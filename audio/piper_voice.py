@@ -117,9 +117,10 @@ class SeededSession:
     """An ONNX Runtime session of a Piper voice whose random nodes read their noise from
     graph inputs; :meth:`run` takes piper's feeds and adds that noise."""
 
-    # Floats drawn per noise input and per input symbol at first: the prior's noise is
-    # (channels x frames), about 192 x 3 per phoneme id at this voice's pace. A longer
-    # sentence than that fails in the Reshape, and is run again with 4x the noise.
+    # Floats drawn per noise input and per input symbol at first. The prior's noise is
+    # channels x frames: 192 x about 3 per phoneme id at this voice's pace, so 16 frames
+    # a symbol leaves room. A sentence that needs more fails in the Reshape and is run
+    # again with 4x the noise (the same numbers, more of them).
     _PER_SYMBOL = 192 * 16
 
     def __init__(self, session: Any, noise: Sequence[_NoiseInput]) -> None:

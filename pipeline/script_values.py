@@ -317,10 +317,14 @@ def prefetch(items: list[tuple[str, Mapping[str, Any]]]) -> None:
     memo = fingerprint.placeholder_memo()
     todo = {}
     for text, params in items:
-        if find_placeholders(text):
-            key = _memo_key(text, params)
-            if key not in memo.data:
-                todo[key] = {"text": text, "params": dict(params)}
+        try:
+            if not find_placeholders(text):
+                continue
+        except ScriptError:
+            continue  # malformed: reported with its segment by the in-process path
+        key = _memo_key(text, params)
+        if key not in memo.data:
+            todo[key] = {"text": text, "params": dict(params)}
     if not todo:
         return
     root = str(Path(__file__).resolve().parent.parent)
