@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import subprocess
 import sys
 import tempfile
@@ -25,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from audio import level  # noqa: E402
+from bench.results_table import publish  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results"
 TEXT = ("The forward process adds a little Gaussian noise at every step, "
         "and after a thousand steps only noise is left.")
 
@@ -80,14 +79,7 @@ def main() -> int:
         "new_true_peak_by_old_meter": round(old.true_peak_dbtp(yn), 3),
         "max_sample_difference": float(np.abs(yo - yn).max()),
     }
-    text = "\n".join(f"| {k} | {v} |" for k, v in result.items())
-    text = "| figure | value |\n|---|---|\n" + text
-    print(text)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "level.md").write_text(
-        f"# Levelling one take, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n"
-        f"{text}\n", encoding="utf-8")
-    (RESULTS / "level.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    publish("level", "Levelling one take", result)
     return 0
 
 

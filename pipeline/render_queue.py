@@ -26,7 +26,6 @@ from pipeline.scene_render import (
     join_parts,
     render_part,
     split_at_beats,
-    tex_store,
     work_dir,
 )
 
@@ -101,7 +100,7 @@ def render_all(
     def run(job: RenderJob, part: Part) -> tuple[RenderJob, Part, Path, float]:
         out = works[job.key] / f"part{part.index:02d}.mp4"
         report(job, part, 0)
-        secs = render_part(job, part, out, svgs=tex_store(cache_dir),
+        secs = render_part(job, part, out,
                            on_frames=lambda n: report(job, part, n))
         return job, part, out, secs
 

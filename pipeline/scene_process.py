@@ -20,7 +20,6 @@ scene's job in ``LECTURE_SCENE_JOB`` (see ``scenes.base``) and the output in
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any, ClassVar
@@ -41,49 +40,6 @@ class Target(BaseModel):
     first: int = 0  # first frame written
     last: int | None = None  # one past the last frame written (None: to the end)
     keyframes: list[int] = []  # frame numbers (of the whole scene) that start a GOP
-    tex_store: str | None = None  # shared folder of compiled LaTeX and text SVGs
-
-
-# manim's folders of compiled SVGs (LaTeX through dvisvgm; Pango text), each file named
-# by a hash of everything that shapes it (the whole .tex source with its template; the
-# text with its font settings): what one render compiled, any other may reuse.
-SVG_DIRS = {"tex_dir": "Tex", "text_dir": "texts"}
-
-
-def seed_svgs(store: Path, media_dir: Path) -> set[str]:
-    """Link the store's SVGs into this render's private manim folders (manim then finds
-    them compiled and runs no LaTeX); returns the names that were already there."""
-    have: set[str] = set()
-    for sub in SVG_DIRS.values():
-        src, dst = store / sub, media_dir / sub
-        if not src.is_dir():
-            continue
-        dst.mkdir(parents=True, exist_ok=True)
-        for f in src.glob("*.svg"):
-            try:
-                os.link(f, dst / f.name)
-            except FileExistsError:
-                pass
-            except OSError:  # another file system: a copy
-                shutil.copyfile(f, dst / f.name)
-            have.add(f"{sub}/{f.name}")
-    return have
-
-
-def share_svgs(media_dir: Path, store: Path, have: set[str]) -> None:
-    """Publish the SVGs this render compiled: each written beside its final name and
-    renamed onto it, so a reader never sees half a file and writers never clash."""
-    for sub in SVG_DIRS.values():
-        folder = media_dir / sub
-        if not folder.is_dir():
-            continue
-        for f in folder.glob("*.svg"):
-            if f"{sub}/{f.name}" in have or f.stat().st_size == 0:
-                continue
-            (store / sub).mkdir(parents=True, exist_ok=True)
-            tmp = store / sub / f".{f.name}.{os.getpid()}.tmp"
-            shutil.copyfile(f, tmp)
-            os.replace(tmp, store / sub / f.name)
 
 
 def main() -> int:
@@ -172,19 +128,15 @@ def main() -> int:
 
     cls = load_scene_class(target.scene)
     out.parent.mkdir(parents=True, exist_ok=True)
-    media_dir = out.parent / f"{out.stem}-media"  # private: parts run at once
-    store = Path(target.tex_store) if target.tex_store else None
-    have = seed_svgs(store, media_dir) if store is not None else set()
     settings = {
         "pixel_width": q.width, "pixel_height": q.height, "frame_rate": q.fps,
-        "media_dir": str(media_dir), "disable_caching": True, "format": "mp4",
-        "write_to_movie": True, "progress_bar": "none", "verbosity": "WARNING",
+        "media_dir": str(out.parent / f"{out.stem}-media"),  # private: parts run at once
+        "disable_caching": True, "format": "mp4", "write_to_movie": True,
+        "progress_bar": "none", "verbosity": "WARNING",
     }
     with tempconfig(settings):
         scene = cls(renderer=StreamRenderer())
         scene.render()
-    if store is not None:
-        share_svgs(media_dir, store, have)
     return 0
 
 

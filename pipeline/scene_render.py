@@ -122,25 +122,19 @@ def child_env(job: RenderJob, target: Target) -> dict[str, str]:
 
 
 
-def tex_store(cache_dir: Path) -> Path:
-    """The cache's shared folder of compiled LaTeX and text (see ``scene_process``)."""
-    return cache_dir / "tex"
-
-
 def render_part(
     job: RenderJob, part: Part, out: Path, *,
-    on_frames: Callable[[int], None] | None = None, svgs: Path | None = None,
+    on_frames: Callable[[int], None] | None = None,
 ) -> float:
     """Render ``part`` of ``job`` into ``out``; return the wall time it took.
 
     ``on_frames`` gets the number of this part's frames written so far, at each beat end.
-    ``svgs`` is a shared folder of compiled LaTeX and text the render reuses and adds to.
     """
     q = job.quality
     target = Target(
         scene=job.scene, out=str(out), quality=asdict(q), first=part.first,
         last=part.last if part.last < job.expected_frames else None,
-        keyframes=job.keyframes, tex_store=str(svgs) if svgs is not None else None,
+        keyframes=job.keyframes,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     log = out.with_suffix(".log")
@@ -220,7 +214,7 @@ def render(
         done = []
         for part in split_at_beats(job.beat_frames, job.expected_frames, parts):
             out = work / f"part{part.index:02d}.mp4"
-            render_part(job, part, out, on_frames=on_frames, svgs=tex_store(cache_dir))
+            render_part(job, part, out, on_frames=on_frames)
             done.append((part, out))
         return join_parts(job, done, cache_dir)
     finally:

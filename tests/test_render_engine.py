@@ -7,7 +7,6 @@ The default suite renders at 192x108; the ``slow`` test renders a real scene at
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -169,33 +168,3 @@ def test_a_scene_that_raises_is_a_render_failure_naming_the_segment(tmp_path: Pa
     text = str(info.value)
     assert text.startswith("segment 01_grid: scene ForwardDotGrid failed:"), text
     assert "T" in text and "greater than or equal to 21" in text, text
-
-
-def test_compiled_latex_is_shared_between_renders(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Every render runs manim in a private folder; the LaTeX (and text) it compiles is
-    published to the cache's shared SVG store, so a second render of the same formulas
-    (another segment, another chunk, a re-render) runs no LaTeX at all, and draws the
-    same frames."""
-    q = QUALITIES["tiny"]
-    scene = "KeyConcepts"  # MathTex formulas on cards
-    plan = plan_beats(load_scene_class(scene).BEATS, {"total": 6.0})
-    starts, total = beat_starts(scene, {"beats": plan}, q.fps)
-    first = render(RenderJob("a", scene, {}, plan, 0, q, total, "tex-a", tuple(starts)),
-                   tmp_path)
-    store = tmp_path / "tex" / "Tex"
-    svgs = {p.name: p.read_bytes() for p in store.glob("*.svg")}
-    assert svgs and all(b.lstrip().startswith(b"<?xml") for b in svgs.values())
-    assert not list(store.glob(".*.tmp"))  # published by rename, nothing half-written
-    # now LaTeX is broken: only the store can supply the formulas
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for tool in ("latex", "dvisvgm", "xelatex"):
-        (bin_dir / tool).write_text("#!/bin/sh\nexit 1\n")
-        (bin_dir / tool).chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    second = render(RenderJob("b", scene, {}, plan, 0, q, total, "tex-b", tuple(starts)),
-                    tmp_path)
-    assert {p.name: p.read_bytes() for p in store.glob("*.svg")} == svgs
-    assert np.array_equal(decode_frames(first), decode_frames(second))
