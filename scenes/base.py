@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 from manim import Scene, config
 
 from scenes import theme
+from scenes.camera import BatchedCamera
 from scenes.catalog import ParamError, SceneSpec
 from scenes.job import JOB_ENV, PROGRESS_ENV, PROGRESS_TAG, SceneJob
 from scenes.timing import Beat, plan_beats
@@ -72,6 +73,12 @@ class TimedScene(Scene):
     SPEC: ClassVar[SceneSpec | None] = None  # the catalog entry: beats and parameter model
     BEATS: ClassVar[tuple[Beat, ...]] = ()
     PARAMS: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # manim's own pixels with less Python per shape, also under `manim render` and
+        # %%manim (the pipeline's render child passes a renderer that has it already)
+        kwargs.setdefault("camera_class", BatchedCamera)
+        super().__init__(*args, **kwargs)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
