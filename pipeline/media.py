@@ -130,8 +130,8 @@ def video_encoder_settings(q: Quality) -> dict[str, str]:
     CRF at that value (bench/results/engine-1080p.md). The render cache key includes this.
 
     The preset is ``veryfast``: at 1080p60 one x264 thread at ``medium`` spent 36-46 ms
-    a frame, more than manim's drawing once the camera was batched, so on two cores the
-    encoder alone held a cold render above real time. ``veryfast`` halves that; at the
+    on a moving frame, over two seconds of CPU per second of moving video before any
+    drawing. ``veryfast`` halves that (held frames cost the same, ~15 ms); at the
     same QP the frames stay far past visually lossless (re-encoding the same decoded
     frames: PSNR 53-59 dB, medium 56-61) for 11-21 % more bytes
     (bench/results/frame-cost-1080p.md).
