@@ -52,12 +52,15 @@ def assert_clean(lec: Lecture) -> None:
 
 def wait_for_marker(status: Path, marker: str, proc: subprocess.Popen,
                     timeout: float = 120) -> bool:
+    def seen() -> bool:
+        return status.exists() and marker in status.read_text(encoding="utf-8").splitlines()
+
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if status.exists() and marker in status.read_text(encoding="utf-8").splitlines():
+        if seen():
             return True
-        if proc.poll() is not None:
-            return False
+        if proc.poll() is not None:  # it may have written the marker just before exiting
+            return seen()
         time.sleep(0.003)
     return False
 
