@@ -5,7 +5,7 @@ ITU-R BS.1770 annex 2 does (12 taps per phase). Only intervals next to a sample 
 6 dB of the threshold of interest are interpolated: a band-limited signal does not rise
 that far between two samples. Everything runs over the track in pieces, so an hour of
 audio needs no more memory than a minute. Used by the lecture's loudness stage
-(``pipeline.loudness``) and by the levelling of each take (``audio.level``).
+(``pipeline.assembly.loudness``) and by the levelling of each take (``audio.level``).
 """
 
 from __future__ import annotations

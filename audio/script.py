@@ -10,7 +10,7 @@ Bookmarks
 
 Placeholders
     ``{{name key=value ...}}`` stands for a number computed when the lecture is loaded
-    (the values come from ``diffusion/``, see :mod:`pipeline.script_values`). It becomes
+    (the values come from ``diffusion/``, see :mod:`pipeline.planning.placeholders`). It becomes
     digits in the script, so captions show digits and every voice says the words.
     :func:`find_placeholders` parses them; anything that opens ``{{`` and is not a
     well-formed placeholder is an error naming it.

@@ -25,12 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CHILD = """
 import sys, time
-from pipeline.manifest import load_lecture, QUALITIES
+from pipeline.planning.manifest import load_lecture, QUALITIES
 from scenes.registry import load_scene_class
 spec = load_lecture(sys.argv[1])
 for s in spec.segments:
     load_scene_class(s.scene)
-from pipeline.cache import render_key
+from pipeline.rendering.cache import render_key
 t = time.perf_counter()
 for s in spec.segments:
     render_key(scene=s.scene, params=s.params, plan={"x": 1.0}, quality=QUALITIES["1080p"],

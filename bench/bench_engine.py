@@ -38,11 +38,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline import media  # noqa: E402
-from pipeline.assemble import SPEECH_CACHE, RenderOptions, plan_lecture  # noqa: E402
-from pipeline.manifest import QUALITIES, Quality, load_lecture  # noqa: E402
-from pipeline.render_queue import render_all  # noqa: E402
-from pipeline.resources import cores  # noqa: E402
-from pipeline.scene_render import Part, RenderJob, render_part  # noqa: E402
+from pipeline.options import RenderOptions  # noqa: E402
+from pipeline.paths import SPEECH_CACHE  # noqa: E402
+from pipeline.planning.manifest import QUALITIES, Quality, load_lecture  # noqa: E402
+from pipeline.planning.plan import plan_lecture  # noqa: E402
+from pipeline.rendering.render_queue import render_all  # noqa: E402
+from pipeline.rendering.resources import cores  # noqa: E402
+from pipeline.rendering.scene_render import Part, RenderJob, render_part  # noqa: E402
 from scenes.base import JOB_ENV  # noqa: E402
 from scenes.registry import SCENES, load_scene_class, scene_file  # noqa: E402
 from scenes.timing import plan_beats  # noqa: E402

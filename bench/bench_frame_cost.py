@@ -1,7 +1,7 @@
 """What one rendered frame costs, before and after the batched camera and the faster preset.
 
 For each scene, at a quality (default 1080p60) and cut to ``--seconds`` of video, the
-pipeline's own render child (``pipeline.scene_process``) runs three ways, one after
+pipeline's own render child (``pipeline.rendering.scene_process``) runs three ways, one after
 another in this one run:
 
 * ``before``: manim's Cairo ``Camera`` and x264 ``-preset medium`` (the engine until now);
@@ -34,10 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results_table import publish  # noqa: E402
-from pipeline import scene_render  # noqa: E402
-from pipeline.manifest import QUALITIES  # noqa: E402
-from pipeline.resources import cores  # noqa: E402
-from pipeline.scene_render import Part, RenderJob, render_part  # noqa: E402
+from pipeline.planning.manifest import QUALITIES  # noqa: E402
+from pipeline.rendering import scene_render  # noqa: E402
+from pipeline.rendering.resources import cores  # noqa: E402
+from pipeline.rendering.scene_render import Part, RenderJob, render_part  # noqa: E402
 from scenes.registry import load_scene_class  # noqa: E402
 from scenes.timing import min_total, plan_beats  # noqa: E402
 
@@ -46,7 +46,8 @@ CHILD = """
 import sys
 import manim.camera.camera
 import scenes.camera
-from pipeline import media, scene_process
+from pipeline import media
+from pipeline.rendering import scene_process
 camera, preset = sys.argv[1], sys.argv[2]
 if camera == "manim":
     scenes.camera.BatchedCamera = manim.camera.camera.Camera

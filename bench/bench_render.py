@@ -44,7 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.manifest import QUALITIES, load_lecture  # noqa: E402
+from pipeline.planning.manifest import QUALITIES, load_lecture  # noqa: E402
 from pipeline.publish import store_of  # noqa: E402
 from pipeline.records import LectureRecord, read_record  # noqa: E402
 
@@ -95,7 +95,7 @@ def _kind(pid: int, root: int, root_cmd: str | None) -> str:
         return "orchestrator"
     if "ffmpeg" in cmd.split(" ")[0] or "ffprobe" in cmd.split(" ")[0]:
         return "ffmpeg"
-    if "manim" in cmd or "pipeline.scene_process" in cmd:  # the render child runs manim
+    if "manim" in cmd or "pipeline.rendering.scene_process" in cmd:  # the render child runs manim
         return "manim child"
     return "other"
 
@@ -268,7 +268,7 @@ def bench(lecture: str, quality: str, jobs: int | None, baselines: bool) -> dict
         from audio.clips import write_wav
         from audio.speech import speak
         from audio.textnorm import shown
-        from pipeline.assemble import SPEECH_CACHE
+        from pipeline.paths import SPEECH_CACHE
 
         seg = spec.segments[len(spec.segments) // 2]
         takes = root / "takes"

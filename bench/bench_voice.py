@@ -45,7 +45,7 @@ from audio.piper_voice import PiperEngine  # noqa: E402
 from audio.sources import Narration, SpeechEngine, synthesize  # noqa: E402
 from audio.speech import EspeakEngine  # noqa: E402
 from audio.textnorm import shown, spoken_words  # noqa: E402
-from pipeline.manifest import load_lecture  # noqa: E402
+from pipeline.planning.manifest import load_lecture  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 

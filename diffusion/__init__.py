@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-#: ``"module:name"`` of every public name (``pipeline.fingerprint`` reads these strings as
+#: ``"module:name"`` of every public name (``pipeline.rendering.fingerprint`` reads these strings as
 #: imports, so the package's import closure stays complete).
 _EXPORTS: tuple[str, ...] = (
     "diffusion.forward:ForwardProcess",

@@ -8,7 +8,7 @@ This is a thin layer over ``pipeline.cli``: the keyword arguments become the com
 line's arguments, parsed by the same parser and run by the same function
 (``cli.render_from_args``), so a notebook sees the same progress bars (rich draws them
 live in Jupyter), the same summary and the same errors: bad input raises
-``pipeline.manifest.InputError`` with the line the CLI prints, a failed render its error.
+``pipeline.planning.manifest.InputError`` with the line the CLI prints, a failed render its error.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.manifest import Quality
-from pipeline.timing import AUDIO_RATE
+from pipeline.planning.manifest import Quality
+from pipeline.planning.timing import AUDIO_RATE
 
 LOUDNESS_TARGET = -14.0  # LUFS integrated
 TRUE_PEAK_TARGET = -1.5  # dBTP: half a dB of headroom under the -1 dBTP ceiling
@@ -427,7 +427,7 @@ def measure_loudness(path: Path) -> Loudness:
 
 
 # --- slides ---
-# Clips for slide decks (pipeline.slides). Every function reads one file, writes one.
+# Clips for slide decks (pipeline.slides.build). Every function reads one file, writes one.
 VP9_CRF = 33  # constant quality; flat vector graphics stay clean well above 30
 VP9_CPU_USED = 8  # libvpx "realtime" speed step: 8x faster than "good"/5, files ~35% larger
 OPUS_BITRATE = "128k"

@@ -1,9 +1,9 @@
 """What a render produced: ``output/<lecture>/manifest.json`` as one typed record.
 
-``pipeline.manifest`` holds what exists *before* rendering (the specs); this module
+``pipeline.planning.manifest`` holds what exists *before* rendering (the specs); this module
 holds what exists *after* it: real paths, measured durations and loudness, and the keys
 that say what the outputs were made from. Assembly writes a ``LectureRecord``; slides
-(``pipeline.slides``), the benchmark and the next render (to decide whether anything
+(``pipeline.slides.build``), the benchmark and the next render (to decide whether anything
 needs redoing) read the same model back. Nothing reads ``manifest.json`` as a dict.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pipeline.manifest import SlideOptions
+from pipeline.planning.manifest import SlideOptions
 
 RECORD_FORMAT = 2  # bump when a field changes meaning
 
@@ -112,7 +112,7 @@ class LectureRecord(_Record):
     duration: float
     seed: int = 0
     versions: dict[str, str] = Field(default_factory=dict)
-    assembly_key: str = ""  # hash of everything that shapes the outputs (pipeline.assemble)
+    assembly_key: str = ""  # hash of everything that shapes the outputs (pipeline.assembly.parts)
     loudness: LoudnessRecord | None = None
     captions: int = 0  # number of caption cues
     captions_approximate: list[str] = Field(default_factory=list)  # segment ids

@@ -179,7 +179,8 @@ class TimedScene(Scene):
 
     def tear_down(self) -> None:
         missing = [n for n in self.beat_names() if n not in self._beats_done]
-        # a renderer drawing one beat range (pipeline.scene_process) may end the scene early
+        # a renderer drawing one beat range (pipeline.rendering.scene_process) may end the
+        # scene early
         if missing and not getattr(self.renderer, "stopped_early", False):
             raise TimingError(f"{type(self).__name__}: beats never played: {missing}")
         super().tear_down()

@@ -4,7 +4,7 @@ The catalog is the single source of truth for each scene's timing skeleton (its
 ``BEATS``: name, default seconds, minimum seconds) and for the parameters a lecture
 manifest may give it (a strict pydantic model with types and ranges). The scene
 classes in ``scenes/*.py`` take both from here (``SPEC = catalog.spec("Name")``), and
-planning (``pipeline.manifest``, ``pipeline.assemble.plan_lecture``) reads them here,
+planning (``pipeline.planning.manifest``, ``pipeline.planning.plan.plan_lecture``) reads them here,
 so a lecture is validated and timed before any manim or torch import, and bad
 parameters fail before the first render starts.
 

@@ -7,7 +7,7 @@ ffmpeg for real, at tiny resolution.
 Two ways to run a scene
 -----------------------
 :func:`render_scene`
-    Runs the pipeline's own render child (``python -m pipeline.scene_process``: manim's
+    Runs the pipeline's own render child (``python -m pipeline.rendering.scene_process``: manim's
     Cairo renderer piping frames to x264) with the job in ``LECTURE_SCENE_JOB``;
     returns the mp4. Use it for what only a real file can
     show: the frame count (:func:`probe_frames`) and decoded pixels
@@ -131,17 +131,17 @@ def render_scene(
 ) -> Path:
     """Render registered scene ``scene_name`` exactly as the pipeline does; return the mp4.
 
-    Runs the pipeline's child process (``pipeline.scene_render.render_command``) with
+    Runs the pipeline's child process (``pipeline.rendering.scene_render.render_command``) with
     the job in ``LECTURE_SCENE_JOB`` and the target in ``LECTURE_RENDER_TARGET``, in a
     fresh folder under ``tmp_path``; ``first``/``last``/``keyframes`` as in
-    ``pipeline.scene_process.Target``. Raises :class:`SceneRenderError` with the
+    ``pipeline.rendering.scene_process.Target``. Raises :class:`SceneRenderError` with the
     child's output when the render fails.
     """
     from dataclasses import asdict
 
-    from pipeline.manifest import Quality
-    from pipeline.scene_process import TARGET_ENV, Target
-    from pipeline.scene_render import render_command
+    from pipeline.planning.manifest import Quality
+    from pipeline.rendering.scene_process import TARGET_ENV, Target
+    from pipeline.rendering.scene_render import render_command
 
     if scene_name not in SCENES:
         raise KeyError(f"{scene_name!r} is not in scenes.registry.SCENES")

@@ -1,12 +1,12 @@
 """A small but real rendered lecture folder for the slide tests, built with ffmpeg.
 
-``make_lecture(root)`` writes ``root/output/demo/`` the way ``pipeline.assemble`` does:
+``make_lecture(root)`` writes ``root/output/demo/`` the way ``pipeline.lecture`` does:
 cached silent renders (``root/output/.cache/*.mp4``), narrated segment clips in
 ``segments/`` and ``manifest.json``. Every frame carries a grey patch whose level
 encodes its frame number (``level = 8 + 9 * n``), so a poster PNG tells which frame it
 is; the rest of the frame is ffmpeg's ``testsrc2`` pattern, so nothing is blank.
 
-The three clips take the three paths of ``pipeline.slides``: segment 1 is already a
+The three clips take the three paths of ``pipeline.slides.build``: segment 1 is already a
 slide clip (copied), segment 2 lacks faststart and its cached render is gone
 (remuxed; silent clips cut from the segment clip), segment 3 is H.264 4:4:4 (encoded).
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import media
-from pipeline.manifest import Quality
+from pipeline.planning.manifest import Quality
 
 PATCH = (8, 8, 48, 48)  # x, y, w, h of the frame-number patch
 LEVEL0, LEVEL_STEP = 8, 9

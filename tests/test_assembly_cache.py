@@ -13,9 +13,11 @@ import pytest
 from audio_utils import speechlike, write_audio
 
 import audio.narration as narration
-from pipeline import loudness, media, parts
-from pipeline.assemble import RenderOptions, plan_lecture
-from pipeline.manifest import QUALITIES, load_lecture
+from pipeline import media
+from pipeline.assembly import loudness, parts
+from pipeline.options import RenderOptions
+from pipeline.planning.manifest import QUALITIES, load_lecture
+from pipeline.planning.plan import plan_lecture
 from pipeline.records import LectureRecord, RecordError, read_record
 
 LECTURE = '''

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import cache, fingerprint
-from pipeline.manifest import QUALITIES
+from pipeline.planning.manifest import QUALITIES
+from pipeline.rendering import cache, fingerprint
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = QUALITIES["tiny"]

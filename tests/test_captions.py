@@ -9,7 +9,7 @@ import pytest
 from audio_utils import have_espeak
 
 from audio import Sentence, speak
-from pipeline.captions import (
+from pipeline.assembly.captions import (
     MAX_CPS,
     Cue,
     build_cues,

@@ -16,7 +16,7 @@ import pytest
 import tomllib
 
 from pipeline.cli import main
-from pipeline.manifest import InputError, load_lecture
+from pipeline.planning.manifest import InputError, load_lecture
 from scenes import catalog
 from scenes.catalog import spec as scene_spec
 from scenes.registry import SCENES, load_scene_class
@@ -68,8 +68,9 @@ def test_catalog_and_planning_import_without_manim_or_torch(tmp_path: Path) -> N
 import sys
 from pathlib import Path
 from scenes import catalog
-from pipeline.manifest import load_lecture, QUALITIES
-from pipeline.assemble import RenderOptions, plan_lecture
+from pipeline.planning.manifest import load_lecture, QUALITIES
+from pipeline.options import RenderOptions
+from pipeline.planning.plan import plan_lecture
 spec = load_lecture({str(toml)!r})
 opts = RenderOptions(quality=QUALITIES["tiny"], out_root=Path({str(tmp_path)!r}),
                      speech_cache=Path({str(tmp_path / "speech")!r}))
@@ -154,8 +155,9 @@ def test_a_warm_plan_computes_no_math_and_imports_no_torch(tmp_path: Path) -> No
     code = f"""
 import sys
 from pathlib import Path
-from pipeline.manifest import load_lecture, QUALITIES
-from pipeline.assemble import RenderOptions, plan_lecture
+from pipeline.planning.manifest import load_lecture, QUALITIES
+from pipeline.options import RenderOptions
+from pipeline.planning.plan import plan_lecture
 spec = load_lecture({str(toml)!r})
 opts = RenderOptions(quality=QUALITIES["tiny"], out_root=Path({str(tmp_path)!r}),
                      speech_cache=Path({str(tmp_path / "speech")!r}))
@@ -174,7 +176,7 @@ print("heavy:", sorted(m for m in ("manim", "torch", "moviepy") if m in sys.modu
     assert first["heavy"] == second["heavy"] == "[]"
     assert second["text"] == first["text"] and second["keys"] == first["keys"]
     # the digits are the real math's: what expand_placeholders computes here, with torch
-    from pipeline.script_values import expand_placeholders
+    from pipeline.planning.placeholders import expand_placeholders
 
     spec = load_lecture(toml)
     raw = tomllib.loads(WARM_LECTURE)["segments"]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pipeline.chapters import (
+from pipeline.assembly.chapters import (
     Chapter,
     build_chapters,
     chapter_lengths,

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from scene_utils import run_scene_class
 
-from pipeline.manifest import load_lecture
+from pipeline.planning.manifest import load_lecture
 from scenes.code import TARGETS, resolve_target
 from scenes.registry import load_scene_class
 

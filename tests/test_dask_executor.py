@@ -20,13 +20,18 @@ from pathlib import Path
 import pytest
 from audio_utils import have_espeak, speechlike, write_audio
 
-from pipeline.assemble import RenderOptions
 from pipeline.cli import main as cli_main
-from pipeline.cluster_tasks import TOPIC
-from pipeline.executors import DaskExecutor, LectureRequest, LocalExecutor, render_lectures
-from pipeline.manifest import QUALITIES, InputError, load_lecture
-from pipeline.scene_render import RenderError
-from pipeline.store import RenderStore
+from pipeline.options import RenderOptions
+from pipeline.planning.manifest import QUALITIES, InputError, load_lecture
+from pipeline.rendering.cluster_tasks import TOPIC
+from pipeline.rendering.executors import (
+    DaskExecutor,
+    LectureRequest,
+    LocalExecutor,
+    render_lectures,
+)
+from pipeline.rendering.scene_render import RenderError
+from pipeline.rendering.store import RenderStore
 
 distributed = pytest.importorskip("distributed")
 pytestmark = pytest.mark.skipif(not have_espeak(), reason="espeak-ng is needed")

@@ -19,9 +19,11 @@ import pytest
 from audio_utils import speechlike, write_audio
 from PIL import Image
 
-from pipeline import captions, chapters, media
-from pipeline.assemble import RenderOptions, build_lecture
-from pipeline.manifest import QUALITIES, load_lecture
+from pipeline import media
+from pipeline.assembly import captions, chapters
+from pipeline.lecture import build_lecture
+from pipeline.options import RenderOptions
+from pipeline.planning.manifest import QUALITIES, load_lecture
 from pipeline.records import read_record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,8 +213,9 @@ def test_warm_rerun_in_a_fresh_process_imports_no_renderer(lecture: dict) -> Non
     code = f"""
 import sys
 from pathlib import Path
-from pipeline.assemble import RenderOptions, build_lecture
-from pipeline.manifest import QUALITIES, load_lecture
+from pipeline.options import RenderOptions
+from pipeline.lecture import build_lecture
+from pipeline.planning.manifest import QUALITIES, load_lecture
 from pipeline.records import read_record
 opts = RenderOptions(quality=QUALITIES["tiny"], out_root=Path({str(opts.out_root)!r}),
                      narration_dir=Path({str(opts.narration_dir)!r}), jobs=2,

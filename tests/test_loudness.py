@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from audio import peaks
-from pipeline import loudness
+from pipeline.assembly import loudness
 
 RATE = 48_000
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.manifest import InputError, available_lectures, load_lecture
+from pipeline.planning.manifest import InputError, available_lectures, load_lecture
 
 GOOD = '''
 id = "tiny"

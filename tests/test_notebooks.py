@@ -119,7 +119,7 @@ def test_api_fails_like_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[st
     """Bad input: the API raises ``InputError`` with the line the CLI prints (exit 2)."""
     from pipeline import cli
     from pipeline.api import cli_arguments, render_lecture, render_segment
-    from pipeline.manifest import InputError
+    from pipeline.planning.manifest import InputError
 
     cases = [
         (lambda: render_lecture("nope"), ["--lecture", "nope"]),

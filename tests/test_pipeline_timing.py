@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.timing import (
+from pipeline.planning.timing import (
     beat_anchors,
     frame_to_sample,
     plan_segment,

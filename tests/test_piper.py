@@ -17,8 +17,9 @@ from audio import SAMPLE_RATE, Narration, piper_voice, synthesize
 from audio.clips import write_wav
 from audio.piper_voice import PiperEngine, SeededSession, align_groups, piper_available
 from audio.textnorm import spoken_words
-from pipeline.assemble import RenderOptions, plan_lecture
-from pipeline.manifest import QUALITIES, load_lecture
+from pipeline.options import RenderOptions
+from pipeline.planning.manifest import QUALITIES, load_lecture
+from pipeline.planning.plan import plan_lecture
 
 pytestmark = pytest.mark.skipif(piper_available() is not None, reason=str(piper_available()))
 

@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import cache, housekeeping, media
+from pipeline import media
 from pipeline.lock import FolderLock, LockBusy
-from pipeline.manifest import QUALITIES
+from pipeline.planning.manifest import QUALITIES
 from pipeline.publish import STALE_NOTE, LectureWriter
+from pipeline.rendering import cache, housekeeping
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = QUALITIES["tiny"]

@@ -15,10 +15,10 @@ import pytest
 from scene_utils import decode_frames, render_scene
 
 from pipeline import media
-from pipeline.cache import render_key
-from pipeline.manifest import QUALITIES
-from pipeline.render_queue import plan_parts
-from pipeline.scene_render import Part, RenderJob, render, split_at_beats
+from pipeline.planning.manifest import QUALITIES
+from pipeline.rendering.cache import render_key
+from pipeline.rendering.render_queue import plan_parts
+from pipeline.rendering.scene_render import Part, RenderJob, render, split_at_beats
 from scenes.registry import load_scene_class
 from scenes.timing import min_total, plan_beats
 
@@ -142,7 +142,7 @@ def test_one_scene_at_1080p60_meets_the_publishing_settings(tmp_path: Path) -> N
 
 
 def test_jobs_follow_cores_and_free_memory(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline import resources
+    from pipeline.rendering import resources
 
     q = QUALITIES["1080p"]
     monkeypatch.setattr(resources, "cores", lambda: 8)
@@ -158,7 +158,7 @@ def test_a_scene_that_raises_is_a_render_failure_naming_the_segment(tmp_path: Pa
     """Parameters are checked by the catalog before rendering; what a scene raises while
     rendering is a render failure with the segment and the scene's own message, never
     guessed to be bad input from its text (this job bypasses planning on purpose)."""
-    from pipeline.scene_render import RenderError
+    from pipeline.rendering.scene_render import RenderError
 
     q = QUALITIES["tiny"]
     job = RenderJob("01_grid", "ForwardDotGrid", {"T": 1}, {}, 0, q, q.fps * 21, "bad-T")

@@ -147,7 +147,7 @@ def test_drawn_path_within_a_dot_radius_at_lecture_rate(cls: type) -> None:
     """The overview lecture's runs, at 60 fps with the default beat: the frames the scene
     has for the path (``step_budget``) draw it within a dot radius of the sampled one."""
     from diffusion import forward_trajectory, reverse_trajectory
-    from pipeline.manifest import load_lecture
+    from pipeline.planning.manifest import load_lecture
     from scenes.base import BeatClock
     from scenes.dot_grid import grid_run, scene_path, step_budget
 

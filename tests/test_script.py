@@ -12,8 +12,8 @@ from audio.textnorm import spoken_words
 from diffusion.schedule import NoiseSchedule
 from diffusion.worked import closed_form_example, one_step_moments
 from pipeline import cli
-from pipeline.script_values import expand_placeholders, format_value
-from pipeline.timing import apply_marks, plan_segment
+from pipeline.planning.placeholders import expand_placeholders, format_value
+from pipeline.planning.timing import apply_marks, plan_segment
 from scenes.timing import Beat
 
 SCRIPT = (

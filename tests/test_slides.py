@@ -18,8 +18,8 @@ from PIL import Image
 from slides_fixture import PATCH, SEGMENTS, level_to_frame, make_lecture
 
 from pipeline import media
-from pipeline.manifest import InputError
-from pipeline.slides import (
+from pipeline.planning.manifest import InputError
+from pipeline.slides.build import (
     SlideSegment,
     build_slides,
     clip_fix,

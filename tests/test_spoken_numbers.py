@@ -21,8 +21,8 @@ from manim import DecimalNumber
 from scene_utils import run_scene_class
 
 from audio.script import find_placeholders
-from pipeline.manifest import available_lectures, lecture_path, load_lecture
-from pipeline.script_values import placeholder_value
+from pipeline.planning.manifest import available_lectures, lecture_path, load_lecture
+from pipeline.planning.placeholders import placeholder_value
 from scenes.registry import load_scene_class
 
 NUMBER_WORDS = re.compile(

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cache import EntryRecord, describe
-from pipeline.manifest import QUALITIES
-from pipeline.store import BadEntry, RenderStore
+from pipeline.planning.manifest import QUALITIES
+from pipeline.rendering.cache import EntryRecord, describe
+from pipeline.rendering.store import BadEntry, RenderStore
 
 TINY = QUALITIES["tiny"]
 FRAMES = 10

@@ -13,10 +13,12 @@ from audio_utils import have_espeak, have_ffmpeg, tone, write_audio
 from take_utils import SR, known_take
 
 from audio.level import speech_loudness
-from pipeline import captions, media
-from pipeline.assemble import RenderOptions, build_lecture
+from pipeline import media
+from pipeline.assembly import captions
 from pipeline.cli import main as cli_main
-from pipeline.manifest import QUALITIES, load_lecture
+from pipeline.lecture import build_lecture
+from pipeline.options import RenderOptions
+from pipeline.planning.manifest import QUALITIES, load_lecture
 
 pytestmark = pytest.mark.skipif(
     not (have_espeak() and have_ffmpeg()), reason="needs espeak-ng and ffmpeg"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from pipeline.manifest import Quality
+from pipeline.planning.manifest import Quality
 
 #: Peak resident memory of one render job (manim child + ffmpeg), in MiB: a fixed base
 #: plus a share per megapixel of the frame. Measured at 1080p60 (ForwardDotGrid,

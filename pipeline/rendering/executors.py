@@ -16,10 +16,10 @@ job, whose Dask key is ``render-<cache key>``. So renders start while other narr
 are still being made, and the scheduler itself deduplicates: a key already pending or
 running for any client (another lecture, another user) is joined, not run again. Before
 submitting, the client looks the key up in the shared store (``--cache URL``,
-:mod:`pipeline.store`) and submits nothing for an entry that is already there.
+:mod:`pipeline.rendering.store`) and submits nothing for an entry that is already there.
 
 Workers write entries atomically; the client verifies every entry before assembling
-(:meth:`pipeline.store.RenderStore.fetch`). A worker that dies mid-render is replaced
+(:meth:`pipeline.rendering.store.RenderStore.fetch`). A worker that dies mid-render is replaced
 and its task rescheduled by Dask (up to ``distributed.scheduler.allowed-failures``
 times); a scene that fails on its own fails the run once, naming the segment.
 Assembly always runs on the client.
@@ -38,22 +38,20 @@ from typing import Any, Protocol
 
 from audio.clips import find_clip
 from audio.narration import Narration, find_transcript, resolve_narration
-from pipeline.assemble import (
+from pipeline.lecture import LectureResult, build_lecture
+from pipeline.options import RenderOptions
+from pipeline.planning.manifest import InputError, LectureSpec
+from pipeline.planning.plan import (
     CheckedScene,
-    LectureResult,
-    RenderOptions,
-    Reporter,
     SegmentPlan,
-    SilentReporter,
-    build_lecture,
     check_params,
     plan_one,
     select_segments,
 )
-from pipeline.cluster_tasks import TOPIC, NarrationRequest, narrate, render_entry
-from pipeline.manifest import InputError, LectureSpec
-from pipeline.scene_render import RenderError
-from pipeline.store import BadEntry, RenderStore
+from pipeline.progress import Reporter, SilentReporter
+from pipeline.rendering.cluster_tasks import TOPIC, NarrationRequest, narrate, render_entry
+from pipeline.rendering.scene_render import RenderError
+from pipeline.rendering.store import BadEntry, RenderStore
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ class LectureRequest:
 
 
 class Executor(Protocol):
-    """Runs stages 1 and 2 of :func:`pipeline.assemble.build_lecture` for many lectures."""
+    """Runs stages 1 and 2 of :func:`pipeline.lecture.build_lecture` for many lectures."""
 
     def submit(self, lectures: Sequence[LectureRequest], reporter: Reporter) -> None:
         """Start work on every lecture (a no-op for executors that work on demand)."""
@@ -157,18 +155,6 @@ class LocalExecutor:
 
     def submit(self, lectures: Sequence[LectureRequest], reporter: Reporter) -> None:
         return None
-
-    def plan(self, spec: LectureSpec, opts: RenderOptions, source: str,
-             reporter: Reporter) -> list[SegmentPlan]:
-        from pipeline.assemble import plan_lecture
-
-        return plan_lecture(spec, opts, source=source, reporter=reporter)
-
-    def render(self, plans: Sequence[SegmentPlan], opts: RenderOptions,
-               reporter: Reporter) -> tuple[dict[str, Path], list[str], list[str]]:
-        from pipeline.assemble import render_segments
-
-        return render_segments(plans, opts, reporter)
 
     def close(self) -> None:
         return None

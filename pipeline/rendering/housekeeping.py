@@ -7,7 +7,7 @@ would disturb a running render needs the *exclusive* lock:
   runs are removed (``work/`` folders, temporary files in ``renders/``); when another
   run is active, only work folders whose pid is no longer alive are removed;
 * after a run, and for ``render.py --cache-prune``, entries are evicted least recently
-  used first until the cache fits its size cap (``pipeline.cache.prune``).
+  used first until the cache fits its size cap (``pipeline.rendering.cache.prune``).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline import cache
 from pipeline.lock import FolderLock, try_exclusive
+from pipeline.rendering import cache
 
-log = logging.getLogger("pipeline.cache")
+log = logging.getLogger("pipeline.rendering.cache")
 SAFE_PATH = re.compile(r"^[A-Za-z0-9_./+-]+$")
 
 

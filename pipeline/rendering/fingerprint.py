@@ -34,7 +34,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
-ROOT = Path(__file__).resolve().parent.parent
+from pipeline import paths
+
+ROOT = paths.SOURCE_ROOT
 PROBE_FORMAT = 1
 # Names whose use in a scene's code means "reads this data set" -> how to fingerprint it.
 DATA_SOURCES: dict[str, str] = {"load_mnist": "mnist"}

@@ -33,10 +33,10 @@ from rich.progress import (
 from rich.table import Table
 
 from audio.clips import NarrationError
-from pipeline import preflight
 from pipeline.lock import LockBusy
-from pipeline.manifest import QUALITIES, InputError, available_lectures, load_lecture
-from pipeline.resources import default_jobs
+from pipeline.planning import preflight
+from pipeline.planning.manifest import QUALITIES, InputError, available_lectures, load_lecture
+from pipeline.rendering.resources import default_jobs
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_BUSY, EXIT_INTERRUPT = 0, 1, 2, 3, 130
 STATUS_ENV = "LECTURE_STATUS_FILE"
@@ -239,7 +239,7 @@ def _main(args: argparse.Namespace, console: Console) -> int:
     out_root = preflight.output_root(args.out, preflight.DEFAULT_OUT)
     max_bytes = preflight.size_flag("--cache-max-size", args.cache_max_size)
     if args.cache_prune:
-        from pipeline.housekeeping import prune_now
+        from pipeline.rendering.housekeeping import prune_now
 
         n, freed, left = prune_now(out_root / ".cache", max_bytes,
                                    on_wait=lambda h: console.print(
@@ -293,7 +293,7 @@ def render_from_args(  # type: ignore[no-untyped-def]
         if len(specs) > 1:
             raise InputError("--slides: give one lecture (--lecture), not several")
         from pipeline.publish import slides_update
-        from pipeline.slides import build_slides
+        from pipeline.slides.build import build_slides
 
         t0 = time.perf_counter()
         if not (out_root / spec.id / "manifest.json").is_file():
@@ -305,8 +305,8 @@ def render_from_args(  # type: ignore[no-untyped-def]
                       f"{time.perf_counter() - t0:.1f} s", highlight=False)
         return None
 
-    from pipeline.assemble import RenderOptions
-    from pipeline.executors import LectureRequest, parse_executor, render_lectures
+    from pipeline.options import RenderOptions
+    from pipeline.rendering.executors import LectureRequest, parse_executor, render_lectures
 
     opts = RenderOptions(quality=q, out_root=out_root, narration_dir=args.narration_dir,
                          jobs=args.jobs or default_jobs(q), strict=args.strict,
@@ -369,7 +369,7 @@ def summary(console: Console, result, elapsed: float) -> None:  # type: ignore[n
         f"{len(result.plans)} segments, {result.duration:.1f} s of video, narration "
         + ", ".join(f"{n} {s}" for s, n in sources.items())
         + f"; {len(result.rendered)} rendered, {len(result.cached)} cache hits; "
-        + (f"{loud.integrated:.1f} LUFS, {loud.true_peak:.1f} dBTP; " if loud else "")
+        + (f"{loud.integrated_lufs:.1f} LUFS, {loud.true_peak_dbtp:.1f} dBTP; " if loud else "")
         + f"{elapsed:.1f} s"
         + ("" if result.assembled else "; outputs up to date, nothing redone")
     )

@@ -14,11 +14,12 @@ from typing import Any, Literal
 import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipeline import paths
 from scenes.catalog import ParamError
 from scenes.catalog import spec as scene_spec
 from scenes.registry import SCENES
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+CONFIG_DIR = paths.CONFIG_DIR
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
@@ -232,11 +233,11 @@ def check_params(spec: LectureSpec, source: str) -> None:
 
 def _prefetch_placeholders(spec: LectureSpec) -> None:
     """Every segment's placeholder digits the user cache lacks, computed at once in a
-    child process (:func:`pipeline.script_values.prefetch`), so torch stays out of here."""
+    child process (:func:`pipeline.planning.placeholders.prefetch`), so torch stays out of here."""
     items = [(seg.narration, scene_spec(seg.scene).resolve(seg.params))
              for seg in spec.segments if "{{" in seg.narration]
     if items:
-        from pipeline.script_values import prefetch
+        from pipeline.planning.placeholders import prefetch
 
         prefetch(items)
 
@@ -249,7 +250,7 @@ def _script(path: Path, index: int, seg: SegmentSpec) -> str:
     text = seg.narration
     try:
         if "{{" in text or "}}" in text:
-            from pipeline.script_values import expand_placeholders_cached
+            from pipeline.planning.placeholders import expand_placeholders_cached
 
             # the catalog's defaults completed with the segment's own (no manim import)
             text = expand_placeholders_cached(text, scene_spec(seg.scene).resolve(seg.params))

@@ -5,8 +5,8 @@ They are plain functions of small picklable values, so any executor can run them
 * :func:`narrate` resolves one segment's narration (speech synthesis or analysis of a
   recorded clip, whose bytes travel with the request) and returns the
   :class:`~audio.narration.Narration` its timing plan is made from.
-* :func:`render_entry` renders one :class:`~pipeline.scene_render.RenderJob` into the
-  shared :class:`~pipeline.store.RenderStore` unless the entry is already there. Manim
+* :func:`render_entry` renders one :class:`~pipeline.rendering.scene_render.RenderJob` into the
+  shared :class:`~pipeline.rendering.store.RenderStore` unless the entry is already there. Manim
   runs in a scratch folder local to the worker; only the encoded video and its record
   reach the store, each by an atomic write.
 
@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audio.narration import Narration, resolve_narration
-from pipeline.cache import record_path, render_key
-from pipeline.housekeeping import using_cache
-from pipeline.scene_render import RenderError, RenderJob, render
-from pipeline.store import RenderStore
+from pipeline.rendering.cache import record_path, render_key
+from pipeline.rendering.housekeeping import using_cache
+from pipeline.rendering.scene_render import RenderError, RenderJob, render
+from pipeline.rendering.store import RenderStore
 
 TOPIC = "lecture-render"
 

@@ -1,8 +1,9 @@
 """The manim child process: one scene (or one beat range of it) straight to H.264.
 
-Run as ``python -m pipeline.scene_process`` by :mod:`pipeline.scene_render`, with the
-scene's job in ``LECTURE_SCENE_JOB`` (see ``scenes.base``) and the output in
-``LECTURE_RENDER_TARGET`` (JSON of :class:`Target`). Two manim classes are swapped in:
+Run as ``python -m pipeline.rendering.scene_process`` by
+:mod:`pipeline.rendering.scene_render`, with the scene's job in ``LECTURE_SCENE_JOB``
+(see ``scenes.base``) and the output in ``LECTURE_RENDER_TARGET`` (JSON of
+:class:`Target`). Two manim classes are swapped in:
 
 :class:`StreamRenderer`
     manim's Cairo renderer, counting frames. Frames outside ``[first, last)`` are not
@@ -37,7 +38,7 @@ class Target(BaseModel):
 
     scene: str
     out: str
-    quality: dict[str, Any]  # pipeline.manifest.Quality fields
+    quality: dict[str, Any]  # pipeline.planning.manifest.Quality fields
     first: int = 0  # first frame written
     last: int | None = None  # one past the last frame written (None: to the end)
     keyframes: list[int] = []  # frame numbers (of the whole scene) that start a GOP
@@ -51,7 +52,7 @@ def main() -> int:
     from manim.utils.exceptions import EndSceneEarlyException
 
     from pipeline import media
-    from pipeline.manifest import Quality
+    from pipeline.planning.manifest import Quality
     from scenes.camera import BatchedCamera
     from scenes.registry import load_scene_class
 

@@ -17,6 +17,7 @@ Parts live in ``<cache>/parts/`` and are hard-linked (or copied) into the output
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
 import json
@@ -25,26 +26,41 @@ import shutil
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
 
 from audio import peaks
-from pipeline import loudness
-from pipeline.manifest import LectureSpec, Quality
-from pipeline.timing import AUDIO_RATE
+from pipeline import media, paths
+from pipeline.assembly import loudness
+from pipeline.planning.manifest import LectureSpec, Quality
+from pipeline.planning.plan import SegmentPlan
+from pipeline.planning.timing import AUDIO_RATE
+from pipeline.rendering import fingerprint
 
-if TYPE_CHECKING:  # the plans come from pipeline.assemble, which imports this module
-    import numpy as np
-
-    from pipeline.assemble import SegmentPlan
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.SOURCE_ROOT
 ASSEMBLY_FORMAT = 1  # bump when the meaning of the key changes
-# The code that turns plans and renders into outputs: a change here redoes assembly.
-ASSEMBLY_SOURCES = (
-    "pipeline/assemble.py", "pipeline/parts.py", "pipeline/media.py", "pipeline/loudness.py",
-    "pipeline/records.py", "pipeline/captions.py", "pipeline/chapters.py",
-    "pipeline/thumbnail.py", "pipeline/timing.py", "audio/peaks.py", "audio/clips.py",
-)
+PROJECT_PACKAGES = ("pipeline", "audio", "scenes", "diffusion")
+
+
+def assembly_sources() -> list[Path]:
+    """The code that turns plans and renders into outputs, where a change redoes assembly:
+    every module of the assembly package and the project modules they import."""
+    package = Path(__file__).resolve().parent
+    found = {f.resolve() for f in package.glob("*.py")}
+    for f in sorted(found):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            for name in names:
+                if name.split(".")[0] in PROJECT_PACKAGES:
+                    path = fingerprint.module_file(name, ROOT)
+                    if path is not None:
+                        found.add(path.resolve())
+    return sorted(found)
 
 
 def _digest(*chunks: bytes | memoryview) -> str:
@@ -57,13 +73,12 @@ def _digest(*chunks: bytes | memoryview) -> str:
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """A hash of the assembly modules' source."""
-    return _digest(*(f"{s}:".encode() + (ROOT / s).read_bytes() for s in ASSEMBLY_SOURCES))[:16]
+    return _digest(*(f"{f.relative_to(ROOT).as_posix()}:".encode() + f.read_bytes()
+                     for f in assembly_sources()))[:16]
 
 
 def settings() -> dict[str, Any]:
     """Every number of the assembly that is not in a plan."""
-    from pipeline import media  # numpy only; kept local so the module reads top-down
-
     return {
         "aac": media.aac_args(),
         "audio_rate": AUDIO_RATE,

@@ -1,10 +1,12 @@
-"""Run many segment renders on a few cores: costliest first, long segments split.
+"""Stage 2: run many segment renders on a few cores: costliest first, long segments split.
+
+:func:`render_segments` takes the plans, reuses cached renders and queues the rest.
 
 Each distinct render job's cost is estimated from the seconds per frame its scene took
 last time at this quality (``render-costs.json`` in the cache; unknown scenes count
 their frames). A job costlier than a fair share of the whole (total cost / jobs) would
 be the critical path, so it is split at beat boundaries into parts that render in
-parallel (see ``pipeline.scene_render``). Parts are queued costliest first; when the
+parallel (see ``pipeline.rendering.scene_render``). Parts are queued costliest first; when the
 last part of a job is done, its parts are joined by stream copy into the cache.
 """
 
@@ -19,10 +21,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from pipeline.scene_render import (
+from pipeline.options import RenderOptions
+from pipeline.planning.plan import SegmentPlan
+from pipeline.progress import Reporter
+from pipeline.rendering.scene_render import (
     MIN_PART_SECONDS,
     Part,
     RenderJob,
+    cached,
     join_parts,
     render_part,
     split_at_beats,
@@ -130,3 +136,38 @@ def render_all(
         if results:
             save_costs(cache_dir, costs)
     return results
+
+
+def render_segments(
+    plans: Sequence[SegmentPlan], opts: RenderOptions, reporter: Reporter
+) -> tuple[dict[str, Path], list[str], list[str]]:
+    """Render what is not cached, ``opts.jobs`` at a time. Returns paths, rendered, cached.
+
+    Segments with the same key (same scene, parameters and plan) share one render;
+    ``pipeline.rendering.render_queue`` orders the renders costliest first and splits a long one
+    into beat ranges that render in parallel.
+    """
+    videos: dict[str, Path] = {}
+    by_key: dict[str, list[SegmentPlan]] = {}
+    hits = []
+    for p in plans:
+        path = cached(p.job, opts.cache_dir)
+        if path is not None:
+            videos[p.spec.id] = path
+            hits.append(p.spec.id)
+            reporter.segment(p.spec.id, "cached", p.timing.frames)
+        else:
+            by_key.setdefault(p.job.key, []).append(p)
+            reporter.segment(p.spec.id, "queued", p.timing.frames)
+    jobs = [g[0].job for g in by_key.values()]
+
+    def progress(job: RenderJob, state: str, frames: int) -> None:
+        for p in by_key[job.key]:
+            reporter.segment(p.spec.id, state, frames)
+
+    done = render_all(jobs, opts.cache_dir, opts.jobs, progress)
+    for key, group in by_key.items():
+        for p in group:
+            videos[p.spec.id] = done[key]
+    rendered = {p.spec.id for g in by_key.values() for p in g}
+    return videos, [p.spec.id for p in plans if p.spec.id in rendered], hits

@@ -41,6 +41,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from audio.script import Placeholder, ScriptError, find_placeholders, replace_placeholders
+from pipeline import paths
 
 __all__ = ["VALUES", "expand_placeholders", "placeholder_value", "format_value"]
 
@@ -272,7 +273,7 @@ def _memo_key(text: str, params: Mapping[str, Any]) -> str:
     import json
     from pathlib import Path
 
-    from pipeline import fingerprint
+    from pipeline.rendering import fingerprint
 
     code = fingerprint.code_fingerprint(Path(__file__), None)
     return fingerprint.digest(json.dumps([text, dict(params), code], sort_keys=True, default=str))
@@ -288,7 +289,7 @@ def expand_placeholders_cached(text: str, params: Mapping[str, Any]) -> str:
     """
     if not find_placeholders(text):
         return text
-    from pipeline import fingerprint
+    from pipeline.rendering import fingerprint
 
     memo = fingerprint.placeholder_memo()
     value = memo.get(_memo_key(text, params), lambda: expand_placeholders(text, params))
@@ -310,9 +311,8 @@ def prefetch(items: list[tuple[str, Mapping[str, Any]]]) -> None:
     import os
     import subprocess
     import sys
-    from pathlib import Path
 
-    from pipeline import fingerprint
+    from pipeline.rendering import fingerprint
 
     memo = fingerprint.placeholder_memo()
     todo = {}
@@ -327,12 +327,12 @@ def prefetch(items: list[tuple[str, Mapping[str, Any]]]) -> None:
             todo[key] = {"text": text, "params": dict(params)}
     if not todo:
         return
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(paths.SOURCE_ROOT)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [root, *filter(None, [os.environ.get("PYTHONPATH")])])}
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "pipeline.script_values"], cwd=root, env=env,
+            [sys.executable, "-m", "pipeline.planning.placeholders"], cwd=root, env=env,
             input=json.dumps(list(todo.values()), default=str), capture_output=True,
             text=True, check=True, timeout=600,
         )
@@ -347,7 +347,7 @@ def prefetch(items: list[tuple[str, Mapping[str, Any]]]) -> None:
 
 
 def _serve() -> int:
-    """``python -m pipeline.script_values``: a JSON list of ``{text, params}`` on stdin,
+    """``python -m pipeline.planning.placeholders``: a JSON list of ``{text, params}`` on stdin,
     the list of ``{text}`` (or ``{error}``) on stdout."""
     import json
     import sys

@@ -1,6 +1,6 @@
 """Render one segment's scene, silent, straight to the lecture's H.264, into the cache.
 
-Each render is a child process (``python -m pipeline.scene_process``), so one scene's
+Each render is a child process (``python -m pipeline.rendering.scene_process``), so one scene's
 crash or global state never touches another. The job (timing plan, parameters, seed)
 travels in ``LECTURE_SCENE_JOB``, the output in ``LECTURE_RENDER_TARGET``. The child
 pipes manim's pixels into one x264 encoder at the publishing settings
@@ -28,10 +28,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline import cache, media
-from pipeline.housekeeping import work_root
-from pipeline.manifest import Quality
-from pipeline.scene_process import TARGET_ENV, Target
+from pipeline import media
+from pipeline.planning.manifest import Quality
+from pipeline.rendering import cache
+from pipeline.rendering.housekeeping import work_root
+from pipeline.rendering.scene_process import TARGET_ENV, Target
 from scenes.job import JOB_ENV, PROGRESS_ENV, PROGRESS_TAG  # manim-free: planning imports this
 
 #: A part shorter than this is not worth a process start and a run-up through the scene.
@@ -106,13 +107,13 @@ def cached_path(cache_dir: Path, key: str) -> Path:
 
 
 def cached(job: RenderJob, cache_dir: Path) -> Path | None:
-    """The verified cached render of ``job`` (see ``pipeline.cache.lookup``), or None."""
+    """The verified cached render of ``job`` (see ``pipeline.rendering.cache.lookup``), or None."""
     return cache.lookup(cache_dir, job.key, job.quality, job.expected_frames)
 
 
 def render_command() -> list[str]:
     """The child's command line (its inputs travel in the environment)."""
-    return [sys.executable, "-m", "pipeline.scene_process"]
+    return [sys.executable, "-m", "pipeline.rendering.scene_process"]
 
 
 def child_env(job: RenderJob, target: Target) -> dict[str, str]:
@@ -178,7 +179,7 @@ def render_part(
 def join_parts(job: RenderJob, parts: Sequence[tuple[Part, Path]], cache_dir: Path) -> Path:
     """Join rendered parts by stream copy and store the result in the cache; return it.
 
-    ``pipeline.cache.store`` checks the joined file against the plan before keeping it.
+    ``pipeline.rendering.cache.store`` checks the joined file against the plan before keeping it.
     """
     first = parts[0][1]
     if len(parts) == 1:

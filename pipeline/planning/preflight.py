@@ -14,15 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audio.clips import CLIP_EXTENSIONS
-from pipeline.manifest import InputError
+from pipeline import paths
+from pipeline.planning.manifest import InputError
 
 if TYPE_CHECKING:
     from audio.narration import Narration
-    from pipeline.manifest import LectureSpec
+    from pipeline.planning.manifest import LectureSpec
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "output"
+DEFAULT_OUT = paths.DEFAULT_OUT
 
-log = logging.getLogger("pipeline.preflight")
+log = logging.getLogger("pipeline.planning.preflight")
 
 
 def output_root(out: Path | None, default: Path) -> Path:
@@ -58,7 +59,7 @@ def folder_flag(flag: str, path: Path) -> Path:
 
 
 def size_flag(flag: str, text: str) -> int:
-    from pipeline.cache import parse_size
+    from pipeline.rendering.cache import parse_size
 
     try:
         return parse_size(text)

@@ -1,8 +1,8 @@
 """The render cache as shared storage: entries under any fsspec URL.
 
 A cache entry is two objects under ``<root>/renders/``, exactly as in the local cache
-(:mod:`pipeline.cache`): the encoded silent video ``<key>.mp4`` and its record
-``<key>.json`` (:class:`pipeline.cache.EntryRecord`: frames, size, codec parameters,
+(:mod:`pipeline.rendering.cache`): the encoded silent video ``<key>.mp4`` and its record
+``<key>.json`` (:class:`pipeline.rendering.cache.EntryRecord`: frames, size, codec parameters,
 SHA-256). The record is written last, so an entry exists only once both are whole. A
 ``file://`` store is therefore an ordinary render cache folder: the local executor and
 the Dask workers can share one.
@@ -34,8 +34,8 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from pydantic import ValidationError
 
-from pipeline.cache import EntryRecord, entry_problem
-from pipeline.manifest import InputError, Quality
+from pipeline.planning.manifest import InputError, Quality
+from pipeline.rendering.cache import EntryRecord, entry_problem
 
 
 class BadEntry(RuntimeError):
@@ -135,7 +135,8 @@ class RenderStore:
     # ------------------------------------------------------------------ write
     def put(self, key: str, video: Path, record: Path) -> EntryRecord:
         """Store a local cache entry (``video`` and its ``record`` file, as
-        :func:`pipeline.cache.store` wrote them): video first, record last, each atomic."""
+        :func:`pipeline.rendering.cache.store` wrote them): video first, record last, each
+        atomic."""
         rec = EntryRecord.model_validate_json(record.read_text(encoding="utf-8"))
         if rec.key != key or rec.size != video.stat().st_size:
             raise BadEntry(f"render cache entry {key}: its record does not describe {video}")

@@ -5,7 +5,7 @@ an :class:`EntryRecord` (frames, duration, size, codec parameters, checksums, la
 
 * **Keys** (:func:`render_key`) hash everything that can change the pixels: the scene's
   import closure, the libraries it imports, the data it reads and the fonts it names
-  (:mod:`pipeline.fingerprint`), its parameters, the timing plan, the quality entry, the
+  (:mod:`pipeline.rendering.fingerprint`), its parameters, the timing plan, the quality entry, the
   encoder settings, the seed and the toolchain versions.
 * **Reuse is verified** (:func:`lookup`): the record must parse and agree with the file's
   size, the planned frame count and the quality's codec parameters, and a sampled
@@ -34,11 +34,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from pipeline import fingerprint, media
-from pipeline.manifest import QUALITIES, Quality
+from pipeline import media
+from pipeline.planning.manifest import QUALITIES, Quality
+from pipeline.rendering import fingerprint
 from scenes.registry import SCENES, scene_file
 
-log = logging.getLogger("pipeline.cache")
+log = logging.getLogger("pipeline.rendering.cache")
 CACHE_FORMAT = 2  # bump when the layout of entries changes
 SAMPLE = 64 * 1024
 DEFAULT_MAX_BYTES = 5 * 1024**3
@@ -85,7 +86,8 @@ def render_key(
         "plan": {k: round(v, 6) for k, v in plan.items()},
         "encoder": encoder_settings(quality),
         # the render child decides which frames are drawn and how they reach x264
-        "renderer": fingerprint.file_digest(fingerprint.ROOT / "pipeline" / "scene_process.py"),
+        "renderer": fingerprint.file_digest(
+            fingerprint.ROOT / "pipeline" / "rendering" / "scene_process.py"),
         "seed": seed,
         "toolchain": fingerprint.toolchain(),
     }

@@ -36,9 +36,9 @@ from typing import Any
 from urllib.parse import quote
 
 from pipeline import media
-from pipeline.manifest import InputError, Quality
+from pipeline.planning.manifest import InputError, Quality
+from pipeline.planning.timing import to_frames
 from pipeline.records import RecordError, SegmentRecord, read_record
-from pipeline.timing import to_frames
 
 DECK_ASSETS = Path(__file__).resolve().parent / "deck"
 GIF_MAX_WIDTH = 480
@@ -271,7 +271,7 @@ def deck_html(lecture: Lecture, files: Sequence[SlideFiles], css: str, js: str) 
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="diffusion-lectures pipeline.slides">
+<meta name="generator" content="diffusion-lectures pipeline.slides.build">
 <title>{title}</title>
 <link rel="icon" href="data:,">
 <style>

@@ -1,0 +1,163 @@
+"""Stage 1: every segment's narration (a take, speech or silence), its timing on the frame
+grid and its render job, as :class:`SegmentPlan` records.
+
+Scene beats and parameters come from the manim-free catalog (``scenes.catalog``), so
+bad input fails here, before any frame renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from audio.narration import Narration, release_voices, resolve_narration
+from audio.script import mark_time, parse_marks
+from pipeline.options import RenderOptions
+from pipeline.planning import preflight
+from pipeline.planning.manifest import (
+    QUALITIES,
+    InputError,
+    LectureSpec,
+    Quality,
+    SegmentSpec,
+    resolve_params,
+)
+from pipeline.planning.timing import SegmentTiming, plan_segment
+from pipeline.progress import Reporter, SilentReporter
+from pipeline.rendering.cache import render_key
+from pipeline.rendering.scene_render import RenderJob
+from scenes.catalog import spec as scene_spec
+from scenes.timing import Beat
+
+
+@dataclass(frozen=True)
+class SegmentPlan:
+    index: int
+    spec: SegmentSpec
+    narration: Narration
+    timing: SegmentTiming
+    job: RenderJob
+
+    @property
+    def name(self) -> str:
+        return f"{self.index:02d}_{self.spec.id}"
+
+
+@dataclass(frozen=True)
+class CheckedScene:
+    """A segment's scene after its parameters passed the catalog: beats and full params."""
+
+    beats: tuple[Beat, ...]
+    params: dict[str, Any]
+
+
+def check_params(spec: LectureSpec, seg: SegmentSpec, source: str) -> CheckedScene:
+    """Validate ``seg``'s parameters against the scene catalog (bad input: ``InputError``)."""
+    index = next(i for i, s in enumerate(spec.segments) if s.id == seg.id)
+    params = resolve_params(seg, index, source)
+    return CheckedScene(tuple(scene_spec(seg.scene).beats), params)
+
+
+def bookmark_times(
+    seg: SegmentSpec, beats: Sequence[Beat], narration: Narration, source: str
+) -> dict[int, float]:
+    """Beat index -> seconds into the narration, from the script's ``<mark name=.../>``.
+
+    Bad markers are bad input naming the segment and the marker: a name that is not a
+    beat of the scene, markers out of the scene's beat order, a repeated marker, a
+    marker on the first beat after the first word, markers together with ``cues``.
+    """
+    markers = parse_marks(seg.narration)
+    if not markers:
+        return {}
+    where = f"{source}: segments ({seg.id})"
+    names = [b.name for b in beats]
+    if seg.cues is not None:
+        raise InputError(f"{where}: marker {markers[0].name!r}: use markers or cues, not both")
+    out: dict[int, float] = {}
+    last = 0
+    for m in markers:
+        if m.name not in names:
+            raise InputError(
+                f"{where}: marker {m.name!r} is not a beat of {seg.scene} "
+                f"(beats: {', '.join(names)})"
+            )
+        b = names.index(m.name)
+        if b in out or (b == 0 and m.word > 0):
+            why = "is repeated" if b in out else "marks the first beat, which starts the segment"
+            raise InputError(f"{where}: marker {m.name!r} {why}")
+        if b < last:
+            raise InputError(
+                f"{where}: marker {m.name!r} is out of order: beat {m.name!r} plays before "
+                f"{names[last]!r} in {seg.scene}"
+            )
+        last = b
+        if b > 0:
+            out[b] = mark_time(m, seg.narration, narration.words, narration.sentences)[0]
+    return out
+
+
+def plan_lecture(
+    spec: LectureSpec,
+    opts: RenderOptions,
+    *,
+    source: str = "config",
+    reporter: Reporter | None = None,
+) -> list[SegmentPlan]:
+    reporter = reporter or SilentReporter()
+    q = opts.quality
+    plans = []
+    for index, seg in enumerate(spec.segments, start=1):
+        scene = check_params(spec, seg, source)  # bad input fails before any render
+        reporter.segment(seg.id, "narration")
+        narration = resolve_narration(
+            segment_id=seg.id, script=seg.narration, clip=seg.clip,
+            narration_dir=opts.narration_dir, strict=opts.strict,
+            cache_dir=opts.speech_cache, voice=spec.voice, wpm=spec.wpm,
+            allow_clipped=opts.allow_clipped, allow_unaligned=opts.allow_unaligned,
+        )
+        plans.append(plan_one(spec, index, seg, scene, narration, q, source))
+    release_voices()  # the voice model's memory is not needed while rendering
+    return plans
+
+
+def plan_one(
+    spec: LectureSpec, index: int, seg: SegmentSpec, scene: CheckedScene,
+    narration: Narration, q: Quality, source: str,
+) -> SegmentPlan:
+    """One segment's timing on the frame grid and its render job, from its narration."""
+    preflight.check_clip(seg.id, narration)
+    marks = bookmark_times(seg, scene.beats, narration, source)
+    try:
+        timing = plan_segment(
+            beats=scene.beats, narration_seconds=narration.duration,
+            sentence_starts=[s.start for s in narration.sentences], cues=seg.cues,
+            marks=marks, lead_in=spec.lead_in, tail=spec.tail, fps=q.fps,
+        )
+    except ValueError as exc:
+        raise InputError(f"{source}: segments ({seg.id}): {exc}") from None
+    plan = timing.beat_seconds()
+    key = render_key(scene=seg.scene, params=scene.params, plan=plan, quality=q,
+                     seed=spec.seed)
+    # The beat starts are forced keyframes in every render of the job, whichever
+    # executor runs it (and where a long one may be split).
+    job = RenderJob(seg.id, seg.scene, dict(scene.params), plan, spec.seed, q, timing.frames,
+                    key, tuple(timing.beat_frames))
+    return SegmentPlan(index, seg, narration, timing, job)
+
+
+def select_segments(spec: LectureSpec, only: Sequence[str], source: str) -> LectureSpec:
+    """The lecture cut down to the ``--only`` segments (all when ``only`` is empty)."""
+    if not only:
+        return spec
+    unknown = [s for s in only if s not in {seg.id for seg in spec.segments}]
+    if unknown:
+        raise InputError(f"--only: unknown segment id(s) {unknown} in {source}")
+    return spec.model_copy(update={"segments": [s for s in spec.segments if s.id in only]})
+
+
+def quality(name: str) -> Quality:
+    if name not in QUALITIES:
+        raise InputError(f"--quality: {name!r} is not one of {', '.join(QUALITIES)}")
+    return QUALITIES[name]

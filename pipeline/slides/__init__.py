@@ -1,0 +1,1 @@
+"""Slides: a rendered lecture becomes a deck (HTML, PPTX) of its segment clips (``build``)."""
