@@ -427,7 +427,7 @@ def measure_loudness(path: Path) -> Loudness:
 
 
 # --- slides ---
-# Clips for slide decks (pipeline.slides.build). Every function reads one file, writes one.
+# Clips for slide decks (pipeline.slides.build.build). Every function reads one file, writes one.
 VP9_CRF = 33  # constant quality; flat vector graphics stay clean well above 30
 VP9_CPU_USED = 8  # libvpx "realtime" speed step: 8x faster than "good"/5, files ~35% larger
 OPUS_BITRATE = "128k"

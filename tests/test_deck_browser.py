@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from slides_fixture import PATCH, SEGMENTS, level_to_frame, make_lecture
 
-from pipeline.slides.build import build_slides
+from pipeline.slides.build.build import build_slides
 
 pytestmark = pytest.mark.browser
 

@@ -19,7 +19,7 @@ from slides_fixture import PATCH, SEGMENTS, level_to_frame, make_lecture
 
 from pipeline import media
 from pipeline.planning.manifest import InputError
-from pipeline.slides.build import (
+from pipeline.slides.build.build import (
     SlideSegment,
     build_slides,
     clip_fix,

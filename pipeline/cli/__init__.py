@@ -293,7 +293,7 @@ def render_from_args(  # type: ignore[no-untyped-def]
         if len(specs) > 1:
             raise InputError("--slides: give one lecture (--lecture), not several")
         from pipeline.publish import slides_update
-        from pipeline.slides.build import build_slides
+        from pipeline.slides.build.build import build_slides
 
         t0 = time.perf_counter()
         if not (out_root / spec.id / "manifest.json").is_file():
