@@ -214,7 +214,7 @@ def loudness_check(mp4: Path) -> tuple[float, float]:
     from pipeline import media
 
     loud = media.measure_loudness(mp4)
-    return loud.integrated, loud.true_peak
+    return loud.integrated_lufs, loud.true_peak_dbtp
 
 
 # ------------------------------------------------------------------ the run

@@ -1,7 +1,7 @@
 """Every ffmpeg and ffprobe call of the pipeline lives here.
 
 Each function reads or writes files and returns plain values; the logic that decides
-what to write lives elsewhere. Encoder settings follow ``shared/PUBLISHING.md``.
+what to write lives elsewhere. Encoder settings follow ``docs/publishing.md``.
 """
 
 from __future__ import annotations
@@ -12,17 +12,14 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.planning.manifest import Quality
 from pipeline.planning.timing import AUDIO_RATE
+from pipeline.records import LoudnessRecord
 
-LOUDNESS_TARGET = -14.0  # LUFS integrated
-TRUE_PEAK_TARGET = -1.5  # dBTP: half a dB of headroom under the -1 dBTP ceiling
-LRA_TARGET = 11.0
 AAC_BITRATE = "384k"
 
 
@@ -129,12 +126,9 @@ def video_encoder_settings(q: Quality) -> dict[str, str]:
     from one GOP into the next). For flat vector graphics QP ``q.qp`` looks the same as
     CRF at that value (bench/results/engine-1080p.md). The render cache key includes this.
 
-    The preset is ``veryfast``: at 1080p60 one x264 thread at ``medium`` spent 36-46 ms
-    on a moving frame, over two seconds of CPU per second of moving video before any
-    drawing. ``veryfast`` halves that (held frames cost the same, ~15 ms); at the
-    same QP the frames stay far past visually lossless (re-encoding the same decoded
-    frames: PSNR 53-59 dB, medium 56-61) for 11-21 % more bytes
-    (bench/results/frame-cost-1080p.md).
+    The preset is ``veryfast``: about half the encoder time of ``medium`` at the same
+    QP, with frames still far past visually lossless, for somewhat more bytes
+    (bench/results/encoder-notes.md).
     """
     return {
         "codec": "libx264", "profile": "high", "pix_fmt": "yuv420p", "preset": "veryfast",
@@ -283,13 +277,12 @@ def mux(video: Path, audio_wav: Path | None, dst: Path, *, start: float = 0.0,
 
 
 def aac_args() -> list[str]:
-    """AAC-LC 48 kHz stereo at the publishing bitrate (PUBLISHING.md).
+    """AAC-LC 48 kHz stereo at the publishing bitrate (docs/publishing.md).
 
     Mid/side coding is off: ffmpeg's encoder spends most of its time searching M/S
-    decisions at this bitrate. Measured on 60 s of the lecture's narration, it encodes
-    3.75x faster without, at the full 384 kbit/s (with M/S, the encoder stopped at
-    231 kbit/s) and 54.6 dB SNR against the PCM (62.3 dB with M/S); both are far past
-    audible for speech. The lecture's one AAC encode is the floor of its assembly.
+    decisions at this bitrate, and without them it reaches the full bitrate at a quality
+    far past audible for speech (bench/results/encoder-notes.md). The lecture's one AAC
+    encode is the floor of its assembly.
     """
     return ["-c:a", "aac", "-profile:a", "aac_low", "-aac_coder", "fast", "-aac_ms", "0",
             "-b:a", AAC_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2"]
@@ -363,51 +356,9 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     return np.frombuffer(proc.stdout, dtype="<f4").reshape(-1, 2), AUDIO_RATE
 
 
-@dataclass(frozen=True)
-class Loudness:
-    integrated: float  # LUFS
-    true_peak: float  # dBTP
-    lra: float  # LU
-
-
-def _loudnorm_json(stderr: str) -> dict:
-    match = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", stderr, re.S)
-    if not match:
-        raise MediaError("loudnorm printed no measurement")
-    return json.loads(match.group(0))
-
-
-def normalise_loudness(src: Path, dst: Path) -> Loudness:
-    """Two-pass EBU R128 normalisation to -14 LUFS, true peak under -1 dBTP.
-
-    Pass one measures; pass two applies the measured values (linear gain where the
-    peak allows it, else loudnorm's dynamic mode). Output: 48 kHz stereo PCM WAV.
-    """
-    target = f"I={LOUDNESS_TARGET}:TP={TRUE_PEAK_TARGET}:LRA={LRA_TARGET}"
-    first = _run(
-        ["ffmpeg", "-hide_banner", "-nostdin", "-i", str(src), "-af",
-         f"loudnorm={target}:print_format=json", "-f", "null", "-"],
-        "loudness measurement",
-    )
-    m = _loudnorm_json(first.stderr)
-    if float(m["input_i"]) < -70:  # all silence: nothing to normalise
-        shutil.copyfile(src, dst)
-        return Loudness(float(m["input_i"]), float(m["input_tp"]), float(m["input_lra"]))
-    second = (
-        f"loudnorm={target}:measured_I={m['input_i']}:measured_TP={m['input_tp']}"
-        f":measured_LRA={m['input_lra']}:measured_thresh={m['input_thresh']}"
-        f":offset={m['target_offset']}:linear=true:print_format=json"
-    )
-    _run(
-        ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-i", str(src), "-af", second,
-         "-ar", str(AUDIO_RATE), "-ac", "2", "-c:a", "pcm_s24le", str(dst)],
-        "loudness normalisation",
-    )
-    return measure_loudness(dst)
-
-
-def measure_loudness(path: Path) -> Loudness:
-    """Integrated loudness, true peak and range per ITU-R BS.1770 (ffmpeg ``ebur128``)."""
+def measure_loudness(path: Path) -> LoudnessRecord:
+    """Integrated loudness and true peak per ITU-R BS.1770, measured by ffmpeg's ``ebur128``
+    (an independent check of the pipeline's own measurement; no gain applied)."""
     proc = _run(
         ["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-i", str(path), "-map", "0:a:0",
          "-af", "ebur128=peak=true", "-f", "null", "-"],
@@ -415,7 +366,6 @@ def measure_loudness(path: Path) -> Loudness:
     )
     summary = proc.stderr[proc.stderr.rfind("Summary:"):]
     i = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
-    lra = re.search(r"LRA:\s+(-?[\d.]+) LU", summary)
     tp = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
     if not (i and tp):
         raise MediaError(f"ebur128 printed no summary for {path.name}")
@@ -423,13 +373,13 @@ def measure_loudness(path: Path) -> Loudness:
     def num(s: str) -> float:
         return float("-inf") if s == "-inf" else float(s)
 
-    return Loudness(num(i.group(1)), num(tp.group(1)), float(lra.group(1)) if lra else 0.0)
+    return LoudnessRecord(integrated_lufs=num(i.group(1)), true_peak_dbtp=num(tp.group(1)))
 
 
 # --- slides ---
 # Clips for slide decks (pipeline.slides.build.build). Every function reads one file, writes one.
 VP9_CRF = 33  # constant quality; flat vector graphics stay clean well above 30
-VP9_CPU_USED = 8  # libvpx "realtime" speed step: 8x faster than "good"/5, files ~35% larger
+VP9_CPU_USED = 8  # libvpx "realtime" speed step (bench/results/encoder-notes.md)
 OPUS_BITRATE = "128k"
 NARRATED_CRF = 18  # only used when a segment clip must be re-encoded
 

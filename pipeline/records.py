@@ -29,7 +29,7 @@ class SentenceRecord(_Record):
 
 
 class TakeRecord(_Record):
-    """A recorded take's level and alignment (``audio.takes``)."""
+    """A recorded take's level and alignment (``audio.level`` and ``audio.align``)."""
 
     speech_lufs: float | None = None
     gain_db: float = 0.0

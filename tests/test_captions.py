@@ -112,7 +112,7 @@ def test_fast_speech_still_gives_readable_cues() -> None:
 
 
 def test_any_narration_gives_cues_within_every_limit() -> None:
-    """Random sentence times, from a crawl to a gabble, always meet PUBLISHING.md."""
+    """Random sentence times, from a crawl to a gabble, meet every caption rule."""
     rng = np.random.default_rng(5)
     words = "noise step image sample the a of diffusion model learns to reverse it".split()
     for trial in range(40):

@@ -127,8 +127,8 @@ def test_each_narration_starts_on_time_without_drift(lecture: dict) -> None:
 
 def test_loudness_and_true_peak(lecture: dict) -> None:
     loud = media.measure_loudness(lecture["dir"] / "lecture.mp4")
-    assert abs(loud.integrated + 14) <= 1.0, loud
-    assert loud.true_peak <= -1.0, loud
+    assert abs(loud.integrated_lufs + 14) <= 1.0, loud
+    assert loud.true_peak_dbtp <= -1.0, loud
 
 
 def test_captions_chapters_thumbnail_description(lecture: dict) -> None:

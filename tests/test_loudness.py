@@ -50,18 +50,18 @@ def test_normalise_reaches_target_with_true_peak_under_ceiling() -> None:
     x = 0.05 * noise * env
     x[RATE * 3:: RATE * 4] = 0.9
     result = loudness.normalise(stereo(x))
-    assert result.gain_db == pytest.approx(round(result.gain_db / 0.2) * 0.2)
-    assert result.integrated_lufs == pytest.approx(loudness.TARGET_LUFS, abs=0.3)
-    assert result.true_peak_dbtp <= loudness.CEILING_DBTP + 0.05
-    assert result.limited_ms > 0
+    assert result.loudness.gain_db == pytest.approx(round(result.loudness.gain_db / 0.2) * 0.2)
+    assert result.loudness.integrated_lufs == pytest.approx(loudness.TARGET_LUFS, abs=0.3)
+    assert result.loudness.true_peak_dbtp <= loudness.CEILING_DBTP + 0.05
+    assert result.loudness.limited_ms > 0
     measured = loudness.integrated_loudness(result.samples)
-    assert measured == pytest.approx(result.integrated_lufs, abs=1e-6)
+    assert measured == pytest.approx(result.loudness.integrated_lufs, abs=1e-6)
 
 
 def test_silence_is_left_alone() -> None:
     silent = np.zeros((RATE * 2, 2), dtype=np.float32)
     result = loudness.normalise(silent)
-    assert result.gain_db == 0.0 and np.array_equal(result.samples, silent)
+    assert result.loudness.gain_db == 0.0 and np.array_equal(result.samples, silent)
 
 
 def test_dual_mono_is_measured_as_the_stereo_track_it_is() -> None:
@@ -95,28 +95,31 @@ def test_published_gain_is_kept_so_unchanged_audio_stays_bit_identical() -> None
     y = x.copy()
     y[12 * RATE: 15 * RATE] *= 1.25
     fresh = loudness.normalise(stereo(y))
-    kept = loudness.normalise(stereo(y), prefer_gain_db=first.gain_db)
-    assert kept.gain_db == first.gain_db
-    assert abs(kept.integrated_lufs - loudness.TARGET_LUFS) <= loudness.STICKY_LU
-    assert kept.true_peak_dbtp <= loudness.CEILING_DBTP + 0.05
+    kept = loudness.normalise(stereo(y), prefer_gain_db=first.loudness.gain_db)
+    assert kept.loudness.gain_db == first.loudness.gain_db
+    assert abs(kept.loudness.integrated_lufs - loudness.TARGET_LUFS) <= loudness.STICKY_LU
+    assert kept.loudness.true_peak_dbtp <= loudness.CEILING_DBTP + 0.05
     # outside the changed seconds (and the limiter's few ms), not one sample moved
     edge = RATE // 10
     assert np.array_equal(kept.samples[: 12 * RATE - edge], first.samples[: 12 * RATE - edge])
     assert np.array_equal(kept.samples[15 * RATE + edge:], first.samples[15 * RATE + edge:])
-    assert fresh.gain_db != first.gain_db  # without the published gain, a step would move
+    # without the published gain, a step would move
+    assert fresh.loudness.gain_db != first.loudness.gain_db
     # a bigger change (seconds 12-15 at 1.6x) no longer fits: a new gain, at the target
     y[12 * RATE: 15 * RATE] *= 1.6 / 1.25
-    moved = loudness.normalise(stereo(y), prefer_gain_db=first.gain_db)
-    assert moved.gain_db != first.gain_db
-    assert moved.integrated_lufs == pytest.approx(loudness.TARGET_LUFS, abs=loudness.TOLERANCE_LU)
+    moved = loudness.normalise(stereo(y), prefer_gain_db=first.loudness.gain_db)
+    assert moved.loudness.gain_db != first.loudness.gain_db
+    assert moved.loudness.integrated_lufs == pytest.approx(loudness.TARGET_LUFS,
+                                                           abs=loudness.TOLERANCE_LU)
 
 
 def test_a_published_gain_that_no_longer_fits_is_dropped() -> None:
     x = _speechlike(20, 3)
     best = loudness.normalise(stereo(x))
-    off = loudness.normalise(stereo(x), prefer_gain_db=best.gain_db + 3.0)
-    assert off.integrated_lufs == pytest.approx(loudness.TARGET_LUFS, abs=loudness.TOLERANCE_LU)
-    assert off.gain_db == pytest.approx(best.gain_db, abs=0.41)
+    off = loudness.normalise(stereo(x), prefer_gain_db=best.loudness.gain_db + 3.0)
+    assert off.loudness.integrated_lufs == pytest.approx(loudness.TARGET_LUFS,
+                                                         abs=loudness.TOLERANCE_LU)
+    assert off.loudness.gain_db == pytest.approx(best.loudness.gain_db, abs=0.41)
 
 
 def test_pieces_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -156,9 +159,10 @@ def test_a_mono_track_is_the_stereo_track_it_is_published_as() -> None:
         loudness.integrated_loudness(dual), abs=1e-9)
     a, b = loudness.normalise(mono), loudness.normalise(dual)
     assert a.samples.shape == mono.shape and b.samples.shape == dual.shape
-    assert (a.gain_db, a.limited_ms) == (b.gain_db, b.limited_ms) and a.limited_ms > 0
-    assert a.integrated_lufs == pytest.approx(b.integrated_lufs, abs=1e-9)
-    assert a.true_peak_dbtp == pytest.approx(b.true_peak_dbtp, abs=1e-9)
+    la, lb = a.loudness, b.loudness
+    assert (la.gain_db, la.limited_ms) == (lb.gain_db, lb.limited_ms) and la.limited_ms > 0
+    assert a.loudness.integrated_lufs == pytest.approx(b.loudness.integrated_lufs, abs=1e-9)
+    assert a.loudness.true_peak_dbtp == pytest.approx(b.loudness.true_peak_dbtp, abs=1e-9)
     assert np.array_equal(a.samples[:, 0], b.samples[:, 0])
     assert np.array_equal(b.samples[:, 0], b.samples[:, 1])
 
@@ -176,6 +180,6 @@ def test_normalise_in_pieces_is_the_whole_track_result(monkeypatch: pytest.Monke
     monkeypatch.setattr(peaks, "PIECE", 168_050)
     monkeypatch.setattr(peaks, "TP_PIECE", 20_011)
     pieces = loudness.normalise(track)
-    assert whole.limited_ms > 0 and pieces.limited_ms == whole.limited_ms
+    assert whole.loudness.limited_ms > 0 and pieces.loudness.limited_ms == whole.loudness.limited_ms
     assert np.array_equal(pieces.samples, whole.samples)
-    assert pieces.true_peak_dbtp == pytest.approx(whole.true_peak_dbtp, abs=1e-12)
+    assert pieces.loudness.true_peak_dbtp == pytest.approx(whole.loudness.true_peak_dbtp, abs=1e-12)

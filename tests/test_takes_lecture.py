@@ -116,7 +116,7 @@ def test_uneven_takes_come_out_even(lecture: dict, folder: dict) -> None:
     assert np.ptp(raw) > 25  # what went in
     assert np.ptp(list(levels.values())) <= 3.0, levels  # what came out
     loud = media.measure_loudness(lecture["dir"] / "lecture.mp4")
-    assert abs(loud.integrated + 14) <= 1.0 and loud.true_peak <= -1.0, loud
+    assert abs(loud.integrated_lufs + 14) <= 1.0 and loud.true_peak_dbtp <= -1.0, loud
     hot = [w for w in lecture["warnings"] if "clipped take" in w]
     assert len(hot) == 1 and "hot.wav" in hot[0]
     take = lecture["manifest"]["segments"][0]["narration"]["take"]

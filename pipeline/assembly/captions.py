@@ -1,6 +1,6 @@
 """Captions from timed narration sentences: cue layout, SRT/WebVTT writers and validators.
 
-Limits (PUBLISHING.md, "Captions"): at most 2 lines of at most 42 characters, each cue
+Limits (docs/publishing.md, "Captions"): at most 2 lines of at most 42 characters, each cue
 about 0.8-7 s, at most about 17 characters per second, at least 2 frames between cues,
 the last cue ending by the end of the video. Everything here is pure (no I/O).
 

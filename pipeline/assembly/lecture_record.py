@@ -11,7 +11,7 @@ import numpy as np
 
 from audio.narration import Narration
 from pipeline.assembly.chapters import Chapter
-from pipeline.assembly.loudness import LoudnessResult
+from pipeline.assembly.loudness import NormalisedTrack
 from pipeline.planning.manifest import LectureSpec, Quality
 from pipeline.planning.plan import SegmentPlan
 from pipeline.records import (
@@ -105,7 +105,7 @@ def up_to_date(out_dir: Path, key: str) -> LectureRecord | None:
 
 def lecture_record(
     spec: LectureSpec, plans: Sequence[SegmentPlan], videos: dict[str, Path], q: Quality,
-    starts: Sequence[int], loud: LoudnessResult, n_cues: int, chaps: Sequence[Chapter],
+    starts: Sequence[int], loud: NormalisedTrack, n_cues: int, chaps: Sequence[Chapter],
     clip_keys: dict[str, str], clips_made: Sequence[str], stages: dict[str, float],
 ) -> LectureRecord:
     """The record of one assembly: what every segment is made of and where it sits."""
@@ -122,9 +122,10 @@ def lecture_record(
         seed=spec.seed,
         versions=versions(),
         loudness=LoudnessRecord(
-            integrated_lufs=round(loud.integrated_lufs, 3),
-            true_peak_dbtp=round(loud.true_peak_dbtp, 3),
-            gain_db=round(loud.gain_db, 3), limited_ms=round(loud.limited_ms, 1),
+            integrated_lufs=round(loud.loudness.integrated_lufs, 3),
+            true_peak_dbtp=round(loud.loudness.true_peak_dbtp, 3),
+            gain_db=round(loud.loudness.gain_db, 3),
+            limited_ms=round(loud.loudness.limited_ms, 1),
         ),
         captions=n_cues,
         chapters=[ChapterRecord(start=c.start, title=c.title) for c in chaps],

@@ -2,7 +2,7 @@
 
 The whole lecture's PCM track is measured once per ITU-R BS.1770 (``pyloudnorm``: K
 weighting, 400 ms blocks, absolute and relative gating). One gain brings it to the
-target (−14 LUFS, PUBLISHING.md); the gain is rounded to ``GAIN_STEP_DB`` so that a
+target (−14 LUFS, docs/publishing.md); the gain is rounded to ``GAIN_STEP_DB`` so that a
 change in one segment's take rarely moves the others' audio by a bit (their segment
 clips can then be reused). A look-ahead limiter then keeps the *true* peak (the peak
 between samples, estimated by 4x polyphase interpolation, as BS.1770 annex 2 does)
@@ -31,6 +31,7 @@ from audio import peaks
 from audio.clips import is_dual_mono
 from audio.peaks import limiter_gain, true_peak_max, true_peaks
 from pipeline.planning.timing import AUDIO_RATE
+from pipeline.records import LoudnessRecord
 
 TARGET_LUFS = -14.0
 CEILING_DBTP = -1.5  # half a dB under the −1 dBTP limit: AAC adds a little overshoot
@@ -43,13 +44,10 @@ SILENT_LUFS = -70.0  # BS.1770's absolute gate: a track below it has no loudness
 
 
 @dataclass(frozen=True)
-class LoudnessResult:
+class NormalisedTrack:
     samples: np.ndarray  # [n, channels] float32, the normalised track
-    input_lufs: float
-    integrated_lufs: float  # after gain and limiter
-    true_peak_dbtp: float  # after gain and limiter
-    gain_db: float
-    limited_ms: float  # how long the limiter reduced the gain
+    input_lufs: float  # before gain and limiter
+    loudness: LoudnessRecord  # after gain and limiter: the figures manifest.json keeps
 
 
 def integrated_loudness(track: np.ndarray, rate: int = AUDIO_RATE) -> float:
@@ -115,7 +113,7 @@ def _measured_channels(x: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def normalise(track: np.ndarray, rate: int = AUDIO_RATE, *,
-              prefer_gain_db: float | None = None) -> LoudnessResult:
+              prefer_gain_db: float | None = None) -> NormalisedTrack:
     """``track`` at ``TARGET_LUFS`` with its true peak under ``CEILING_DBTP``.
 
     Limiting takes a little loudness away (more for peaky voices), so when the limited
@@ -123,7 +121,7 @@ def normalise(track: np.ndarray, rate: int = AUDIO_RATE, *,
     miss and the limiter runs again on the original track (at most ``PASSES`` times).
 
     ``prefer_gain_db`` (the gain of the published outputs) is tried first and kept when
-    the result lands within ``STICKY_LU`` of the target (PUBLISHING.md allows ±1 LU):
+    the result lands within ``STICKY_LU`` of the target (the publishing rules allow ±1 LU):
     one changed take then leaves the other segments' samples bit-identical (the limiter
     is local), so their segment clips are reused instead of encoded again.
     """
@@ -132,7 +130,8 @@ def normalise(track: np.ndarray, rate: int = AUDIO_RATE, *,
     if not np.isfinite(before) or before < SILENT_LUFS:  # silence: nothing to normalise
         peak = float(np.abs(x).max()) if len(x) else 0.0
         tp = 20 * np.log10(peak) if peak > 0 else float("-inf")
-        return LoudnessResult(x, before, before, tp, 0.0, 0.0)
+        return NormalisedTrack(x, before, LoudnessRecord(integrated_lufs=before,
+                                                          true_peak_dbtp=tp))
     ceiling = 10 ** (CEILING_DBTP / 20)
     width = max(1, int(LIMITER_MS / 1000 * rate))
     gain_db = _step(TARGET_LUFS - before)
@@ -154,14 +153,12 @@ def normalise(track: np.ndarray, rate: int = AUDIO_RATE, *,
         gain_db = _step(gain_db + miss)
     assert y is not None
     top = true_peak_max(y, ceiling)  # what the limiter left
-    return LoudnessResult(
-        samples=y,
-        input_lufs=before,
+    return NormalisedTrack(y, before, LoudnessRecord(
         integrated_lufs=after,
         true_peak_dbtp=20 * np.log10(top) if top > 0 else float("-inf"),
         gain_db=gain_db,
         limited_ms=limited,
-    )
+    ))
 
 
 def _gain_and_limit(x: np.ndarray, gain_db: float, ceiling: float, width: int,

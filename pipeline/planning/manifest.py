@@ -6,7 +6,6 @@ render produces (paths, measured durations) lives in ``pipeline.records``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -37,7 +36,7 @@ class Quality:
 
     @property
     def keyint(self) -> int:
-        """Keyframe interval: at most fps/2 frames (PUBLISHING.md)."""
+        """Keyframe interval: at most fps/2 frames (docs/publishing.md)."""
         return max(1, self.fps // 2)
 
 
@@ -259,6 +258,3 @@ def _script(path: Path, index: int, seg: SegmentSpec) -> str:
         raise InputError(f"{where}: {exc}") from None
     return text
 
-
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()

@@ -52,7 +52,7 @@ class CheckedScene:
     params: dict[str, Any]
 
 
-def check_params(spec: LectureSpec, seg: SegmentSpec, source: str) -> CheckedScene:
+def checked_scene(spec: LectureSpec, seg: SegmentSpec, source: str) -> CheckedScene:
     """Validate ``seg``'s parameters against the scene catalog (bad input: ``InputError``)."""
     index = next(i for i, s in enumerate(spec.segments) if s.id == seg.id)
     params = resolve_params(seg, index, source)
@@ -109,7 +109,7 @@ def plan_lecture(
     q = opts.quality
     plans = []
     for index, seg in enumerate(spec.segments, start=1):
-        scene = check_params(spec, seg, source)  # bad input fails before any render
+        scene = checked_scene(spec, seg, source)  # bad input fails before any render
         reporter.segment(seg.id, "narration")
         narration = resolve_narration(
             segment_id=seg.id, script=seg.narration, clip=seg.clip,

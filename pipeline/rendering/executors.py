@@ -44,7 +44,7 @@ from pipeline.planning.manifest import InputError, LectureSpec
 from pipeline.planning.plan import (
     CheckedScene,
     SegmentPlan,
-    check_params,
+    checked_scene,
     plan_one,
     select_segments,
 )
@@ -241,7 +241,7 @@ class DaskExecutor:
             spec = lec.spec
             segs = []
             for index, seg in enumerate(spec.segments, start=1):
-                cls = check_params(spec, seg, lec.source)
+                cls = checked_scene(spec, seg, lec.source)
                 s = _Segment(spec.id, index, seg, cls, row_name(spec.id, seg.id, many))
                 reporter.segment(s.row, "narration")
                 req = self._narration_request(spec, seg, lec.opts)

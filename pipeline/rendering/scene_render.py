@@ -102,10 +102,6 @@ def split_at_beats(beat_frames: Sequence[int], total: int, parts: int,
     return [Part(i, a, b) for i, (a, b) in enumerate(zip(merged, merged[1:]))]
 
 
-def cached_path(cache_dir: Path, key: str) -> Path:
-    return cache.video_path(cache_dir, key)
-
-
 def cached(job: RenderJob, cache_dir: Path) -> Path | None:
     """The verified cached render of ``job`` (see ``pipeline.rendering.cache.lookup``), or None."""
     return cache.lookup(cache_dir, job.key, job.quality, job.expected_frames)
