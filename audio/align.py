@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audio.clips import SAMPLE_RATE
+from audio.pcm import SAMPLE_RATE
 from audio.sentences import Word
 
 __all__ = [

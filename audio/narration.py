@@ -30,14 +30,16 @@ from pathlib import Path
 
 import numpy as np
 
+from audio.align import align, aligner_version
 from audio.clips import (
     CLIP_EXTENSIONS,
-    SAMPLE_RATE,
     NarrationError,
     decode_clip,
     find_clip,
     read_clip,
 )
+from audio.level import TakeReport, level_take, trim_edges
+from audio.pcm import SAMPLE_RATE
 from audio.piper_voice import PiperEngine, piper_available
 from audio.piper_voice import release as release_piper
 from audio.sentences import Sentence, Word, proportional_times, split_sentences
@@ -46,7 +48,6 @@ from audio.speech import EspeakEngine, espeak_binary, speak
 from audio.textnorm import shown, spoken_words
 
 __all__ = [
-    "SAMPLE_RATE",
     "NarrationError",
     "Sentence",
     "Word",
@@ -278,8 +279,8 @@ def _sentence_times(
 
 
 # Code that shapes a take's analysis: a change in any of these invalidates the cache.
-_ANALYSIS_SOURCES = ("narration.py", "clips.py", "sentences.py", "level.py", "peaks.py",
-                     "align.py", "textnorm.py")
+_ANALYSIS_SOURCES = ("narration.py", "clips.py", "pcm.py", "sentences.py", "level.py",
+                     "peaks.py", "align.py", "textnorm.py")
 
 
 @functools.lru_cache(maxsize=1)
@@ -362,9 +363,6 @@ def _analyse_clip(
     allow_unaligned: bool = False,
 ) -> Narration:
     """A recorded take: trimmed of silence, levelled, aligned to what was said."""
-    from audio.align import align, aligner_version
-    from audio.level import TakeReport, level_take, trim_edges
-
     decoded = decode_clip(path)
     trimmed, cut = trim_edges(decoded.samples)
     samples, level = level_take(trimmed, decoded.clipped_share)

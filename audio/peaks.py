@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from audio.clips import is_dual_mono
+from audio.pcm import is_dual_mono
 
 OVERSAMPLE = 4
 PIECE = 1 << 20  # samples streamed at a time: memory stays flat however long the track

@@ -32,8 +32,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from audio.clips import is_dual_mono
 from audio.narration import Narration, release_voices, resolve_narration
+from audio.pcm import is_dual_mono
 from audio.script import mark_time, parse_marks
 from pipeline import captions, chapters, housekeeping, loudness, media, parts, preflight
 from pipeline.cache import DEFAULT_MAX_BYTES, render_key, versions

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audio import peaks
-from audio.clips import is_dual_mono
+from audio.pcm import is_dual_mono
 from audio.peaks import limiter_gain, true_peak_max, true_peaks
 from pipeline.timing import AUDIO_RATE
 
