@@ -10,7 +10,6 @@ from audio.clips import NarrationError, find_clip, read_clip
 from audio.narration import (
     VOICES,
     parse_voice,
-    resolve,
     resolve_narration,
     sentence_times_from_audio,
 )
@@ -34,5 +33,4 @@ __all__ = [
     "silent_narration",
     "sentence_times_from_audio",
     "resolve_narration",
-    "resolve",
 ]

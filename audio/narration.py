@@ -63,7 +63,6 @@ __all__ = [
     "sentence_times_from_audio",
     "detect_sentence_times",
     "resolve_narration",
-    "resolve",
 ]
 
 VOICES = ("auto", "piper", "espeak", "silence")
@@ -502,5 +501,3 @@ def resolve_narration(
     )
     return silent_narration(script, wpm=wpm)
 
-
-resolve = resolve_narration  # the name ARCHITECTURE.md uses
