@@ -41,9 +41,8 @@ __all__ = [
 ]
 
 # The manifest's ``wpm`` (an espeak-ng style rate) sets Piper's length_scale as
-# NATURAL_WPM / wpm. en_US-joe-medium at length_scale 1 speaks 221 spoken words per
-# minute inside sentences, espeak-ng at -s 150 speaks 170 (bench/bench_voice.py); 195
-# makes both voices equally fast at the same wpm.
+# NATURAL_WPM / wpm; the value makes Piper and espeak-ng equally fast at the same wpm
+# (calibrated with bench/bench_voice.py, figures in bench/results/audio-notes.md).
 NATURAL_WPM = 195.0
 _STRESS = str.maketrans("", "", "ˈˌː-")
 _LOCK = threading.Lock()
@@ -99,8 +98,8 @@ def _load_voice(model: Path, config: Path) -> Any:
 
 # VITS samples Gaussian noise twice per sentence (the stochastic duration predictor
 # and the prior), with ONNX Runtime's unseeded ``RandomNormalLike``: the same sentence
-# spoken twice differed by up to 0.5 s in a 9 s narration, so a fresh speech cache
-# moved every beat and re-rendered every segment. SeededSession feeds that noise
+# spoken twice came out with different timing, so a fresh speech cache moved every
+# beat and re-rendered every segment. SeededSession feeds that noise
 # from outside instead, drawn from a generator seeded by what is said (phoneme ids,
 # scales, speaker): one text, one waveform, on any machine and in any order.
 NOISE_REVISION = "seeded-1"
@@ -118,9 +117,9 @@ class SeededSession:
     graph inputs; :meth:`run` takes piper's feeds and adds that noise."""
 
     # Floats drawn per noise input and per input symbol at first. The prior's noise is
-    # channels x frames: 192 x about 3 per phoneme id at this voice's pace, so 16 frames
-    # a symbol leaves room. A sentence that needs more fails in the Reshape and is run
-    # again with 4x the noise (the same numbers, more of them).
+    # channels x frames (192 channels); 16 frames a symbol leaves room at this voice's
+    # pace (bench/results/audio-notes.md). A sentence that needs more fails in the
+    # Reshape and is run again with 4x the noise (the same numbers, more of them).
     _PER_SYMBOL = 192 * 16
 
     def __init__(self, session: Any, noise: Sequence[_NoiseInput]) -> None:
@@ -378,6 +377,6 @@ class PiperEngine(SpeechEngine):
 
 
 def release() -> None:
-    """Drop the loaded voice (its ONNX session holds about 280 MB); the next sentence to
-    synthesise loads it again."""
+    """Drop the loaded voice and its ONNX session (large, see bench/results/audio-notes.md);
+    the next sentence to synthesise loads it again."""
     _load_voice.cache_clear()
