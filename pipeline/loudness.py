@@ -28,9 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from audio import peaks
+from audio.pcm import SAMPLE_RATE as AUDIO_RATE
 from audio.pcm import is_dual_mono
 from audio.peaks import limiter_gain, true_peak_max, true_peaks
-from pipeline.timing import AUDIO_RATE
 
 TARGET_LUFS = -14.0
 CEILING_DBTP = -1.5  # half a dB under the −1 dBTP limit: AAC adds a little overshoot

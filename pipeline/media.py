@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from audio.pcm import SAMPLE_RATE as AUDIO_RATE
 from pipeline.manifest import Quality
-from pipeline.timing import AUDIO_RATE
 
 LOUDNESS_TARGET = -14.0  # LUFS integrated
 TRUE_PEAK_TARGET = -1.5  # dBTP: half a dB of headroom under the -1 dBTP ceiling

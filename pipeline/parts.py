@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from audio import peaks
+from audio.pcm import SAMPLE_RATE as AUDIO_RATE
 from pipeline import loudness
 from pipeline.manifest import LectureSpec, Quality
-from pipeline.timing import AUDIO_RATE
 
 if TYPE_CHECKING:  # the plans come from pipeline.assemble, which imports this module
     import numpy as np
