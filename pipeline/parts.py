@@ -44,6 +44,7 @@ ASSEMBLY_SOURCES = (
     "pipeline/assemble.py", "pipeline/parts.py", "pipeline/media.py", "pipeline/loudness.py",
     "pipeline/records.py", "pipeline/captions.py", "pipeline/chapters.py",
     "pipeline/thumbnail.py", "pipeline/timing.py", "audio/peaks.py", "audio/clips.py",
+    "audio/pcm.py",
 )
 
 
