@@ -119,7 +119,7 @@ def _wav_is_integer_pcm(p: Path) -> bool:
         if cid == b"fmt ":
             if size < 16 or pos + 8 + size > len(head):
                 return False
-            tag = struct.unpack_from("<H", head, pos + 8)[0]
+            tag: int = struct.unpack_from("<H", head, pos + 8)[0]
             if tag == 0xFFFE and size >= 40:  # WAVE_FORMAT_EXTENSIBLE: sub-format GUID
                 tag = struct.unpack_from("<H", head, pos + 8 + 24)[0]
             return tag == 1

@@ -208,9 +208,12 @@ def true_peak_dbtp(samples: np.ndarray) -> float:
 def _running(op: str, x: np.ndarray, width: int) -> np.ndarray:
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
+    out: np.ndarray
     if op == "min":
-        return minimum_filter1d(x, size=width, mode="nearest")
-    return uniform_filter1d(x, size=width, mode="nearest")
+        out = minimum_filter1d(x, size=width, mode="nearest")
+    else:
+        out = uniform_filter1d(x, size=width, mode="nearest")
+    return out
 
 
 def limit_true_peak(

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audio.align import align, aligner_version
+from audio.align import Alignment, align, aligner_version
 from audio.clips import (
     CLIP_EXTENSIONS,
     NarrationError,
@@ -234,7 +234,7 @@ def read_transcript(path: Path) -> str:
 
             import webvtt
 
-            text = " ".join(c.text for c in webvtt.from_buffer(io.StringIO(raw)))
+            text = " ".join(c.text for c in webvtt.from_buffer(io.StringIO(raw)).captions)
         else:
             text = raw
     except Exception as exc:  # both libraries raise their own error types
@@ -246,7 +246,7 @@ def read_transcript(path: Path) -> str:
 
 
 def _sentence_times(
-    texts: list[str], alignment, pauses: PauseTiming, total: float  # type: ignore[no-untyped-def]
+    texts: list[str], alignment: Alignment, pauses: PauseTiming, total: float
 ) -> tuple[Sentence, ...]:
     """Sentence spans from the aligned words; sentences without a found word share the
     time between their aligned neighbours (or get their pause-based times)."""

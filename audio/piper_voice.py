@@ -24,13 +24,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from audio.clips import NarrationError, to_internal
 from audio.sentences import Word
 from audio.sources import SaidSentence, SpeechEngine
+
+if TYPE_CHECKING:  # piper imports onnxruntime, slow to import: loaded when first needed
+    from onnx import ModelProto, NodeProto
+    from piper import AudioChunk, PiperVoice
 
 __all__ = [
     "PiperEngine",
@@ -81,7 +85,7 @@ def _file_sha256(path: Path, size: int, mtime: int) -> str:
 
 
 @functools.lru_cache(maxsize=2)
-def _load_voice(model: Path, config: Path) -> Any:
+def _load_voice(model: Path, config: Path) -> PiperVoice:
     import json
 
     from piper import PiperConfig, PiperVoice
@@ -171,13 +175,13 @@ class SeededSession:
         raise AssertionError("unreachable")
 
 
-def _feed_noise_from_inputs(proto: Any) -> list[_NoiseInput]:
+def _feed_noise_from_inputs(proto: ModelProto) -> list[_NoiseInput]:
     """Replace every float ``RandomNormalLike`` node by Slice+Reshape of a new 1-D graph
     input (in place); returns those inputs. Other random ops are left as they are."""
     from onnx import TensorProto, helper
 
     graph = proto.graph
-    nodes: list[Any] = []
+    nodes: list[NodeProto] = []
     noise: list[_NoiseInput] = []
     zero = "seeded_noise/zero"
     graph.initializer.append(helper.make_tensor(zero, TensorProto.INT64, [1], [0]))
@@ -325,7 +329,7 @@ class PiperEngine(SpeechEngine):
         return (f"Piper {self.version} voice {self.voice_name} {self.wpm} wpm "
                 f"(length scale {self.length_scale})")
 
-    def _voice(self) -> Any:
+    def _voice(self) -> PiperVoice:
         return _load_voice(self.model, self.config)
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 (engines are few and long-lived)
@@ -348,7 +352,7 @@ class PiperEngine(SpeechEngine):
         times = self._word_times(chunks, list(words), rate)
         return SaidSentence(audio, tuple(times))
 
-    def _word_times(self, chunks: list[Any], words: list[str], rate: int) -> list[Word]:
+    def _word_times(self, chunks: list[AudioChunk], words: list[str], rate: int) -> list[Word]:
         groups: list[_Group] = []
         offset = 0
         for c in chunks:

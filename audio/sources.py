@@ -106,9 +106,9 @@ class Narration:
                 f"Narration: last sentence ends at {self.sentences[-1].end:.3f} s, "
                 f"after the audio ({end:.3f} s)"
             )
-        for a, b in zip(self.words, self.words[1:], strict=False):
-            if b.start < a.start - 1e-9:
-                raise ValueError(f"Narration words out of order: {a.text!r} / {b.text!r}")
+        for w1, w2 in zip(self.words, self.words[1:], strict=False):
+            if w2.start < w1.start - 1e-9:
+                raise ValueError(f"Narration words out of order: {w1.text!r} / {w2.text!r}")
         if self.words and self.words[-1].end > end:
             raise ValueError(f"Narration: word {self.words[-1].text!r} ends after the audio")
 
