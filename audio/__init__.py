@@ -1,16 +1,15 @@
 """Narration sources (recorded clip, Piper, espeak-ng, timed silence), text normalisation
 and sentence/word timing.
 
-Internal audio is 48 kHz stereo float32 in [-1, 1], shaped ``[n, 2]``.
+Internal audio is 48 kHz stereo float32 in [-1, 1], shaped ``[n, 2]`` (:mod:`audio.pcm`).
 """
 
 from __future__ import annotations
 
-from audio.clips import SAMPLE_RATE, NarrationError, find_clip, read_clip
+from audio.clips import NarrationError, find_clip, read_clip
 from audio.narration import (
     VOICES,
     parse_voice,
-    resolve,
     resolve_narration,
     sentence_times_from_audio,
 )
@@ -19,7 +18,6 @@ from audio.sources import Narration, SpeechEngine, silent_narration, synthesize
 from audio.speech import speak
 
 __all__ = [
-    "SAMPLE_RATE",
     "NarrationError",
     "Sentence",
     "Word",
@@ -35,5 +33,4 @@ __all__ = [
     "silent_narration",
     "sentence_times_from_audio",
     "resolve_narration",
-    "resolve",
 ]

@@ -32,12 +32,14 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
-from audio.clips import SAMPLE_RATE
+from audio.pcm import SAMPLE_RATE
 from audio.sentences import Word
 
 __all__ = [
@@ -149,7 +151,7 @@ def letter_to_sound(word: str) -> str:
     return " ".join(phones)
 
 
-def pronunciation(word: str, lookup) -> str | None:  # type: ignore[no-untyped-def]
+def pronunciation(word: str, lookup: Callable[[str], str | None]) -> str | None:
     """Phones for ``word`` when the dictionary lacks it; ``None`` when it has it.
 
     ``lookup`` is the decoder's ``lookup_word``. Order: dictionary word plus a regular
@@ -167,7 +169,7 @@ def pronunciation(word: str, lookup) -> str | None:  # type: ignore[no-untyped-d
     if len(w) <= 4 and not re.search(r"[aeiouy]", w):
         spelled = [lookup(c) for c in w]
         if all(spelled):
-            return " ".join(spelled)  # type: ignore[arg-type]
+            return " ".join(cast("list[str]", spelled))  # all(spelled): no None left
     return letter_to_sound(w)
 
 
@@ -198,7 +200,7 @@ def _pcm16k(samples: np.ndarray, sr: int) -> bytes:
     return np.clip(np.round(x * 32767.0), -32768, 32767).astype("<i2").tobytes()
 
 
-def _decoder(**kw):  # type: ignore[no-untyped-def]
+def _decoder(**kw: object) -> Any:  # a pocketsphinx Decoder (pocketsphinx is untyped)
     from pocketsphinx import Decoder
 
     return Decoder(samprate=ALIGN_RATE, loglevel="FATAL", **kw)

@@ -1,6 +1,6 @@
-"""Recorded narration clips: finding them, decoding them, and the internal format.
+"""Recorded narration clips: finding them, decoding them, converting to the internal format.
 
-Internal audio everywhere in this project is :data:`SAMPLE_RATE` (48 kHz) stereo
+The internal format (:mod:`audio.pcm`) is :data:`~audio.pcm.SAMPLE_RATE` (48 kHz) stereo
 float32 in [-1, 1], shaped ``[n, 2]``. :func:`to_internal` converts any rate and
 channel count to it (polyphase resampling, exact output length ``ceil(n * 48000 / sr)``).
 Decoding goes through pydub, which needs ``ffmpeg``/``ffprobe`` for anything but WAV.
@@ -14,12 +14,12 @@ import wave
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from audio.pcm import SAMPLE_RATE, clipped_share, pcm16_bytes, segment_to_array
+
 __all__ = [
-    "SAMPLE_RATE",
     "CLIP_EXTENSIONS",
     "NarrationError",
     "DecodedClip",
@@ -27,34 +27,15 @@ __all__ = [
     "find_clip",
     "read_clip",
     "to_internal",
-    "pcm16_bytes",
     "read_wav",
     "write_wav",
 ]
 
-SAMPLE_RATE = 48_000
 CLIP_EXTENSIONS: tuple[str, ...] = (".mp3", ".wav", ".m4a", ".ogg", ".flac")
 
 
 class NarrationError(ValueError):
     """A narration source is missing or unusable. The message names the file."""
-
-
-def is_dual_mono(x: np.ndarray) -> bool:
-    """``[n, 2]`` whose two channels are sample-for-sample equal (mono narration)."""
-    if x.ndim != 2 or x.shape[1] != 2:
-        return False
-    return x.strides[1] == 0 or bool(np.array_equal(x[:, 0], x[:, 1]))
-
-
-def compact(x: np.ndarray) -> np.ndarray:
-    """Dual-mono ``[n, 2]`` as a read-only view of one stored channel (half the memory,
-    the same values); anything else, and memory-mapped arrays, unchanged."""
-    if isinstance(x, np.memmap) or x.ndim != 2 or x.shape[1] != 2 or x.strides[1] == 0:
-        return x
-    if not is_dual_mono(x):
-        return x
-    return np.broadcast_to(np.ascontiguousarray(x[:, 0])[:, None], x.shape)
 
 
 def to_internal(samples: np.ndarray, sr: int) -> np.ndarray:
@@ -108,28 +89,6 @@ def find_clip(narration_dir: str | Path | None, segment_id: str) -> Path | None:
     return found[0] if found else None
 
 
-def _segment_to_array(seg: Any) -> tuple[np.ndarray, int]:
-    """pydub AudioSegment -> (float64 [n, channels], sample rate)."""
-    width = seg.sample_width
-    channels = seg.channels
-    raw = seg.raw_data
-    if width == 1:  # pydub stores 8-bit audio signed (it un-biases WAV's unsigned bytes)
-        x = np.frombuffer(raw, dtype=np.int8).astype(np.float64) / 128.0
-    elif width == 2:
-        x = np.frombuffer(raw, dtype="<i2").astype(np.float64) / 32768.0
-    elif width == 3:
-        b = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
-        v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-        v = np.where(v >= 1 << 23, v - (1 << 24), v)
-        x = v.astype(np.float64) / float(1 << 23)
-    elif width == 4:
-        x = np.frombuffer(raw, dtype="<i4").astype(np.float64) / float(1 << 31)
-    else:
-        raise ValueError(f"unsupported sample width {width}")
-    n = len(x) // channels
-    return x[: n * channels].reshape(n, channels), int(seg.frame_rate)
-
-
 @dataclass(frozen=True, eq=False)
 class DecodedClip:
     """A decoded clip in the internal format, plus what it was before conversion."""
@@ -160,7 +119,7 @@ def _wav_is_integer_pcm(p: Path) -> bool:
         if cid == b"fmt ":
             if size < 16 or pos + 8 + size > len(head):
                 return False
-            tag = struct.unpack_from("<H", head, pos + 8)[0]
+            tag: int = struct.unpack_from("<H", head, pos + 8)[0]
             if tag == 0xFFFE and size >= 40:  # WAVE_FORMAT_EXTENSIBLE: sub-format GUID
                 tag = struct.unpack_from("<H", head, pos + 8 + 24)[0]
             return tag == 1
@@ -221,7 +180,7 @@ def decode_clip(path: str | Path) -> DecodedClip:
                 seg = AudioSegment.from_file(f)
         else:
             seg = AudioSegment.from_file(str(p))
-        x, sr = _segment_to_array(seg)
+        x, sr = segment_to_array(seg)
         if p.suffix.lower() != ".wav":
             x = x[: _container_frames(p, sr, len(x))]
     except FileNotFoundError as exc:
@@ -234,8 +193,6 @@ def decode_clip(path: str | Path) -> DecodedClip:
         raise NarrationError(f"{p}: not a decodable audio file ({first[:200]})") from exc
     if len(x) == 0 or sr <= 0:
         raise NarrationError(f"{p}: clip decodes to no audio (0 samples)")
-    from audio.level import clipped_share  # audio.level needs SAMPLE_RATE from here
-
     return DecodedClip(p, to_internal(x, sr), sr, x.shape[1], clipped_share(x))
 
 
@@ -245,12 +202,6 @@ def read_clip(path: str | Path) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- WAV (stdlib) I/O
-
-
-def pcm16_bytes(samples: np.ndarray) -> bytes:
-    """float [-1, 1] -> interleaved little-endian 16-bit PCM (rounded, clipped)."""
-    q = np.clip(np.round(np.asarray(samples, dtype=np.float64) * 32767.0), -32768, 32767)
-    return q.astype("<i2").tobytes()
 
 
 def write_wav(path: str | Path, samples: np.ndarray, sr: int = SAMPLE_RATE) -> None:

@@ -83,7 +83,9 @@ class _Lib:
         ]
         self.lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
 
-    def _collect(self, wav, n, events) -> int:  # type: ignore[no-untyped-def]
+    def _collect(
+        self, wav: ctypes._Pointer[ctypes.c_short], n: int, events: ctypes._Pointer[_Event]
+    ) -> int:
         i = 0
         while events[i].type != _EVENT_LIST_TERMINATED:
             ev = events[i]

@@ -13,8 +13,8 @@ Pure numpy analysis on the internal format (48 kHz stereo float32). Rules:
 * **Loudness**: BS.1770 integrated loudness with its gating (``pyloudnorm``), measured on
   the speech frames only (joined), so leading tones and long pauses do not pull it.
 * **Clipped**: samples of the decoded file (before any resampling) at or above
-  :data:`CLIP_LEVEL` of full scale; a take is clipped when they are at least
-  :data:`CLIPPED_SHARE` of its speech samples.
+  :data:`~audio.pcm.CLIP_LEVEL` of full scale (:func:`~audio.pcm.clipped_share`); a take
+  is clipped when they are at least :data:`CLIPPED_SHARE` of its speech samples.
 * **Noisy**: speech level minus floor below :data:`NOISY_SNR_DB`.
 * **Levelling**: one gain brings the speech loudness to :data:`TAKE_TARGET_LUFS`, then a
   look-ahead true-peak limiter (4x oversampled peaks) holds the result under
@@ -30,14 +30,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audio.clips import SAMPLE_RATE
+from audio.pcm import SAMPLE_RATE, clipped_share
 from audio.peaks import true_peak_max, true_peaks
 
 __all__ = [
     "TakeReport",
     "TAKE_TARGET_LUFS",
     "TAKE_CEILING_DBTP",
-    "CLIP_LEVEL",
     "CLIPPED_SHARE",
     "NOISY_SNR_DB",
     "FrameLevels",
@@ -46,7 +45,6 @@ __all__ = [
     "speech_threshold",
     "silence_bounds",
     "trim_edges",
-    "clipped_share",
     "speech_loudness",
     "true_peak_dbtp",
     "limit_true_peak",
@@ -58,7 +56,6 @@ TAKE_TARGET_LUFS = -15.0  # every take's speech is brought here before the lectu
 TAKE_CEILING_DBTP = -3.0  # peaks after levelling (the lecture pass adds about +1 dB)
 MAX_GAIN_DB = 45.0  # never more: beyond this a take is room noise, not a quiet voice
 MUTED_DBFS = -60.0  # a take whose peak stays under this is not levelled (muted microphone)
-CLIP_LEVEL = 0.99  # |sample| at or above this counts as full scale
 CLIPPED_SHARE = 0.001  # a take with at least 0.1 % of its speech samples at full scale is clipped
 NOISY_SNR_DB = 25.0  # speech level minus room floor under this: noisy
 SILENCE_ABOVE_FLOOR = 6.0  # dB: a frame this close to the floor is silence
@@ -180,20 +177,6 @@ def _speech_mask(levels: FrameLevels, pad_frames: int = 3) -> np.ndarray:
     return on
 
 
-def clipped_share(decoded: np.ndarray) -> float:
-    """Share of samples at full scale among the loud samples of a decoded file.
-
-    ``decoded`` is the file's own samples, before resampling (resampling smears the flat
-    tops). "Loud" means above -30 dBFS, so long silences do not dilute the share.
-    """
-    x = np.abs(np.asarray(decoded, dtype=np.float64)).ravel()
-    loud = x > 10 ** (-30 / 20)
-    n = int(loud.sum())
-    if n == 0:
-        return 0.0
-    return float((x >= CLIP_LEVEL).sum()) / n
-
-
 def speech_loudness(samples: np.ndarray, sr: int = SAMPLE_RATE) -> float:
     """BS.1770 integrated loudness (LUFS) of the speech frames only (``-inf`` if none)."""
     import pyloudnorm
@@ -225,9 +208,12 @@ def true_peak_dbtp(samples: np.ndarray) -> float:
 def _running(op: str, x: np.ndarray, width: int) -> np.ndarray:
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
+    out: np.ndarray
     if op == "min":
-        return minimum_filter1d(x, size=width, mode="nearest")
-    return uniform_filter1d(x, size=width, mode="nearest")
+        out = minimum_filter1d(x, size=width, mode="nearest")
+    else:
+        out = uniform_filter1d(x, size=width, mode="nearest")
+    return out
 
 
 def limit_true_peak(

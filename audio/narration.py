@@ -30,14 +30,16 @@ from pathlib import Path
 
 import numpy as np
 
+from audio.align import Alignment, align, aligner_version
 from audio.clips import (
     CLIP_EXTENSIONS,
-    SAMPLE_RATE,
     NarrationError,
     decode_clip,
     find_clip,
     read_clip,
 )
+from audio.level import TakeReport, level_take, trim_edges
+from audio.pcm import SAMPLE_RATE
 from audio.piper_voice import PiperEngine, piper_available
 from audio.piper_voice import release as release_piper
 from audio.sentences import Sentence, Word, proportional_times, split_sentences
@@ -46,7 +48,6 @@ from audio.speech import EspeakEngine, espeak_binary, speak
 from audio.textnorm import shown, spoken_words
 
 __all__ = [
-    "SAMPLE_RATE",
     "NarrationError",
     "Sentence",
     "Word",
@@ -62,7 +63,6 @@ __all__ = [
     "sentence_times_from_audio",
     "detect_sentence_times",
     "resolve_narration",
-    "resolve",
 ]
 
 VOICES = ("auto", "piper", "espeak", "silence")
@@ -234,7 +234,7 @@ def read_transcript(path: Path) -> str:
 
             import webvtt
 
-            text = " ".join(c.text for c in webvtt.from_buffer(io.StringIO(raw)))
+            text = " ".join(c.text for c in webvtt.from_buffer(io.StringIO(raw)).captions)
         else:
             text = raw
     except Exception as exc:  # both libraries raise their own error types
@@ -246,7 +246,7 @@ def read_transcript(path: Path) -> str:
 
 
 def _sentence_times(
-    texts: list[str], alignment, pauses: PauseTiming, total: float  # type: ignore[no-untyped-def]
+    texts: list[str], alignment: Alignment, pauses: PauseTiming, total: float
 ) -> tuple[Sentence, ...]:
     """Sentence spans from the aligned words; sentences without a found word share the
     time between their aligned neighbours (or get their pause-based times)."""
@@ -278,8 +278,8 @@ def _sentence_times(
 
 
 # Code that shapes a take's analysis: a change in any of these invalidates the cache.
-_ANALYSIS_SOURCES = ("narration.py", "clips.py", "sentences.py", "level.py", "peaks.py",
-                     "align.py", "textnorm.py")
+_ANALYSIS_SOURCES = ("narration.py", "clips.py", "pcm.py", "sentences.py", "level.py",
+                     "peaks.py", "align.py", "textnorm.py")
 
 
 @functools.lru_cache(maxsize=1)
@@ -362,9 +362,6 @@ def _analyse_clip(
     allow_unaligned: bool = False,
 ) -> Narration:
     """A recorded take: trimmed of silence, levelled, aligned to what was said."""
-    from audio.align import align, aligner_version
-    from audio.level import TakeReport, level_take, trim_edges
-
     decoded = decode_clip(path)
     trimmed, cut = trim_edges(decoded.samples)
     samples, level = level_take(trimmed, decoded.clipped_share)
@@ -504,5 +501,3 @@ def resolve_narration(
     )
     return silent_narration(script, wpm=wpm)
 
-
-resolve = resolve_narration  # the name ARCHITECTURE.md uses

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from audio.clips import is_dual_mono
+from audio.pcm import is_dual_mono
 
 OVERSAMPLE = 4
 PIECE = 1 << 20  # samples streamed at a time: memory stays flat however long the track
@@ -24,8 +24,9 @@ TP_PIECE = 1 << 18  # intervals interpolated at a time (12 taps each)
 def sample_peaks(x: np.ndarray) -> np.ndarray:
     """``|x|`` maximised over channels (two contiguous passes, not a small-axis reduce)."""
     if x.ndim == 1:
-        return np.abs(x)
-    out = np.abs(x[:, 0])
+        mono: np.ndarray = np.abs(x)
+        return mono
+    out: np.ndarray = np.abs(x[:, 0])
     for c in range(1, x.shape[1]):
         np.maximum(out, np.abs(x[:, c]), out=out)
     return out

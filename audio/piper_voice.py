@@ -24,13 +24,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from audio.clips import NarrationError, to_internal
 from audio.sentences import Word
 from audio.sources import SaidSentence, SpeechEngine
+
+if TYPE_CHECKING:  # piper imports onnxruntime, slow to import: loaded when first needed
+    from onnx import ModelProto, NodeProto
+    from piper import AudioChunk, PiperVoice
 
 __all__ = [
     "PiperEngine",
@@ -41,9 +45,8 @@ __all__ = [
 ]
 
 # The manifest's ``wpm`` (an espeak-ng style rate) sets Piper's length_scale as
-# NATURAL_WPM / wpm. en_US-joe-medium at length_scale 1 speaks 221 spoken words per
-# minute inside sentences, espeak-ng at -s 150 speaks 170 (bench/bench_voice.py); 195
-# makes both voices equally fast at the same wpm.
+# NATURAL_WPM / wpm; the value makes Piper and espeak-ng equally fast at the same wpm
+# (calibrated with bench/bench_voice.py, figures in bench/results/audio-notes.md).
 NATURAL_WPM = 195.0
 _STRESS = str.maketrans("", "", "ˈˌː-")
 _LOCK = threading.Lock()
@@ -82,7 +85,7 @@ def _file_sha256(path: Path, size: int, mtime: int) -> str:
 
 
 @functools.lru_cache(maxsize=2)
-def _load_voice(model: Path, config: Path) -> Any:
+def _load_voice(model: Path, config: Path) -> PiperVoice:
     import json
 
     from piper import PiperConfig, PiperVoice
@@ -99,8 +102,8 @@ def _load_voice(model: Path, config: Path) -> Any:
 
 # VITS samples Gaussian noise twice per sentence (the stochastic duration predictor
 # and the prior), with ONNX Runtime's unseeded ``RandomNormalLike``: the same sentence
-# spoken twice differed by up to 0.5 s in a 9 s narration, so a fresh speech cache
-# moved every beat and re-rendered every segment. SeededSession feeds that noise
+# spoken twice came out with different timing, so a fresh speech cache moved every
+# beat and re-rendered every segment. SeededSession feeds that noise
 # from outside instead, drawn from a generator seeded by what is said (phoneme ids,
 # scales, speaker): one text, one waveform, on any machine and in any order.
 NOISE_REVISION = "seeded-1"
@@ -118,9 +121,9 @@ class SeededSession:
     graph inputs; :meth:`run` takes piper's feeds and adds that noise."""
 
     # Floats drawn per noise input and per input symbol at first. The prior's noise is
-    # channels x frames: 192 x about 3 per phoneme id at this voice's pace, so 16 frames
-    # a symbol leaves room. A sentence that needs more fails in the Reshape and is run
-    # again with 4x the noise (the same numbers, more of them).
+    # channels x frames (192 channels); 16 frames a symbol leaves room at this voice's
+    # pace (bench/results/audio-notes.md). A sentence that needs more fails in the
+    # Reshape and is run again with 4x the noise (the same numbers, more of them).
     _PER_SYMBOL = 192 * 16
 
     def __init__(self, session: Any, noise: Sequence[_NoiseInput]) -> None:
@@ -172,13 +175,13 @@ class SeededSession:
         raise AssertionError("unreachable")
 
 
-def _feed_noise_from_inputs(proto: Any) -> list[_NoiseInput]:
+def _feed_noise_from_inputs(proto: ModelProto) -> list[_NoiseInput]:
     """Replace every float ``RandomNormalLike`` node by Slice+Reshape of a new 1-D graph
     input (in place); returns those inputs. Other random ops are left as they are."""
     from onnx import TensorProto, helper
 
     graph = proto.graph
-    nodes: list[Any] = []
+    nodes: list[NodeProto] = []
     noise: list[_NoiseInput] = []
     zero = "seeded_noise/zero"
     graph.initializer.append(helper.make_tensor(zero, TensorProto.INT64, [1], [0]))
@@ -326,7 +329,7 @@ class PiperEngine(SpeechEngine):
         return (f"Piper {self.version} voice {self.voice_name} {self.wpm} wpm "
                 f"(length scale {self.length_scale})")
 
-    def _voice(self) -> Any:
+    def _voice(self) -> PiperVoice:
         return _load_voice(self.model, self.config)
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 (engines are few and long-lived)
@@ -349,7 +352,7 @@ class PiperEngine(SpeechEngine):
         times = self._word_times(chunks, list(words), rate)
         return SaidSentence(audio, tuple(times))
 
-    def _word_times(self, chunks: list[Any], words: list[str], rate: int) -> list[Word]:
+    def _word_times(self, chunks: list[AudioChunk], words: list[str], rate: int) -> list[Word]:
         groups: list[_Group] = []
         offset = 0
         for c in chunks:
@@ -378,6 +381,6 @@ class PiperEngine(SpeechEngine):
 
 
 def release() -> None:
-    """Drop the loaded voice (its ONNX session holds about 280 MB); the next sentence to
-    synthesise loads it again."""
+    """Drop the loaded voice and its ONNX session (large, see bench/results/audio-notes.md);
+    the next sentence to synthesise loads it again."""
     _load_voice.cache_clear()

@@ -26,16 +26,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
-from audio.clips import SAMPLE_RATE, NarrationError, compact, is_dual_mono
+from audio.clips import NarrationError
+from audio.level import TakeReport, level_take
+from audio.pcm import SAMPLE_RATE, compact, is_dual_mono
 from audio.sentences import Sentence, Word, split_sentences
 from audio.textnorm import shown, spoken, spoken_words
-
-if TYPE_CHECKING:
-    from audio.level import TakeReport
 
 __all__ = [
     "SOURCES",
@@ -67,7 +66,7 @@ class Narration:
     """One segment's narration: audio in the internal format plus sentence and word times.
 
     ``samples`` is made read-only; a mono narration is stored once and seen on both
-    channels (a broadcast view, see :func:`audio.clips.compact`). ``words`` are the
+    channels (a broadcast view, see :func:`audio.pcm.compact`). ``words`` are the
     spoken words with their times (empty when unknown, e.g. timed silence or a take not
     yet aligned). Equality is identity (arrays do not compare as bools); compare
     ``cache_key`` for same content.
@@ -107,9 +106,9 @@ class Narration:
                 f"Narration: last sentence ends at {self.sentences[-1].end:.3f} s, "
                 f"after the audio ({end:.3f} s)"
             )
-        for a, b in zip(self.words, self.words[1:], strict=False):
-            if b.start < a.start - 1e-9:
-                raise ValueError(f"Narration words out of order: {a.text!r} / {b.text!r}")
+        for w1, w2 in zip(self.words, self.words[1:], strict=False):
+            if w2.start < w1.start - 1e-9:
+                raise ValueError(f"Narration words out of order: {w1.text!r} / {w2.text!r}")
         if self.words and self.words[-1].end > end:
             raise ValueError(f"Narration: word {self.words[-1].text!r} ends after the audio")
 
@@ -293,8 +292,6 @@ def synthesize(engine: SpeechEngine, script: str, *, cache_dir: str | Path) -> N
             pos += len(chunk)
         # Levelled like a recorded take (audio.level): in a lecture that mixes takes and
         # synthetic speech, every segment's speech then sits at the same loudness.
-        from audio.level import level_take
-
         audio, _ = level_take(np.concatenate(parts))
         audio = np.asarray(audio, dtype=np.float32)
         info = {

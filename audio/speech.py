@@ -22,7 +22,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from audio.clips import SAMPLE_RATE, NarrationError, to_internal
+from audio.clips import NarrationError, to_internal
+from audio.pcm import SAMPLE_RATE
 from audio.sentences import Word, split_sentences
 from audio.sources import (
     EDGE_KEEP,

@@ -401,14 +401,14 @@ def _inline(text: str) -> str:
         # letters: Greek, accented, Latin words
         base = unicodedata.normalize("NFD", c)
         if base[0] in GREEK or c in GREEK:
-            words = [GREEK.get(c) or GREEK[base[0]]]
+            names = [GREEK.get(c) or GREEK[base[0]]]
             marks = base[1:]
             j = i + 1
             while j < n and unicodedata.combining(text[j]):
                 marks += text[j]
                 j += 1
-            words += [_ACCENTS[m] for m in marks if m in _ACCENTS]
-            emit(" ".join(words), "greek")
+            names += [_ACCENTS[m] for m in marks if m in _ACCENTS]
+            emit(" ".join(names), "greek")
             i = j
             if j < n and text[j] == "(":  # σ(x): a function applied
                 emit("of", "op")
@@ -436,9 +436,9 @@ def _inline(text: str) -> str:
             continue
         if c.isalpha():  # other letters (é, x̄ precomposed): strip accents, keep letter
             plain = "".join(ch for ch in unicodedata.normalize("NFD", c) if ch.isascii())
-            marks = [m for m in unicodedata.normalize("NFD", c)[1:] if m in _ACCENTS]
-            if marks and plain:
-                emit(" ".join([plain, *(_ACCENTS[m] for m in marks)]), "latin1")
+            accents = [m for m in unicodedata.normalize("NFD", c)[1:] if m in _ACCENTS]
+            if accents and plain:
+                emit(" ".join([plain, *(_ACCENTS[m] for m in accents)]), "latin1")
             else:
                 emit(plain or c, "word")
             i += 1

@@ -40,7 +40,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from audio.clips import SAMPLE_RATE  # noqa: E402
+from audio.pcm import SAMPLE_RATE  # noqa: E402
 from audio.piper_voice import PiperEngine  # noqa: E402
 from audio.sources import Narration, SpeechEngine, synthesize  # noqa: E402
 from audio.speech import EspeakEngine  # noqa: E402

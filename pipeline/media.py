@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from audio.pcm import SAMPLE_RATE
 from pipeline.planning.manifest import Quality
-from pipeline.planning.timing import AUDIO_RATE
 from pipeline.records import LoudnessRecord
 
 AAC_BITRATE = "384k"
@@ -269,7 +269,7 @@ def mux(video: Path, audio_wav: Path | None, dst: Path, *, start: float = 0.0,
             trim += ["-t", f"{duration:.6f}"]
         args += [*trim, "-i", str(audio_wav), "-map", "0:v:0", "-map", "1:a:0",
                  "-c:a", "aac", "-profile:a", "aac_low", "-aac_coder", "fast", "-b:a", AAC_BITRATE,
-                 "-ar", str(AUDIO_RATE), "-ac", "2"]
+                 "-ar", str(SAMPLE_RATE), "-ac", "2"]
     else:
         args += ["-map", "0:v:0", "-an"]
     ffmpeg(*args, "-c:v", "copy", "-movflags", "+faststart", str(dst),
@@ -285,7 +285,7 @@ def aac_args() -> list[str]:
     encode is the floor of its assembly.
     """
     return ["-c:a", "aac", "-profile:a", "aac_low", "-aac_coder", "fast", "-aac_ms", "0",
-            "-b:a", AAC_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2"]
+            "-b:a", AAC_BITRATE, "-ar", str(SAMPLE_RATE), "-ac", "2"]
 
 
 def stereo_f32le(pcm: np.ndarray, piece: int = 1 << 19) -> Iterator[memoryview]:
@@ -314,7 +314,7 @@ def mux_pcm(parts: Sequence[tuple[Path, int]], fps: int, pcm: np.ndarray, dst: P
     listing = write_concat_list(parts, fps, dst.with_name(f".{dst.stem}-parts.txt"))
     args = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
             "-f", "concat", "-safe", "0", "-i", str(listing),
-            "-f", "f32le", "-ar", str(AUDIO_RATE), "-ac", "2", "-i", "pipe:0",
+            "-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "2", "-i", "pipe:0",
             "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", *aac_args(),
             "-movflags", "+faststart", str(dst)]
     try:
@@ -347,13 +347,13 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     """Decode any audio file ffmpeg reads into float32 [n, 2] at 48 kHz."""
     proc = subprocess.run(
         ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
-         "-f", "f32le", "-ac", "2", "-ar", str(AUDIO_RATE), "-"],
+         "-f", "f32le", "-ac", "2", "-ar", str(SAMPLE_RATE), "-"],
         capture_output=True,
     )
     if proc.returncode != 0:
         why = proc.stderr.decode(errors="replace").strip()[-200:]
         raise MediaError(f"decoding {path.name} failed: {why}")
-    return np.frombuffer(proc.stdout, dtype="<f4").reshape(-1, 2), AUDIO_RATE
+    return np.frombuffer(proc.stdout, dtype="<f4").reshape(-1, 2), SAMPLE_RATE
 
 
 def measure_loudness(path: Path) -> LoudnessRecord:
@@ -393,7 +393,7 @@ def conform_mp4(src: Path, dst: Path, *, copy_video: bool, copy_audio: bool, q: 
     video = ["-c:v", "copy"] if copy_video else [
         "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2,setsar=1", *x264_args(q)]
     audio = ["-c:a", "copy"] if copy_audio else [
-        "-c:a", "aac", "-profile:a", "aac_low", "-b:a", AAC_BITRATE, "-ar", str(AUDIO_RATE),
+        "-c:a", "aac", "-profile:a", "aac_low", "-b:a", AAC_BITRATE, "-ar", str(SAMPLE_RATE),
         "-ac", "2"]
     ffmpeg("-i", str(src), "-map", "0:v:0", "-map", "0:a:0?", *video, *audio, "-sn", "-dn",
            "-movflags", "+faststart", str(dst), what=f"conforming {src.name}")
@@ -419,7 +419,7 @@ def vp9_webm(src: Path, dst: Path, *, crf: int = VP9_CRF, cpu_used: int = VP9_CP
 def add_opus(webm: Path, audio_src: Path, dst: Path) -> None:
     """``webm``'s VP9 stream (copied) with ``audio_src``'s first audio stream as Opus."""
     ffmpeg("-i", str(webm), "-i", str(audio_src), "-map", "0:v:0", "-map", "1:a:0",
-           "-c:v", "copy", "-c:a", "libopus", "-b:a", OPUS_BITRATE, "-ar", str(AUDIO_RATE),
+           "-c:v", "copy", "-c:a", "libopus", "-b:a", OPUS_BITRATE, "-ar", str(SAMPLE_RATE),
            "-ac", "2", "-f", "webm", str(dst), what=f"Opus narration for {dst.name}")
 
 

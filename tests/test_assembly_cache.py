@@ -105,7 +105,7 @@ def test_clip_key_is_the_picture_and_the_exact_audio() -> None:
 def test_mono_audio_is_keyed_and_streamed_as_the_stereo_it_becomes() -> None:
     """A one-channel lecture track (mono narration, half the memory) gives the same clip
     key and the same bytes on ffmpeg's stdin as the dual-mono stereo it stands for."""
-    from audio.clips import compact, is_dual_mono
+    from audio.pcm import compact, is_dual_mono
     from audio.sources import Narration
 
     x = (0.1 * np.sin(np.arange(300_000) / 7.0)).astype(np.float32)

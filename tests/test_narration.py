@@ -19,7 +19,6 @@ from audio_utils import (
 )
 
 from audio import (
-    SAMPLE_RATE,
     Narration,
     NarrationError,
     find_clip,
@@ -31,6 +30,7 @@ from audio import (
 from audio.level import EDGE_KEEP as CLIP_LEAD_KEEP
 from audio.level import TAIL_KEEP as CLIP_TAIL_KEEP
 from audio.narration import detect_sentence_times
+from audio.pcm import SAMPLE_RATE
 
 needs_ffmpeg = pytest.mark.skipif(not have_ffmpeg(), reason="ffmpeg/ffprobe not installed")
 

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from audio_utils import have_espeak, rms_dbfs
 
-from audio import SAMPLE_RATE, Narration, piper_voice, synthesize
+from audio import Narration, piper_voice, synthesize
 from audio.clips import write_wav
+from audio.pcm import SAMPLE_RATE
 from audio.piper_voice import PiperEngine, SeededSession, align_groups, piper_available
 from audio.textnorm import spoken_words
 from pipeline.options import RenderOptions

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audio.clips import is_dual_mono
+from audio.pcm import is_dual_mono
 from pipeline import media
 from pipeline.assembly import captions, chapters, loudness, parts
 from pipeline.assembly.lecture_record import lecture_record

@@ -28,9 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from audio import peaks
-from audio.clips import is_dual_mono
+from audio.pcm import SAMPLE_RATE, is_dual_mono
 from audio.peaks import limiter_gain, true_peak_max, true_peaks
-from pipeline.planning.timing import AUDIO_RATE
 from pipeline.records import LoudnessRecord
 
 TARGET_LUFS = -14.0
@@ -50,7 +49,7 @@ class NormalisedTrack:
     loudness: LoudnessRecord  # after gain and limiter: the figures manifest.json keeps
 
 
-def integrated_loudness(track: np.ndarray, rate: int = AUDIO_RATE) -> float:
+def integrated_loudness(track: np.ndarray, rate: int = SAMPLE_RATE) -> float:
     """BS.1770 integrated loudness in LUFS (``-inf`` for silence or very short audio).
 
     pyloudnorm's K-weighting filters (its ``Meter``'s high shelf and high pass, the
@@ -112,7 +111,7 @@ def _measured_channels(x: np.ndarray) -> tuple[np.ndarray, float]:
     return x, 1.0
 
 
-def normalise(track: np.ndarray, rate: int = AUDIO_RATE, *,
+def normalise(track: np.ndarray, rate: int = SAMPLE_RATE, *,
               prefer_gain_db: float | None = None) -> NormalisedTrack:
     """``track`` at ``TARGET_LUFS`` with its true peak under ``CEILING_DBTP``.
 

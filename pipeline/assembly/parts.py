@@ -31,11 +31,11 @@ from typing import Any
 import numpy as np
 
 from audio import peaks
+from audio.pcm import SAMPLE_RATE
 from pipeline import media, paths
 from pipeline.assembly import loudness
 from pipeline.planning.manifest import LectureSpec, Quality
 from pipeline.planning.plan import SegmentPlan
-from pipeline.planning.timing import AUDIO_RATE
 from pipeline.rendering import fingerprint
 
 ROOT = paths.SOURCE_ROOT
@@ -81,7 +81,7 @@ def settings() -> dict[str, Any]:
     """Every number of the assembly that is not in a plan."""
     return {
         "aac": media.aac_args(),
-        "audio_rate": AUDIO_RATE,
+        "audio_rate": SAMPLE_RATE,
         "loudness": {
             "target": loudness.TARGET_LUFS, "ceiling": loudness.CEILING_DBTP,
             "step": loudness.GAIN_STEP_DB, "limiter_ms": loudness.LIMITER_MS,

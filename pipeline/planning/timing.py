@@ -12,9 +12,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from audio.pcm import SAMPLE_RATE
 from scenes.timing import Beat
-
-AUDIO_RATE = 48_000
 
 
 def to_frames(seconds: float, fps: float) -> int:
@@ -185,7 +184,7 @@ def segment_starts(frame_counts: Sequence[int]) -> list[int]:
     return out
 
 
-def frame_to_sample(frame: int, fps: int, rate: int = AUDIO_RATE) -> int:
+def frame_to_sample(frame: int, fps: int, rate: int = SAMPLE_RATE) -> int:
     """Audio sample index of a video frame boundary (exact for 24/25/30/48/50/60 and 15 fps)."""
     num = frame * rate
     if num % fps:
