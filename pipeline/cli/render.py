@@ -9,7 +9,7 @@ import click
 import cloup
 
 from pipeline.cli import run
-from pipeline.cli.display import warn
+from pipeline.cli.display import stdout_console, warn
 from pipeline.cli.options import (
     CONTEXT,
     Command,
@@ -78,7 +78,7 @@ def render_command(
     mode = _deprecated_mode(slides=slides, list_=list_, cache_prune=cache_prune)
     console = state().console
     if mode == "--list":
-        run.list_lectures(console)
+        run.list_lectures(stdout_console(console))
     elif mode == "--slides":
         if len(names) > 1:
             raise click.UsageError("--slides: give one lecture (--lecture), not several")
