@@ -283,3 +283,42 @@ def test_render_py_still_renders(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "forward-diffusion" / "only" / "lecture.mp4").is_file()
     stages = status.read_text(encoding="utf-8").splitlines()
     assert stages[0] == "planning" and "published" in stages
+
+
+# ------------------------------------------------------------------ exit statuses
+@pytest.mark.parametrize(("exc", "code", "line"), [
+    (KeyboardInterrupt(), 130, "interrupted: earlier outputs are untouched"),
+    (RuntimeError("segment a: scene TitleCard failed"), 1,
+     "failed: segment a: scene TitleCard failed"),
+    ("busy", 3, "busy: "),
+])
+def test_failures_become_exit_statuses(capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch, exc: object,
+                                       code: int, line: str) -> None:
+    from pipeline.cli import run as cli_run
+    from pipeline.lock import LockBusy
+
+    def fail(*_: object) -> None:
+        raise LockBusy(Path("/o/.lec.lock"), "42") if exc == "busy" else exc  # type: ignore[misc]
+
+    monkeypatch.setattr(cli_run, "render_and_report", fail)
+    got, _, err = run(capsys, "--lecture", "forward-diffusion")
+    assert got == code and one_line(err).startswith(line), err
+
+
+def test_default_command_and_its_request(capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """No arguments, an option first, a lecture first, or ``render``: all render, with the
+    same typed request (``--only a b`` takes both ids)."""
+    from pipeline.cli import run as cli_run
+
+    seen: list[cli_run.RenderRequest] = []
+    monkeypatch.setattr(cli_run, "render_and_report", lambda req, _console: seen.append(req))
+    for argv in ([], ["--quality", "tiny"], ["diffusion-overview", "--only", "a", "b"],
+                 ["render", "--lecture", "x.toml", "--no-wait", "--jobs", "2"],
+                 ["--lectures", "p", "q", "--voice", "silence"]):
+        assert run(capsys, *argv)[0] == EXIT_OK
+    assert [r.lectures for r in seen] == [("forward-diffusion",), ("forward-diffusion",),
+                                          ("diffusion-overview",), ("x.toml",), ("p", "q")]
+    assert seen[1].quality == "tiny" and seen[2].only == ("a", "b")
+    assert seen[3].wait is False and seen[3].jobs == 2 and seen[4].voice == "silence"
