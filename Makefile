@@ -17,7 +17,7 @@ render: setup
 	$(PY) render.py --lecture $(LECTURE) --quality $(QUALITY) $(if $(JOBS),--jobs $(JOBS)) $(ARGS)
 
 slides: setup
-	$(PY) render.py --lecture $(LECTURE) --quality $(QUALITY) --slides $(ARGS)
+	$(PY) render.py slides --lecture $(LECTURE) $(ARGS)
 
 test: setup-test
 	$(PY) -m pytest -m "not slow" $(ARGS)

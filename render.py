@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Render a narrated lecture. Same as the ``lecture-render`` console script.
+"""Render a narrated lecture: the ``lecture`` command line (docs/commands.md).
 
-    python render.py [--lecture ID] [--quality preview|720p|1080p|4k] [--only ID ...]
-                     [--narration-dir DIR] [--jobs N] [--strict] [--out DIR] [--list] [--slides]
+    python render.py [--lecture ID] [--quality tiny|preview|720p|1080p|4k] [--only ID ...]
+    python render.py check|slides|list|cache ...      (python render.py --help)
+
+Without a command, ``render`` runs, so ``python render.py --lecture X`` renders X.
 """
 
 import sys

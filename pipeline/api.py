@@ -1,19 +1,19 @@
-"""Render from Python (a notebook, a script): the command line's job as two functions.
+"""Render from Python (a notebook, a script): the command line's commands as functions.
 
-``render_lecture("forward-diffusion", quality="preview")`` renders a lecture and
+``render_lecture("forward-diffusion", quality="preview")`` renders a lecture,
 ``render_segment("forward-diffusion", "01_05_math_step_by_step_equation")`` one of its
-segments; both return a :class:`RenderedLecture` with the paths of what was written.
+segments (both return a :class:`RenderedLecture` with the paths of what was written),
+and ``check_lecture("forward-diffusion")`` checks a lecture without rendering.
 
-This is a thin layer over ``pipeline.cli``: the keyword arguments become the command
-line's arguments, parsed by the same parser and run by the same function
-(``cli.render_from_args``), so a notebook sees the same progress bars (rich draws them
-live in Jupyter), the same summary and the same errors: bad input raises
-``pipeline.planning.manifest.InputError`` with the line the CLI prints, a failed render its error.
+They call the functions the ``lecture`` commands call (:mod:`pipeline.cli.run`), with
+typed arguments, so a notebook sees the same progress bars (rich draws them live in
+Jupyter), the same summary and the same errors: bad input raises
+``pipeline.planning.manifest.InputError`` with the line the CLI prints after ``error:``,
+a failed render its own error.
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +22,9 @@ from typing import Any
 
 from rich.console import Console
 
-from pipeline import cli
+from pipeline.cli import display, run
+from pipeline.cli.run import CheckedLecture
+from pipeline.planning.manifest import InputError
 
 
 @dataclass(frozen=True)
@@ -41,11 +43,11 @@ class RenderedLecture:
         from IPython.display import Video
 
         path = self.video if segment is None else self.segments[segment]
-        return Video(str(path), embed=True, width=width)
+        return Video(str(path), embed=True, width=width)  # type: ignore[no-untyped-call]
 
 
-def cli_arguments(
-    lecture: str,
+def render_lecture(
+    lecture: str | Path = run.DEFAULT_LECTURE,
     *,
     quality: str | None = None,
     only: Sequence[str] = (),
@@ -53,59 +55,84 @@ def cli_arguments(
     voice: str | None = None,
     jobs: int | None = None,
     strict: bool = False,
+    allow_clipped: bool = False,
+    allow_unaligned: bool = False,
     out: str | Path | None = None,
-) -> list[str]:
-    """The command line that does what the keyword arguments ask."""
-    argv = ["--lecture", str(lecture)]
-    if quality is not None:
-        argv += ["--quality", quality]
-    if only:
-        argv += ["--only", *only]
-    if narration_dir is not None:
-        argv += ["--narration-dir", str(narration_dir)]
-    if voice is not None:
-        argv += ["--voice", voice]
-    if jobs is not None:
-        argv += ["--jobs", str(jobs)]
-    if strict:
-        argv.append("--strict")
-    if out is not None:
-        argv += ["--out", str(out)]
-    return argv
+    executor: str = "local",
+    cache: str | None = None,
+    wait: bool = True,
+    cache_max_size: str = run.DEFAULT_CACHE_MAX_SIZE,
+) -> RenderedLecture:
+    """Render a lecture (id in ``config/`` or a ``.toml`` path) like ``lecture render``.
 
-
-def parse(argv: Sequence[str]) -> argparse.Namespace:
-    """The CLI's parser, raising ``InputError`` (the CLI's line) instead of exiting."""
-    return cli.parser(raise_errors=True).parse_args(list(argv))
-
-
-def render_lecture(lecture: str = "forward-diffusion", **options: Any) -> RenderedLecture:
-    """Render a lecture (id in ``config/`` or a ``.toml`` path) like ``render.py`` does.
-
-    Keywords: ``quality`` (preview | 720p | 1080p | 4k | tiny), ``only`` (segment ids),
-    ``narration_dir``, ``voice``, ``jobs``, ``strict``, ``out`` (output root).
+    The keywords are the command's flags: ``quality`` (tiny | preview | 720p | 1080p |
+    4k), ``only`` (segment ids), ``narration_dir``, ``voice``, ``jobs``, ``strict``,
+    ``allow_clipped``, ``allow_unaligned``, ``out`` (output root), ``executor``,
+    ``cache``, ``wait`` (False: ``--no-wait``), ``cache_max_size``.
     """
-    args = parse(cli_arguments(lecture, **options))
+    req = run.RenderRequest(
+        lectures=(str(lecture),), quality=quality, only=_ids(only),
+        narration_dir=_path(narration_dir), voice=voice, jobs=jobs, strict=strict,
+        allow_clipped=allow_clipped, allow_unaligned=allow_unaligned, out=_path(out),
+        executor=executor, cache=cache, wait=wait, cache_max_size=cache_max_size)
     console = Console(stderr=True)
-    held = cli._log_to(console)  # warnings as the CLI prints them
+    held = display.log_to(console)  # warnings as the CLI prints them
     t0 = time.perf_counter()
-    result = cli.render_from_args(args, console)
-    cli.summary(console, result, time.perf_counter() - t0)
+    [result] = run.render(req, console)
+    display.summary(console, result, time.perf_counter() - t0)
     held.flush_held()
-    out = result.out_dir
+    out_dir = result.out_dir
     return RenderedLecture(
-        out_dir=out,
-        video=out / "lecture.mp4",
-        captions=out / "captions.vtt",
-        manifest=out / "manifest.json",
-        segments={p.spec.id: out / "segments" / f"{p.name}.mp4" for p in result.plans},
+        out_dir=out_dir,
+        video=out_dir / "lecture.mp4",
+        captions=out_dir / "captions.vtt",
+        manifest=out_dir / "manifest.json",
+        segments={p.spec.id: out_dir / "segments" / f"{p.name}.mp4" for p in result.plans},
         duration=result.duration,
     )
 
 
-def render_segment(lecture: str, segment: str, **options: Any) -> RenderedLecture:
-    """Render one narrated segment of a lecture (written to ``output/<id>/only/``)."""
+def render_segment(lecture: str | Path, segment: str, **options: Any) -> RenderedLecture:
+    """Render one narrated segment of a lecture (written to ``<out>/<id>/only/``); the
+    keywords are :func:`render_lecture`'s."""
     return render_lecture(lecture, only=[segment], **options)
 
 
-__all__ = ["RenderedLecture", "cli_arguments", "parse", "render_lecture", "render_segment"]
+def check_lecture(
+    lecture: str | Path = run.DEFAULT_LECTURE,
+    *,
+    quality: str | None = None,
+    only: Sequence[str] = (),
+    narration_dir: str | Path | None = None,
+    voice: str | None = None,
+    strict: bool = False,
+    allow_clipped: bool = False,
+    allow_unaligned: bool = False,
+) -> CheckedLecture:
+    """Check a lecture like ``lecture check``: everything a render checks before its
+    first frame, and its plans (narration, timing, keys), without rendering. Prints the
+    per-segment table; raises ``InputError`` on bad input."""
+    req = run.RenderRequest(
+        lectures=(str(lecture),), quality=quality, only=_ids(only),
+        narration_dir=_path(narration_dir), voice=voice, strict=strict,
+        allow_clipped=allow_clipped, allow_unaligned=allow_unaligned)
+    console = Console(stderr=True)
+    held = display.log_to(console)
+    checked = run.check(req, console)
+    display.check_table(display.stdout_console(console), checked)
+    held.flush_held()
+    return checked
+
+
+def _ids(only: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(only, str):
+        raise InputError(f"--only: give a list of segment ids, not the string {only!r}")
+    return tuple(only)
+
+
+def _path(value: str | Path | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
+__all__ = ["CheckedLecture", "RenderedLecture", "check_lecture", "render_lecture",
+           "render_segment"]

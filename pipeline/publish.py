@@ -15,7 +15,7 @@ versions older than the previous one, temporary links, and the pre-version layou
 (a real directory at ``output/<id>``) is moved into the version store the first time.
 
 Slides: a new render carries the old ``slides/`` over. When its segments changed, the
-carried slides are marked stale (``slides/STALE.txt``) until ``render.py --slides``
+carried slides are marked stale (``slides/STALE.txt``) until ``lecture slides``
 rebuilds them; :meth:`LectureWriter.derive` makes a new version from the published one
 (hard links, so cheap) for such slide-only updates.
 """
@@ -155,11 +155,11 @@ class LectureWriter:
                 note = stage / "slides" / STALE_NOTE
                 note.write_text(
                     f"These slides were built from an earlier render ({cur.name}) of this "
-                    "lecture and do not match it.\nRebuild them: python render.py --slides "
-                    "with this lecture's --lecture and --out (or: make slides)\n",
+                    "lecture and do not match it.\nRebuild them: lecture slides (or python "
+                    "render.py slides) with this lecture's id and --out (or: make slides)\n",
                     encoding="utf-8")
                 log.warning("slides in %s are from an earlier render: marked stale; run "
-                            "`render.py --slides` to rebuild them", self.link)
+                            "`lecture slides` to rebuild them", self.link)
         target = self._next_version()
         os.rename(stage, target)
         self._stages.remove(stage)

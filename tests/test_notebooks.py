@@ -118,23 +118,22 @@ def test_registered_scenes_render_inline(which: str, tmp_path: Path) -> None:
 def test_api_fails_like_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Bad input: the API raises ``InputError`` with the line the CLI prints (exit 2)."""
     from pipeline import cli
-    from pipeline.api import cli_arguments, render_lecture, render_segment
+    from pipeline.api import check_lecture, render_lecture, render_segment
     from pipeline.planning.manifest import InputError
 
     cases = [
         (lambda: render_lecture("nope"), ["--lecture", "nope"]),
         (lambda: render_lecture(quality="8k"), ["--quality", "8k"]),
+        (lambda: render_lecture(jobs=0, out=tmp_path), ["--jobs", "0", "--out", str(tmp_path)]),
         (lambda: render_segment("forward-diffusion", "01_99_missing", out=tmp_path),
-         cli_arguments("forward-diffusion", only=["01_99_missing"], out=tmp_path)),
+         ["render", "forward-diffusion", "--only", "01_99_missing", "--out", str(tmp_path)]),
+        (lambda: check_lecture("forward-diffusion", only=["01_99_missing"]),
+         ["check", "forward-diffusion", "--only", "01_99_missing"]),
     ]
     for call, argv in cases:
         with pytest.raises(InputError) as raised:
             call()
         capsys.readouterr()
-        try:
-            code = cli.main(argv)
-        except SystemExit as exc:  # a bad flag: the parser exits
-            code = exc.code
-        assert code == cli.EXIT_INPUT
+        assert cli.main(argv) == cli.EXIT_INPUT
         err = " ".join(capsys.readouterr().err.split())
-        assert " ".join(str(raised.value).split()) in err
+        assert " ".join(str(raised.value).split()) in err, (argv, err)

@@ -83,7 +83,7 @@ def test_old_slides_are_marked_stale_only_when_segments_changed(tmp_path: Path) 
     assert not (tmp_path / "lec" / "slides" / STALE_NOTE).exists()
     publish(tmp_path, "k2")  # a segment changed
     assert (tmp_path / "lec" / "slides" / "index.html").read_text() == "deck k1"
-    assert "render.py --slides" in (tmp_path / "lec" / "slides" / STALE_NOTE).read_text()
+    assert "lecture slides" in (tmp_path / "lec" / "slides" / STALE_NOTE).read_text()
 
 
 def test_lock_is_exclusive_and_names_the_holder(tmp_path: Path) -> None:

@@ -192,7 +192,7 @@ def test_cold_renders_are_deterministic(reliability_lecture: Lecture) -> None:
     # and the second cache can be emptied from the command line
     renders = other / ".cache" / "renders"
     assert len(list(renders.glob("*.mp4"))) == 2
-    proc = cli("--cache-prune", "--cache-max-size", "0", "--out", str(other))
+    proc = cli("cache", "prune", "--cache-max-size", "0", "--out", str(other))
     assert proc.returncode == 0 and "evicted 2 entries" in proc.stderr, proc.stderr
     assert not list(renders.iterdir())
 

@@ -330,9 +330,9 @@ def test_failed_build_keeps_the_previous_slides(built: tuple[Path, Path], tmp_pa
     assert sorted(p.name for p in work.iterdir()) == ["manifest.json", "segments", "slides"]
 
 
-def test_cli_slides_flag(built: tuple[Path, Path], tmp_path: Path,
+def test_cli_slides_command(built: tuple[Path, Path], tmp_path: Path,
                          capsys: pytest.CaptureFixture[str]) -> None:
-    """``render.py --slides`` builds from the rendered folder, renders nothing."""
+    """``lecture slides`` builds from the rendered folder, renders nothing."""
     from pipeline.cli import main
 
     lecture_dir, _ = built
@@ -341,10 +341,10 @@ def test_cli_slides_flag(built: tuple[Path, Path], tmp_path: Path,
         'id = "demo"\ntitle = "Demo"\n[[segments]]\nid = "intro"\nchapter = "Intro"\n'
         'scene = "TitleCard"\nnarration = "Hello."\n', encoding="utf-8")
     out = tmp_path / "output"
-    assert main(["--lecture", str(toml), "--out", str(out), "--slides"]) == 2
+    assert main(["slides", str(toml), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "manifest.json missing" in err
     _copy_lecture(lecture_dir, out / "demo")
-    assert main(["--lecture", str(toml), "--out", str(out), "--slides"]) == 0
+    assert main(["slides", "--lecture", str(toml), "--out", str(out)]) == 0
     assert "slides written to" in capsys.readouterr().err
     assert len(list((out / "demo" / "slides").glob("*-loop.webm"))) == len(SEGMENTS)

@@ -6,7 +6,7 @@ would disturb a running render needs the *exclusive* lock:
 * at the start of a run, if no other run is using the cache, the leftovers of killed
   runs are removed (``work/`` folders, temporary files in ``renders/``); when another
   run is active, only work folders whose pid is no longer alive are removed;
-* after a run, and for ``render.py --cache-prune``, entries are evicted least recently
+* after a run, and for ``lecture cache prune``, entries are evicted least recently
   used first until the cache fits its size cap (``pipeline.rendering.cache.prune``).
 """
 
@@ -104,7 +104,7 @@ def auto_prune(cache_dir: Path, max_bytes: int) -> None:
 
 def prune_now(cache_dir: Path, max_bytes: int,
               on_wait: Callable[[str], None] | None = None) -> tuple[int, int, int]:
-    """``--cache-prune``: wait for running renders, clean, evict. (removed, freed, left)."""
+    """``lecture cache prune``: wait for running renders, clean, evict. (removed, freed, left)."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     with FolderLock(_lock_path(cache_dir), on_wait=on_wait):
         _clean(cache_dir, everything=True)
