@@ -3,7 +3,7 @@
     PYTHONPATH=. .venv/bin/python bench/bench_align.py [--out bench/results]
 
 Takes are continuous espeak-ng speech whose word starts come from espeak's own word
-events (``tests/take_utils.py``). Each take is then turned into what a
+events (``tests/helpers/takes.py``). Each take is then turned into what a
 recorder hands over: resampled (22.05 / 44.1 kHz), encoded (mp3, ogg, wav), given
 leading silence, made 28 dB quieter, or 18 dB hotter and clipped. Every variant goes
 through the pipeline's own take path (:func:`audio.narration.resolve_narration`:
@@ -28,11 +28,11 @@ from scipy.signal import resample_poly
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from audio_utils import write_audio  # noqa: E402
-from take_utils import SR, known_take  # noqa: E402
-
 from audio.level import speech_loudness  # noqa: E402
 from audio.narration import resolve_narration  # noqa: E402
+
+from helpers.audio import write_audio  # noqa: E402
+from helpers.takes import SR, known_take  # noqa: E402
 
 SCRIPTS = [
     ["The forward process adds a little Gaussian noise at every step.",

@@ -377,7 +377,7 @@ def measure_loudness(path: Path) -> LoudnessRecord:
 
 
 # --- slides ---
-# Clips for slide decks (pipeline.slides.build.build). Every function reads one file, writes one.
+# Clips for slide decks (pipeline.slides.build). Every function reads one file, writes one.
 VP9_CRF = 33  # constant quality; flat vector graphics stay clean well above 30
 VP9_CPU_USED = 8  # libvpx "realtime" speed step (bench/results/encoder-notes.md)
 OPUS_BITRATE = "128k"

@@ -3,7 +3,7 @@
 ``pipeline.planning.manifest`` holds what exists *before* rendering (the specs); this module
 holds what exists *after* it: real paths, measured durations and loudness, and the keys
 that say what the outputs were made from. Assembly writes a ``LectureRecord``; slides
-(``pipeline.slides.build.build``), the benchmark and the next render (to decide whether anything
+(``pipeline.slides.build``), the benchmark and the next render (to decide whether anything
 needs redoing) read the same model back. Nothing reads ``manifest.json`` as a dict.
 """
 

@@ -13,7 +13,7 @@ against each other. Items that are fully transparent (faded out but still in the
 scene) are skipped, as they are not drawn.
 
 The functions take any iterable of top-level mobjects (``scene.mobjects``), so they
-work on a live scene at any moment; ``tests/scene_utils.py`` calls them at the end
+work on a live scene at any moment; ``tests/helpers/scenes.py`` calls them at the end
 of every beat.
 """
 

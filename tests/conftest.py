@@ -1,9 +1,9 @@
 """Shared pytest options and fixtures.
 
 ``--set_test`` and ``--show_diff`` are the flags of manim's graphical tests (registered
-here as in manim's own ``tests/conftest.py``); ``scene_utils.compare_control_frames``
+here as in manim's own ``tests/conftest.py``); ``helpers.scenes.compare_control_frames``
 reads them. ``scene_snapshots`` runs a registered scene once per session, in process,
-with its defaults, and hands out the per-beat snapshots (see ``scene_utils``).
+with its defaults, and hands out the per-beat snapshots (see ``helpers.scenes``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scene_utils import BeatSnapshot, run_scene, run_scene_class
 
 from scenes.registry import load_scene_class
+
+from helpers.scenes import BeatSnapshot, run_scene, run_scene_class
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -81,7 +82,7 @@ def min_plan_runs(scene_media_dir: Path) -> Callable[..., Any]:
 @pytest.fixture(scope="session")
 def reliability_lecture(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A published tiny lecture (two variants rendered) for the reliability tests."""
-    from reliability_utils import make_lecture
+    from helpers.reliability import make_lecture
 
     return make_lecture(tmp_path_factory)
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_utils import speechlike, write_audio
 
 import audio.narration as narration
 from pipeline import media
@@ -19,6 +18,8 @@ from pipeline.options import RenderOptions
 from pipeline.planning.manifest import QUALITIES, load_lecture
 from pipeline.planning.plan import plan_lecture
 from pipeline.records import LectureRecord, RecordError, read_record
+
+from helpers.audio import speechlike, write_audio
 
 LECTURE = '''
 id = "keys"

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_utils import write_audio
-from reliability_utils import Lecture, cli, tree_digest
+
+from helpers.audio import write_audio
+from helpers.reliability import Lecture, cli, tree_digest
 
 
 @dataclass

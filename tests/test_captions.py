@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_utils import have_espeak
 
 from audio import Sentence, speak
 from pipeline.assembly.captions import (
@@ -23,6 +22,8 @@ from pipeline.assembly.captions import (
     to_vtt,
     wrap_lines,
 )
+
+from helpers.audio import have_espeak
 
 LECTURE = (
     "Diffusion models learn to reverse a gradual noising process. "

@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scene_utils import run_scene_class
 
 from pipeline.planning.manifest import load_lecture
 from scenes.code import TARGETS, resolve_target
 from scenes.registry import load_scene_class
+
+from helpers.scenes import run_scene_class
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import pytest
-from audio_utils import have_espeak, speechlike, write_audio
 
 from pipeline.cli import main as cli_main
 from pipeline.options import RenderOptions
@@ -32,6 +31,8 @@ from pipeline.rendering.executors import (
 )
 from pipeline.rendering.scene_render import RenderError
 from pipeline.rendering.store import RenderStore
+
+from helpers.audio import have_espeak, speechlike, write_audio
 
 distributed = pytest.importorskip("distributed")
 pytestmark = pytest.mark.skipif(not have_espeak(), reason="espeak-ng is needed")

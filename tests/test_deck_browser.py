@@ -10,8 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from pipeline.slides.build.build import build_slides
-from slides_fixture import PATCH, SEGMENTS, level_to_frame, make_lecture
+
+from pipeline.slides.build import build_slides
+
+from helpers.slides import PATCH, SEGMENTS, level_to_frame, make_lecture
 
 pytestmark = pytest.mark.browser
 

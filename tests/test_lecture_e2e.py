@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_utils import speechlike, write_audio
 from PIL import Image
 
 from pipeline import media
@@ -25,6 +24,8 @@ from pipeline.lecture import build_lecture
 from pipeline.options import RenderOptions
 from pipeline.planning.manifest import QUALITIES, load_lecture
 from pipeline.records import read_record
+
+from helpers.audio import speechlike, write_audio
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = QUALITIES["tiny"]

@@ -7,16 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_utils import (
-    have_espeak,
-    have_ffmpeg,
-    rms_dbfs,
-    silence,
-    speechlike,
-    to_channels,
-    tone,
-    write_audio,
-)
 
 from audio import (
     Narration,
@@ -31,6 +21,17 @@ from audio.level import EDGE_KEEP as CLIP_LEAD_KEEP
 from audio.level import TAIL_KEEP as CLIP_TAIL_KEEP
 from audio.narration import detect_sentence_times
 from audio.pcm import SAMPLE_RATE
+
+from helpers.audio import (
+    have_espeak,
+    have_ffmpeg,
+    rms_dbfs,
+    silence,
+    speechlike,
+    to_channels,
+    tone,
+    write_audio,
+)
 
 needs_ffmpeg = pytest.mark.skipif(not have_ffmpeg(), reason="ffmpeg/ffprobe not installed")
 

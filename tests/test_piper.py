@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_utils import have_espeak, rms_dbfs
 
 from audio import Narration, piper_voice, synthesize
 from audio.clips import write_wav
@@ -21,6 +20,8 @@ from audio.textnorm import spoken_words
 from pipeline.options import RenderOptions
 from pipeline.planning.manifest import QUALITIES, load_lecture
 from pipeline.planning.plan import plan_lecture
+
+from helpers.audio import have_espeak, rms_dbfs
 
 pytestmark = pytest.mark.skipif(piper_available() is not None, reason=str(piper_available()))
 

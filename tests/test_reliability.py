@@ -22,9 +22,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from reliability_utils import Lecture, av, cli, tree_digest
-
 from pipeline.rendering import housekeeping
+
+from helpers.reliability import Lecture, av, cli, tree_digest
 
 KILL_SEED = 20261201
 KILLS_PER_STAGE = int(os.environ.get("KILLS_PER_STAGE", "5"))  # 4 stages x 5 = 20 kills

@@ -1,6 +1,6 @@
 """The render engine: one encode at the publishing settings, beat-range parts, scheduling.
 
-Real renders through the pipeline's own child process (``scene_utils.render_scene``).
+Real renders through the pipeline's own child process (``helpers.scenes.render_scene``).
 The default suite renders at 192x108; the ``slow`` test renders a real scene at
 1080p60 and checks the publishing properties of what lands in the cache.
 """
@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scene_utils import decode_frames, render_scene
 
 from pipeline import media
 from pipeline.planning.manifest import QUALITIES
@@ -21,6 +20,8 @@ from pipeline.rendering.render_queue import plan_parts
 from pipeline.rendering.scene_render import Part, RenderJob, render, split_at_beats
 from scenes.registry import load_scene_class
 from scenes.timing import min_total, plan_beats
+
+from helpers.scenes import decode_frames, render_scene
 
 
 def beat_starts(name: str, plan: dict | None, fps: int) -> tuple[list[int], int]:

@@ -1,9 +1,9 @@
 """The scene timing contract: plans, exact frame counts, errors, determinism.
 
-Real renders run the pipeline's own render child as the pipeline does (``scene_utils``),
+Real renders run the pipeline's own render child as the pipeline does (``helpers.scenes``),
 at 192x108 and 10 fps; the frame count is read back with ``ffprobe -count_frames``.
 Other scene families add their scenes to the frame-count test in their own files
-with the same helpers (see the ``scene_utils`` docstring).
+with the same helpers (see the ``helpers.scenes`` docstring).
 """
 
 from __future__ import annotations
@@ -14,18 +14,19 @@ from typing import Any
 import numpy as np
 import pytest
 from manim import Square, Wait
-from scene_utils import (
+
+from scenes.base import TimedScene, TimingError
+from scenes.layout import split_frames
+from scenes.registry import SCENES, load_scene_class
+from scenes.timing import Beat, min_total, plan_beats, spread_total
+
+from helpers.scenes import (
     decode_frames,
     expected_frames,
     probe_frames,
     render_scene,
     run_scene_class,
 )
-
-from scenes.base import TimedScene, TimingError
-from scenes.layout import split_frames
-from scenes.registry import SCENES, load_scene_class
-from scenes.timing import Beat, min_total, plan_beats, spread_total
 
 # Plans with awkward fractions on purpose: beat ends fall between frames.
 PLANS: dict[str, dict[str, Any]] = {

@@ -20,12 +20,6 @@ from manim import (
     VGroup,
     tempconfig,
 )
-from scene_utils import (
-    BeatSnapshot,
-    compare_control_frames,
-    layout_problems,
-    run_scene_class,
-)
 
 from scenes import theme
 from scenes.cards import (
@@ -50,6 +44,13 @@ from scenes.layout import (
     wrap_words,
 )
 from scenes.registry import load_scene_class
+
+from helpers.scenes import (
+    BeatSnapshot,
+    compare_control_frames,
+    layout_problems,
+    run_scene_class,
+)
 
 CARDS = ["TitleCard", "KeyConcepts", "Takeaways"]
 FRAME = frame_box(128 / 9, 8.0)

@@ -10,13 +10,6 @@ import numpy as np
 import pytest
 import torch
 from manim import Text
-from scene_utils import (
-    expected_frames,
-    layout_problems,
-    probe_frames,
-    read_readouts,
-    render_scene,
-)
 from scipy.stats import norm
 
 from diffusion import (
@@ -32,6 +25,14 @@ from diffusion import (
 from scenes.checks import axis_range, density_histogram, normal_pdf
 from scenes.registry import load_scene_class
 from scenes.timing import min_total
+
+from helpers.scenes import (
+    expected_frames,
+    layout_problems,
+    probe_frames,
+    read_readouts,
+    render_scene,
+)
 
 SCENES = ["ClosedFormCheck", "XTStats"]
 FPS = 10

@@ -8,18 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scene_utils import (
+
+import diffusion
+from scenes.base import TimedScene
+from scenes.code import TARGETS, CodeWalkthrough, code_sections, resolve_target, source_of
+from scenes.timing import min_total
+
+from helpers.scenes import (
     expected_frames,
     layout_problems,
     probe_frames,
     render_scene,
     run_scene_class,
 )
-
-import diffusion
-from scenes.base import TimedScene
-from scenes.code import TARGETS, CodeWalkthrough, code_sections, resolve_target, source_of
-from scenes.timing import min_total
 
 FPS = 10
 

@@ -7,13 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scene_utils import (
-    BeatSnapshot,
-    compare_control_frames,
-    layout_problems,
-    run_scene,
-    run_scene_class,
-)
 
 from diffusion import grid_coverage, keyframes, path_deviation
 from diffusion.schedule import NoiseSchedule
@@ -30,6 +23,14 @@ from scenes.dot_grid import (
     to_scene,
 )
 from scenes.registry import load_scene_class
+
+from helpers.scenes import (
+    BeatSnapshot,
+    compare_control_frames,
+    layout_problems,
+    run_scene,
+    run_scene_class,
+)
 
 SCENES = ["ForwardDotGrid", "ReverseDotGrid"]
 Snapshots = Callable[[str], list[BeatSnapshot]]

@@ -8,18 +8,19 @@ from typing import Any
 
 import pytest
 from manim import MathTex, SurroundingRectangle
-from scene_utils import (
+
+from diffusion import closed_form_example, one_step_moments
+from scenes.equations import needed_decimals
+from scenes.registry import load_scene_class
+from scenes.timing import min_total
+
+from helpers.scenes import (
     expected_frames,
     layout_problems,
     probe_frames,
     read_readouts,
     render_scene,
 )
-
-from diffusion import closed_form_example, one_step_moments
-from scenes.equations import needed_decimals
-from scenes.registry import load_scene_class
-from scenes.timing import min_total
 
 SCENES = ["OneStepEquation", "ClosedFormEquation"]
 FPS = 10

@@ -15,14 +15,6 @@ import numpy as np
 import pytest
 import torch
 from manim import Text
-from scene_utils import (
-    expected_frames,
-    layout_problems,
-    probe_frames,
-    read_readouts,
-    render_scene,
-    run_scene_class,
-)
 
 from diffusion import (
     NoiseSchedule,
@@ -35,6 +27,15 @@ from diffusion import (
 from scenes.images import gray_uint8, shown_gray
 from scenes.registry import load_scene_class
 from scenes.timing import min_total
+
+from helpers.scenes import (
+    expected_frames,
+    layout_problems,
+    probe_frames,
+    read_readouts,
+    render_scene,
+    run_scene_class,
+)
 
 SCENES = [
     "ForwardIntuition",

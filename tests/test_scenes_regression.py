@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from scene_utils import compare_control_frames, layout_problems, run_scene
 
 from diffusion.mnist import clear_mnist_cache
+
+from helpers.scenes import compare_control_frames, layout_problems, run_scene
 
 SCENES = [
     "ForwardIntuition", "CleanDigit", "StepByStepChain", "ClosedFormJump", "MnistBatch",

@@ -7,13 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scene_utils import (
-    BeatSnapshot,
-    compare_control_frames,
-    layout_problems,
-    run_scene,
-    run_scene_class,
-)
 
 from diffusion.schedule import NoiseSchedule
 from scenes.schedule_curve import (
@@ -22,6 +15,14 @@ from scenes.schedule_curve import (
     curve_samples,
     short_sci,
     tick_step,
+)
+
+from helpers.scenes import (
+    BeatSnapshot,
+    compare_control_frames,
+    layout_problems,
+    run_scene,
+    run_scene_class,
 )
 
 Snapshots = Callable[[str], list[BeatSnapshot]]

@@ -15,7 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from pipeline.slides.build.build import (
+
+from pipeline import media
+from pipeline.planning.manifest import InputError
+from pipeline.slides.build import (
     SlideSegment,
     build_slides,
     clip_fix,
@@ -26,10 +29,8 @@ from pipeline.slides.build.build import (
     mp4_type,
     poster_frame,
 )
-from slides_fixture import PATCH, SEGMENTS, level_to_frame, make_lecture
 
-from pipeline import media
-from pipeline.planning.manifest import InputError
+from helpers.slides import PATCH, SEGMENTS, level_to_frame, make_lecture
 
 FPS = 10
 NAMES = [f"{i:02d}_{s.id}" for i, s in enumerate(SEGMENTS, start=1)]

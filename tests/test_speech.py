@@ -7,12 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_utils import have_espeak, rms_dbfs, silence, to_channels, tone
 
 import audio.speech as speech
 from audio import NarrationError, sentence_times_from_audio, speak, split_sentences
 from audio.pcm import SAMPLE_RATE
 from audio.speech import SENTENCE_PAUSE, silent_narration, speech_cache_key, trim_silence
+
+from helpers.audio import have_espeak, rms_dbfs, silence, to_channels, tone
 
 pytestmark = pytest.mark.skipif(not have_espeak(), reason="espeak-ng not installed")
 

@@ -18,12 +18,13 @@ from typing import Any
 import pytest
 import tomllib
 from manim import DecimalNumber
-from scene_utils import run_scene_class
 
 from audio.script import find_placeholders
 from pipeline.planning.manifest import available_lectures, lecture_path, load_lecture
 from pipeline.planning.placeholders import placeholder_value
 from scenes.registry import load_scene_class
+
+from helpers.scenes import run_scene_class
 
 NUMBER_WORDS = re.compile(
     r"\b(eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty"

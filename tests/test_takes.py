@@ -11,8 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_utils import have_espeak, have_ffmpeg, tone, write_audio
-from take_utils import SR, known_take
 
 from audio.align import align, align_words
 from audio.level import (
@@ -25,6 +23,9 @@ from audio.level import (
 )
 from audio.narration import resolve_narration
 from audio.textnorm import spoken_words
+
+from helpers.audio import have_espeak, have_ffmpeg, tone, write_audio
+from helpers.takes import SR, known_take
 
 pytestmark = pytest.mark.skipif(
     not (have_espeak() and have_ffmpeg()), reason="needs espeak-ng and ffmpeg"

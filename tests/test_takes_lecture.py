@@ -9,8 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_utils import have_espeak, have_ffmpeg, tone, write_audio
-from take_utils import SR, known_take
 
 from audio.level import speech_loudness
 from pipeline import media
@@ -19,6 +17,9 @@ from pipeline.cli import main as cli_main
 from pipeline.lecture import build_lecture
 from pipeline.options import RenderOptions
 from pipeline.planning.manifest import QUALITIES, load_lecture
+
+from helpers.audio import have_espeak, have_ffmpeg, tone, write_audio
+from helpers.takes import SR, known_take
 
 pytestmark = pytest.mark.skipif(
     not (have_espeak() and have_ffmpeg()), reason="needs espeak-ng and ffmpeg"

@@ -271,7 +271,7 @@ def deck_html(lecture: Lecture, files: Sequence[SlideFiles], css: str, js: str) 
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="diffusion-lectures pipeline.slides.build.build">
+<meta name="generator" content="diffusion-lectures pipeline.slides.build">
 <title>{title}</title>
 <link rel="icon" href="data:,">
 <style>

@@ -1,7 +1,7 @@
 """Helpers for testing lecture scenes: real renders, frame counts, layout, control frames.
 
-Import them as ``from scene_utils import ...`` (``tests/`` is on ``sys.path`` under
-pytest, as for ``audio_utils``). Nothing here is mocked: renders run manim, LaTeX and
+Import them as ``from helpers.scenes import ...`` (``tests/`` is on ``sys.path`` under
+pytest, as for ``helpers.audio``). Nothing here is mocked: renders run manim, LaTeX and
 ffmpeg for real, at tiny resolution.
 
 Two ways to run a scene
@@ -33,7 +33,7 @@ Checks built on snapshots
 
 For another scene family, a test file typically reads::
 
-    from scene_utils import compare_control_frames, layout_problems, render_scene, probe_frames
+    from helpers.scenes import compare_control_frames, layout_problems, render_scene, probe_frames
 
     @pytest.mark.parametrize("name", ["MyScene"])
     def test_layout(name, scene_snapshots):

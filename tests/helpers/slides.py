@@ -6,7 +6,7 @@ cached silent renders (``root/output/.cache/*.mp4``), narrated segment clips in
 encodes its frame number (``level = 8 + 9 * n``), so a poster PNG tells which frame it
 is; the rest of the frame is ffmpeg's ``testsrc2`` pattern, so nothing is blank.
 
-The three clips take the three paths of ``pipeline.slides.build.build``: segment 1 is already a
+The three clips take the three paths of ``pipeline.slides.build``: segment 1 is already a
 slide clip (copied), segment 2 lacks faststart and its cached render is gone
 (remuxed; silent clips cut from the segment clip), segment 3 is H.264 4:4:4 (encoded).
 """

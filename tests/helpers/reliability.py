@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from audio_utils import speechlike, write_audio
 
 from pipeline import media
+
+from helpers.audio import speechlike, write_audio
 
 ROOT = Path(__file__).resolve().parent.parent
 

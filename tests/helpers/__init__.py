@@ -1,0 +1,1 @@
+"""Shared test helpers: generated audio, takes, scene renders, lecture fixtures."""
