@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import os
 import threading
 import unicodedata
 from collections.abc import Sequence
@@ -31,6 +32,10 @@ import numpy as np
 from audio.clips import NarrationError, to_internal
 from audio.sentences import Word
 from audio.sources import SaidSentence, SpeechEngine
+
+# Read when onnxruntime (imported by piper) loads; unset, it writes a telemetry device id
+# under $XDG_CACHE_HOME/Microsoft/. A render writes only its output and the project's caches.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 __all__ = [
     "PiperEngine",
