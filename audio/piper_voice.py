@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import os
 import threading
 import unicodedata
 from collections.abc import Sequence
@@ -35,6 +36,10 @@ from audio.sources import SaidSentence, SpeechEngine
 if TYPE_CHECKING:  # piper imports onnxruntime, slow to import: loaded when first needed
     from onnx import ModelProto, NodeProto
     from piper import AudioChunk, PiperVoice
+
+# Read when onnxruntime (imported by piper) loads; unset, it writes a telemetry device id
+# under $XDG_CACHE_HOME/Microsoft/. A render writes only its output and the project's caches.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 __all__ = [
     "PiperEngine",

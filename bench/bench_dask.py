@@ -92,7 +92,7 @@ def main() -> int:
         if thumb.segment not in {s.id for s in kept}:
             thumb = thumb.model_copy(update={"segment": None})  # the middle kept segment
         spec = spec.model_copy(update={"segments": kept, "thumbnail": thumb})
-    source = f"config/{spec.id}.toml"
+    source = str(spec.source)
     work = Path(tempfile.mkdtemp(prefix="bench-dask-"))
     speech = work / "speech"
 

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline import media  # noqa: E402
 from pipeline.options import RenderOptions  # noqa: E402
-from pipeline.paths import SPEECH_CACHE  # noqa: E402
+from pipeline.paths import speech_cache  # noqa: E402
 from pipeline.planning.manifest import QUALITIES, Quality, load_lecture  # noqa: E402
 from pipeline.planning.plan import plan_lecture  # noqa: E402
 from pipeline.rendering.render_queue import render_all  # noqa: E402
@@ -157,7 +157,7 @@ def bench_scenes(names: list[str], q: Quality, seconds: float, keep: Path) -> li
 
 def bench_longest(lecture: str, q: Quality, jobs: int, keep: Path) -> dict:
     spec = load_lecture(lecture)
-    opts = RenderOptions(quality=q, out_root=keep / "plan", jobs=jobs, speech_cache=SPEECH_CACHE)
+    opts = RenderOptions(quality=q, out_root=keep / "plan", jobs=jobs, speech_cache=speech_cache())
     plans = plan_lecture(spec, opts)
     p = max(plans, key=lambda p: p.timing.frames)
     job = replace(p.job, beat_frames=tuple(p.timing.beat_frames))

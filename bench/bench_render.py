@@ -268,12 +268,12 @@ def bench(lecture: str, quality: str, jobs: int | None, baselines: bool) -> dict
         from audio.clips import write_wav
         from audio.speech import speak
         from audio.textnorm import shown
-        from pipeline.paths import SPEECH_CACHE
+        from pipeline.paths import speech_cache
 
         seg = spec.segments[len(spec.segments) // 2]
         takes = root / "takes"
         takes.mkdir()
-        slow = speak(shown(seg.narration), cache_dir=SPEECH_CACHE, voice="en-us",
+        slow = speak(shown(seg.narration), cache_dir=speech_cache(), voice="en-us",
                      wpm=max(80, spec.wpm - 40))
         write_wav(takes / f"{seg.id}.wav", slow.samples)
         changed = checked(run_sampled(render_cli(lecture, quality, out, jobs, takes)),

@@ -4,10 +4,11 @@
    It needs all four raw files (train and test), so with only the test split on disk it
    raises ``RuntimeError("Dataset not found ...")``, which is caught.
 2. The IDX files of whichever split exists under ``<root>/MNIST/raw``, ``<root>/raw`` or
-   ``<root>``, read with torchvision's own readers. ``.gz`` files are decompressed into a
-   user cache folder outside the repository (``$XDG_CACHE_HOME/diffusion-lectures``).
+   ``<root>``, read with torchvision's own readers. ``.gz`` files are decompressed into
+   the user cache folder (``pipeline.paths.cache_dir``), never the source tree.
 3. A synthetic digit set drawn by this module (deterministic strokes with seeded
-   jitter), labelled ``source="synthetic"``, so an offline machine still renders.
+   jitter), labelled ``source="synthetic"`` with the reason in ``detail``, so an
+   offline machine, or an installed package without ``MNIST_ROOT``, still renders.
 
 Images are exactly ``ToTensor()`` then ``Normalize((0.5,), (0.5,))``:
 ``uint8.float().div(255).sub(0.5).div(0.5)``.
@@ -29,7 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from diffusion.paths import REPO_ROOT, SHARED_DATA, mnist_root  # noqa: F401 (SHARED_DATA re-exported)
+from diffusion.paths import REPO_ROOT, SHARED_DATA, mnist_root  # noqa: F401 (re-exported)
+from pipeline import paths
 
 SPLITS = ("train", "test")
 IDX_PREFIX = {"train": "train", "test": "t10k"}
@@ -91,13 +93,8 @@ def _from_torchvision(root: Path, split: str, allow_download: bool) -> MnistData
 
 # --- source 2: IDX files ----------------------------------------------------------------
 def cache_dir() -> Path:
-    """A writable user cache folder outside the repository."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    candidate = Path(base).resolve() / "diffusion-lectures"
-    if candidate.is_relative_to(REPO_ROOT):
-        candidate = Path(tempfile.gettempdir()) / f"diffusion-lectures-{os.getuid()}"
-    candidate.mkdir(parents=True, exist_ok=True)
-    return candidate
+    """A writable user cache folder outside the repository (``pipeline.paths``)."""
+    return paths.cache_dir()
 
 
 def _decompressed(path: Path) -> Path:
@@ -267,7 +264,8 @@ def _load_real(root: str | None, split: str, allow_download: bool) -> tuple[Mnis
     if root is None and allow_download:
         root = str(cache_dir() / "mnist")
     if root is None:
-        return None, "no data root (no root argument, MNIST_ROOT unset, no shared/data)"
+        return None, ("no MNIST folder (no root argument, MNIST_ROOT unset, "
+                      "no ../shared/data beside a source checkout)")
     path = Path(root)
     try:
         return _from_torchvision(path, split, allow_download), ""

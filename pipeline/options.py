@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import paths
 from pipeline.planning.manifest import Quality
 from pipeline.rendering.cache import DEFAULT_MAX_BYTES
 
-DEFAULT_OUT = paths.DEFAULT_OUT
-SPEECH_CACHE = paths.SPEECH_CACHE
-
 
 @dataclass(frozen=True)
 class RenderOptions:
     quality: Quality
-    out_root: Path = DEFAULT_OUT
+    out_root: Path = field(default_factory=paths.default_out)  # ./output of the current folder
     narration_dir: Path | None = None
     jobs: int = max(1, os.cpu_count() or 1)
     strict: bool = False
     allow_clipped: bool = False  # under strict: a clipped take is only a warning
     allow_unaligned: bool = False  # under strict: an off-script take is only a warning
     only: tuple[str, ...] = ()
-    speech_cache: Path = SPEECH_CACHE
+    speech_cache: Path = field(default_factory=paths.speech_cache)  # in the user cache
     wait: bool = True  # another run holds the lecture: wait (else LockBusy)
     cache_max_bytes: int = DEFAULT_MAX_BYTES
     cache_root: Path | None = None  # the render cache; default <out_root>/.cache

@@ -10,10 +10,10 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from pipeline.cli import main
 from pipeline.planning.manifest import InputError, load_lecture

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tomllib
 from manim import DecimalNumber
 
 from audio.script import find_placeholders

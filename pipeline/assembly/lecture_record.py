@@ -4,7 +4,7 @@ and read back to learn what is already published."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -131,7 +131,7 @@ def lecture_record(
         chapters=[ChapterRecord(start=c.start, title=c.title) for c in chaps],
         segments=[segment_record(p, start, videos, clip_keys, q.fps)
                   for p, start in zip(plans, starts)],
-        created=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        created=datetime.now(UTC).isoformat(timespec="milliseconds"),
         clips_made=list(clips_made),
         captions_approximate=[p.spec.id for p in plans if _approximate(p.narration)],
         timings=stages,

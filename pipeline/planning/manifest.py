@@ -1,4 +1,9 @@
-"""Lecture manifests: TOML files in ``config/`` validated into typed specs.
+"""Lecture manifests: TOML files validated into typed specs.
+
+A lecture is named by a ``.toml`` path or by an id, looked up in ``./config`` of the
+current folder and then among the shipped lectures (``pipeline.paths.lecture_dirs``).
+Relative paths inside a manifest (``clip``) resolve against the manifest's own folder,
+so a lecture renders the same from any current folder.
 
 What exists *before* rendering lives here (``LectureSpec``/``SegmentSpec``); what a
 render produces (paths, measured durations) lives in ``pipeline.records``.
@@ -6,19 +11,29 @@ render produces (paths, measured durations) lives in ``pipeline.records``.
 
 from __future__ import annotations
 
+import os
+import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import tomllib
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from pipeline import paths
 from scenes.catalog import ParamError
 from scenes.catalog import spec as scene_spec
 from scenes.registry import SCENES
 
-CONFIG_DIR = paths.CONFIG_DIR
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
@@ -79,6 +94,16 @@ class SegmentSpec(_Strict):
             raise ValueError(f"unknown scene {v!r}; known scenes: {', '.join(SCENES)}")
         return v
 
+    @field_validator("clip")
+    @classmethod
+    def _beside_manifest(cls, v: Path | None, info: ValidationInfo) -> Path | None:
+        """A relative clip path is relative to the manifest's folder (validation context
+        ``base``, given by :func:`load_lecture`), never to the current folder."""
+        base = (info.context or {}).get("base")
+        if v is None or base is None:
+            return v
+        return (Path(base) / v.expanduser()).resolve()
+
     @field_validator("cues")
     @classmethod
     def _cues_ascending(cls, v: list[float] | None) -> list[float] | None:
@@ -112,6 +137,20 @@ class LectureSpec(_Strict):
     wpm: int = Field(default=150, ge=80, le=400)  # a calm lecture pace; keeps captions <= 17 cps
     thumbnail: ThumbnailSpec = ThumbnailSpec()
     segments: list[SegmentSpec] = Field(min_length=1)
+    # the manifest file it was read from (not a field: not in dumps, keys or equality)
+    _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> Path | None:
+        """The manifest file this spec was loaded from (``None`` if built in code)."""
+        return self._source
+
+    def resolve_path(self, path: str | Path) -> Path:
+        """A path written in the manifest, made absolute against the manifest's folder
+        (the current folder for a spec built in code)."""
+        p = Path(path).expanduser()
+        base = self._source.parent if self._source is not None else Path.cwd()
+        return p if p.is_absolute() else (base / p).resolve()
 
     @field_validator("voice")
     @classmethod
@@ -167,22 +206,52 @@ def _first_error(path: Path, exc: ValidationError, data: dict[str, Any]) -> Inpu
     return InputError(f"{path}: {where}: {msg}{suffix}")
 
 
-def lecture_path(lecture_id: str) -> Path:
-    return CONFIG_DIR / f"{lecture_id}.toml"
+def lecture_files() -> dict[str, Path]:
+    """Every lecture found by id, ``id -> manifest``: those in ``./config`` of the current
+    folder first, then the shipped ones; an id in ``./config`` shadows a shipped one."""
+    found: dict[str, Path] = {}
+    for folder in paths.lecture_dirs():
+        for p in sorted(folder.glob("*.toml")) if folder.is_dir() else ():
+            found.setdefault(p.stem, p)
+    return found
 
 
 def available_lectures() -> list[str]:
-    return sorted(p.stem for p in CONFIG_DIR.glob("*.toml"))
+    """Lecture ids, as :func:`lecture_files` orders them (``./config`` first)."""
+    return list(lecture_files())
+
+
+def _looked_in() -> str:
+    where = []
+    for folder in paths.lecture_dirs():
+        kind = "shipped lectures" if folder == paths.shipped_lectures() else "./config"
+        where.append(f"{folder} ({kind})")
+    return ", ".join(where) or "nowhere"
+
+
+def lecture_path(path_or_id: str | Path) -> Path:
+    """The manifest a lecture name stands for: a ``.toml`` path as given, else the id's
+    file in the first folder of ``pipeline.paths.lecture_dirs`` that has it.
+
+    An unknown id raises ``InputError``, one line naming where it looked.
+    """
+    path = Path(path_or_id)
+    if path.suffix == ".toml":
+        return path
+    name = str(path_or_id)
+    found = lecture_files().get(name) if re.match(ID_PATTERN, name) else None
+    if found is None:
+        known = ", ".join(available_lectures()) or "none"
+        raise InputError(f"unknown lecture {name!r} (looked in {_looked_in()}); "
+                         f"available: {known}; or give a path to a .toml file")
+    return found
 
 
 def load_lecture(path_or_id: str | Path) -> LectureSpec:
-    """Load and validate a lecture manifest, by file path or by id in ``config/``."""
-    path = Path(path_or_id)
-    if path.suffix != ".toml":
-        path = lecture_path(str(path_or_id))
-        if not path.exists():
-            known = ", ".join(available_lectures()) or "none"
-            raise InputError(f"unknown lecture {path_or_id!r}; available: {known}")
+    """Load and validate a lecture manifest, by ``.toml`` path or by id
+    (:func:`lecture_path`); relative paths in it resolve against its folder."""
+    path = lecture_path(path_or_id)
+    source = Path(os.path.abspath(path))
     try:
         raw = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -194,19 +263,16 @@ def load_lecture(path_or_id: str | Path) -> LectureSpec:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML: {exc}") from None
     try:
-        spec = LectureSpec.model_validate(data)
+        spec = LectureSpec.model_validate(data, context={"base": source.parent})
     except ValidationError as exc:
         raise _first_error(path, exc, data) from None
     check_params(spec, str(path))  # before placeholders, which read the params
     _prefetch_placeholders(spec)
-    segs = []
-    for i, seg in enumerate(spec.segments):
-        update: dict[str, Any] = {}
-        if seg.clip:  # clip paths are relative to the manifest's folder
-            update["clip"] = (path.parent / seg.clip).resolve()
-        update["narration"] = _script(path, i, seg)
-        segs.append(seg.model_copy(update=update))
-    return spec.model_copy(update={"segments": segs})
+    segs = [seg.model_copy(update={"narration": _script(path, i, seg)})
+            for i, seg in enumerate(spec.segments)]
+    loaded = spec.model_copy(update={"segments": segs})
+    loaded._source = source
+    return loaded
 
 
 def resolve_params(seg: SegmentSpec, index: int, source: str) -> dict[str, Any]:

@@ -21,15 +21,23 @@ if TYPE_CHECKING:
     from audio.narration import Narration
     from pipeline.planning.manifest import LectureSpec
 
-DEFAULT_OUT = paths.DEFAULT_OUT
-
 log = logging.getLogger("pipeline.planning.preflight")
 
 
-def output_root(out: Path | None, default: Path) -> Path:
-    """The output folder, created if needed and proven writable (a probe file)."""
+def __getattr__(name: str) -> Path:
+    """``DEFAULT_OUT``: ``./output`` of the current folder when read
+    (``pipeline.paths.default_out``)."""
+    if name == "DEFAULT_OUT":
+        return paths.default_out()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def output_root(out: Path | None, default: Path | None = None) -> Path:
+    """The output folder (``out``, else ``default``, else ``./output`` of the current
+    folder), created if needed and proven writable (a probe file)."""
     flag = "--out" if out is not None else "output folder"
-    root = Path(os.path.abspath(out if out is not None else default))
+    chosen = out if out is not None else default if default is not None else paths.default_out()
+    root = Path(os.path.abspath(chosen))
     if root.exists() and not root.is_dir():
         raise InputError(f"{flag}: {root} is a file, not a folder")
     parent = root

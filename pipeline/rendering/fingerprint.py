@@ -13,9 +13,10 @@ A render's pixels are a function of
 * **toolchain**: manim, manimpango, pycairo; the cairo and pango libraries; the TeX
   engine and dvisvgm; the font files the scenes name; ffmpeg and the libx264 it links.
 
-Probing the toolchain runs a few programs; the answers are kept on disk (user cache
-folder), keyed by the programs' and font folders' modification times, and computed once
-per process. File checksums are kept the same way, keyed by path, size and mtime.
+Probing the toolchain runs a few programs; the answers are kept on disk (the user cache
+folder, ``pipeline.paths.cache_dir``), keyed by the programs' and font folders'
+modification times, and computed once per process. File checksums are kept the same way,
+keyed by path, size and mtime.
 """
 
 from __future__ import annotations
@@ -49,15 +50,9 @@ def digest(data: bytes | str) -> str:
 
 
 def user_cache() -> Path:
-    """A writable per-user folder outside the repository for probe answers."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    folder = Path(base) / "diffusion-lectures"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        folder = Path(tempfile.gettempdir()) / f"diffusion-lectures-{os.getuid()}"
-        folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """A writable per-user folder outside the repository for probe answers
+    (``pipeline.paths.cache_dir``: the user cache, or ``$LECTURE_CACHE_DIR``)."""
+    return paths.cache_dir()
 
 
 # ------------------------------------------------------------------ stored answers
