@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = [
@@ -298,179 +299,244 @@ def _word(w: str) -> str:
     return w
 
 
+class _Reader:
+    """Where :func:`_inline` is in one token, the words said so far, and the kind of the
+    last thing said: ``"latin1"`` (a single Latin letter), ``"greek"``, ``"word"``,
+    ``"num"``, ``"op"`` or ``""`` (nothing yet)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.n = len(text)
+        self.i = 0
+        self.out: list[str] = []
+        self.prev_kind = ""
+
+    def emit(self, words: str, kind: str) -> None:
+        if words:
+            self.out.append(words)
+        self.prev_kind = kind
+
+    def said(self) -> str:
+        text_out = " ".join(self.out)
+        text_out = re.sub(r"\s+([,.;:!?])", r"\1", text_out)
+        return re.sub(r"\s+", " ", text_out).strip()
+
+
 def _inline(text: str) -> str:
     """Words for the inside of a token (no surrounding whitespace)."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    prev_kind = ""  # "latin1" (single Latin letter), "greek", "word", "num", "op", ""
+    r = _Reader(text)
+    while r.i < r.n:
+        c = text[r.i]
+        nxt = text[r.i + 1] if r.i + 1 < r.n else ""
+        for read in _READERS:
+            if read(r, c, nxt):
+                break
+    return r.said()
 
-    def emit(words: str, kind: str) -> None:
-        nonlocal prev_kind
-        if words:
-            out.append(words)
-        prev_kind = kind
 
-    while i < n:
-        c = text[i]
-        nxt = text[i + 1] if i + 1 < n else ""
-        # numbers (with sign, decimals, exponent, percent, ordinal, shape "28x28")
-        if _isdigit(c) or (c == "." and _isdigit(nxt)) or (
-            c in "-−" and _isdigit(nxt) and prev_kind in ("", "op")
-        ):
-            m = _NUMBER.match(text, i)
-            assert m is not None and m.end() > i
-            j = m.end()
-            words = _number_from_match(m)
-            sci = _SCI.match(text, j)
-            if sci and (j + len(sci.group(0)) == n or not text[j + len(sci.group(0))].isalpha()):
-                words += " times ten to the " + _exponent_words(sci.group("exp"))
-                j = sci.end()
-            ordm = _ORD_SUFFIX.match(text, j) if m.group("frac") is None else None
-            if ordm and m.group("int"):
-                words = _ordinal(words)
-                j = ordm.end()
-            emit(words, "num")
-            i = j
-            continue
-        if c in "xX×" and prev_kind == "num" and _isdigit(nxt):
-            k = i + 1
-            while k < n and _isdigit(text[k]):
-                k += 1
-            power = k < n and (text[k] in "^" or text[k] in _SUPER_CHARS)
-            emit("times" if (power and text[i + 1 : k] == "10") else "by", "op")
-            i += 1
-            continue
-        if c in "-−" and prev_kind in ("word", "latin1", "greek") and nxt.isalpha() and c == "-":
-            emit("", "op")  # closed-form, U-Net: a space
-            i += 1
-            continue
-        if c in "\u2013\u2014":  # en/em dash: "to" between numbers, else a pause
-            emit("to" if prev_kind == "num" and _isdigit(nxt) else ",", "op")
-            i += 1
-            continue
-        if c == "-":
-            emit("minus", "op")
-            i += 1
-            continue
-        # subscripts and superscripts
-        if c in "_^" and i and text[i - 1] in "∑∏Σ∫":
-            arg, j = _group(text, i + 1)
-            emit(("from " if c == "_" else "to ") + _inline(arg), "op")
-            if j < n and text[j] in "_^":
-                arg2, j = _group(text, j + 1)
-                emit(("from " if text[j - len(arg2) - 1] == "_" else "to ") + _inline(arg2), "op")
-            emit("of", "op")
-            i = j
-            continue
-        if c == "_":
-            arg, j = _group(text, i + 1)
-            one_char = j - i - 1 == 1 and not (j < n and text[j].isalnum())
-            single = prev_kind in ("latin1", "greek") and (
-                one_char or text[i + 1] == "{" or arg.lstrip("-+").isdigit()
-            )
-            if single:
-                said = _inline(arg)
-                emit(said if prev_kind == "greek" else "sub " + said, "word")
-                if j < n and text[j] == "(":  # p_θ(x): a function applied
-                    emit("of", "op")
-                    j += 1
-            else:
-                emit("", "op")  # q_sample: a space
-            i = j if single else i + 1
-            continue
-        if c in _SUB_CHARS:
-            j = i
-            while j < n and text[j] in _SUB_CHARS:
+def _read_number(r: _Reader, c: str, nxt: str) -> bool:
+    """A number (with sign, decimals, exponent, percent, ordinal)."""
+    if not (_isdigit(c) or (c == "." and _isdigit(nxt)) or (
+        c in "-−" and _isdigit(nxt) and r.prev_kind in ("", "op")
+    )):
+        return False
+    text, n = r.text, r.n
+    m = _NUMBER.match(text, r.i)
+    assert m is not None and m.end() > r.i
+    j = m.end()
+    words = _number_from_match(m)
+    sci = _SCI.match(text, j)
+    if sci and (j + len(sci.group(0)) == n or not text[j + len(sci.group(0))].isalpha()):
+        words += " times ten to the " + _exponent_words(sci.group("exp"))
+        j = sci.end()
+    ordm = _ORD_SUFFIX.match(text, j) if m.group("frac") is None else None
+    if ordm and m.group("int"):
+        words = _ordinal(words)
+        j = ordm.end()
+    r.emit(words, "num")
+    r.i = j
+    return True
+
+
+def _read_by(r: _Reader, c: str, nxt: str) -> bool:
+    """The ``x`` of a shape (``28x28``: "by"), or of a power of ten ("times")."""
+    if not (c in "xX×" and r.prev_kind == "num" and _isdigit(nxt)):
+        return False
+    text, n, i = r.text, r.n, r.i
+    k = i + 1
+    while k < n and _isdigit(text[k]):
+        k += 1
+    power = k < n and (text[k] in "^" or text[k] in _SUPER_CHARS)
+    r.emit("times" if (power and text[i + 1 : k] == "10") else "by", "op")
+    r.i += 1
+    return True
+
+
+def _read_dash(r: _Reader, c: str, nxt: str) -> bool:
+    """A hyphen between letters (a space), an en or em dash, or a minus."""
+    if c in "-−" and r.prev_kind in ("word", "latin1", "greek") and nxt.isalpha() and c == "-":
+        r.emit("", "op")  # closed-form, U-Net: a space
+    elif c in "\u2013\u2014":  # en/em dash: "to" between numbers, else a pause
+        r.emit("to" if r.prev_kind == "num" and _isdigit(nxt) else ",", "op")
+    elif c == "-":
+        r.emit("minus", "op")
+    else:
+        return False
+    r.i += 1
+    return True
+
+
+def _read_limits(r: _Reader, c: str, nxt: str) -> bool:
+    """The limits of a big operator: "from ... to ... of"."""
+    if not (c in "_^" and r.i and r.text[r.i - 1] in "∑∏Σ∫"):
+        return False
+    text, n = r.text, r.n
+    arg, j = _group(text, r.i + 1)
+    r.emit(("from " if c == "_" else "to ") + _inline(arg), "op")
+    if j < n and text[j] in "_^":
+        arg2, j = _group(text, j + 1)
+        r.emit(("from " if text[j - len(arg2) - 1] == "_" else "to ") + _inline(arg2), "op")
+    r.emit("of", "op")
+    r.i = j
+    return True
+
+
+def _read_subscript(r: _Reader, c: str, nxt: str) -> bool:
+    """``_t``, ``_{t-1}``, ``₀``: "sub" after a Latin letter, nothing after a Greek one;
+    an underscore inside a longer name is a space."""
+    text, n, i = r.text, r.n, r.i
+    if c == "_":
+        arg, j = _group(text, i + 1)
+        one_char = j - i - 1 == 1 and not (j < n and text[j].isalnum())
+        single = r.prev_kind in ("latin1", "greek") and (
+            one_char or text[i + 1] == "{" or arg.lstrip("-+").isdigit()
+        )
+        if single:
+            said = _inline(arg)
+            r.emit(said if r.prev_kind == "greek" else "sub " + said, "word")
+            if j < n and text[j] == "(":  # p_θ(x): a function applied
+                r.emit("of", "op")
                 j += 1
-            said = _inline(text[i:j].translate(_SUB))
-            emit(said if prev_kind == "greek" else "sub " + said, "word")
-            i = j
-            continue
-        if c == "^":
-            arg, j = _group(text, i + 1)
-            emit(_power_words(arg), "word")
-            i = j
-            continue
-        if c in _SUPER_CHARS:
-            j = i
-            while j < n and text[j] in _SUPER_CHARS:
-                j += 1
-            emit(_power_words(text[i:j].translate(_SUPER)), "word")
-            i = j
-            continue
-        # letters: Greek, accented, Latin words
-        base = unicodedata.normalize("NFD", c)
-        if base[0] in GREEK or c in GREEK:
-            names = [GREEK.get(c) or GREEK[base[0]]]
-            marks = base[1:]
-            j = i + 1
-            while j < n and unicodedata.combining(text[j]):
-                marks += text[j]
-                j += 1
-            names += [_ACCENTS[m] for m in marks if m in _ACCENTS]
-            emit(" ".join(names), "greek")
-            i = j
-            if j < n and text[j] == "(":  # σ(x): a function applied
-                emit("of", "op")
-                i = j + 1
-            continue
-        if c.isalpha() and c.isascii():
-            j = i
-            while j < n and (text[j].isascii() and text[j].isalpha() or (
-                text[j] == "'" and j + 1 < n and text[j + 1].isalpha())):
-                j += 1
-            w = text[i:j]
-            marks = ""
-            while j < n and unicodedata.combining(text[j]):
-                marks += text[j]
-                j += 1
-            said = _word(w)
-            if marks:
-                said = " ".join([said, *(_ACCENTS[m] for m in marks if m in _ACCENTS)])
-            emit(said, "latin1" if len(w) == 1 else "word")
-            i = j
-            # a single-letter function applied: q(x), N(0, I)
-            if len(w) == 1 and j < n and text[j] == "(":
-                emit("of", "op")
-                i = j + 1
-            continue
-        if c.isalpha():  # other letters (é, x̄ precomposed): strip accents, keep letter
-            plain = "".join(ch for ch in unicodedata.normalize("NFD", c) if ch.isascii())
-            accents = [m for m in unicodedata.normalize("NFD", c)[1:] if m in _ACCENTS]
-            if accents and plain:
-                emit(" ".join([plain, *(_ACCENTS[m] for m in accents)]), "latin1")
-            else:
-                emit(plain or c, "word")
-            i += 1
-            continue
-        if c == ".":
-            if prev_kind in ("word", "latin1", "greek") and nxt.isalpha():
-                emit("", "op")  # torch.linspace: a space
-            else:
-                emit(".", "op")
-            i += 1
-            continue
-        if c in _BIG_OPS and nxt in "_^" and nxt:
-            emit(_BIG_OPS[c], "op")  # limits follow: "the sum from s equals one to t of"
-            i += 1
-            continue
-        if c in SYMBOLS:
-            emit(SYMBOLS[c], "op")
-            i += 1
-            continue
-        if c in ",;:!?":
-            emit(c, "op")
-            i += 1
-            continue
-        if c == "=" or c in _SILENT or unicodedata.combining(c):
-            i += 1
-            prev_kind = prev_kind if c in ")]}" else ("op" if c in "([{" else prev_kind)
-            continue
-        emit("", prev_kind)  # anything else (emoji, box drawing) is not said
-        i += 1
-    text_out = " ".join(out)
-    text_out = re.sub(r"\s+([,.;:!?])", r"\1", text_out)
-    return re.sub(r"\s+", " ", text_out).strip()
+        else:
+            r.emit("", "op")  # q_sample: a space
+        r.i = j if single else i + 1
+        return True
+    if c in _SUB_CHARS:
+        j = i
+        while j < n and text[j] in _SUB_CHARS:
+            j += 1
+        said = _inline(text[i:j].translate(_SUB))
+        r.emit(said if r.prev_kind == "greek" else "sub " + said, "word")
+        r.i = j
+        return True
+    return False
+
+
+def _read_superscript(r: _Reader, c: str, nxt: str) -> bool:
+    """``^2``, ``²``, ``⁻⁵``: "squared", "to the minus five"."""
+    text, n, i = r.text, r.n, r.i
+    if c == "^":
+        arg, j = _group(text, i + 1)
+        r.emit(_power_words(arg), "word")
+        r.i = j
+        return True
+    if c in _SUPER_CHARS:
+        j = i
+        while j < n and text[j] in _SUPER_CHARS:
+            j += 1
+        r.emit(_power_words(text[i:j].translate(_SUPER)), "word")
+        r.i = j
+        return True
+    return False
+
+
+def _read_greek(r: _Reader, c: str, nxt: str) -> bool:
+    """A Greek letter by name, with its accents ("alpha bar"); "of" if applied."""
+    base = unicodedata.normalize("NFD", c)
+    if not (base[0] in GREEK or c in GREEK):
+        return False
+    text, n = r.text, r.n
+    names = [GREEK.get(c) or GREEK[base[0]]]
+    marks = base[1:]
+    j = r.i + 1
+    while j < n and unicodedata.combining(text[j]):
+        marks += text[j]
+        j += 1
+    names += [_ACCENTS[m] for m in marks if m in _ACCENTS]
+    r.emit(" ".join(names), "greek")
+    r.i = j
+    if j < n and text[j] == "(":  # σ(x): a function applied
+        r.emit("of", "op")
+        r.i = j + 1
+    return True
+
+
+def _read_latin(r: _Reader, c: str, nxt: str) -> bool:
+    """A Latin word (or letter, with its accents); "of" after a letter applied."""
+    if not (c.isalpha() and c.isascii()):
+        return False
+    text, n = r.text, r.n
+    j = r.i
+    while j < n and (text[j].isascii() and text[j].isalpha() or (
+        text[j] == "'" and j + 1 < n and text[j + 1].isalpha())):
+        j += 1
+    w = text[r.i:j]
+    marks = ""
+    while j < n and unicodedata.combining(text[j]):
+        marks += text[j]
+        j += 1
+    said = _word(w)
+    if marks:
+        said = " ".join([said, *(_ACCENTS[m] for m in marks if m in _ACCENTS)])
+    r.emit(said, "latin1" if len(w) == 1 else "word")
+    r.i = j
+    # a single-letter function applied: q(x), N(0, I)
+    if len(w) == 1 and j < n and text[j] == "(":
+        r.emit("of", "op")
+        r.i = j + 1
+    return True
+
+
+def _read_other_letter(r: _Reader, c: str, nxt: str) -> bool:
+    """Other letters (é, x̄ precomposed): accents stripped, the letter kept."""
+    if not c.isalpha():
+        return False
+    plain = "".join(ch for ch in unicodedata.normalize("NFD", c) if ch.isascii())
+    accents = [m for m in unicodedata.normalize("NFD", c)[1:] if m in _ACCENTS]
+    if accents and plain:
+        r.emit(" ".join([plain, *(_ACCENTS[m] for m in accents)]), "latin1")
+    else:
+        r.emit(plain or c, "word")
+    r.i += 1
+    return True
+
+
+def _read_symbol(r: _Reader, c: str, nxt: str) -> bool:
+    """Dots, operators, punctuation; silent brackets and quotes; anything else unsaid."""
+    if c == ".":
+        if r.prev_kind in ("word", "latin1", "greek") and nxt.isalpha():
+            r.emit("", "op")  # torch.linspace: a space
+        else:
+            r.emit(".", "op")
+    elif c in _BIG_OPS and nxt in "_^" and nxt:
+        r.emit(_BIG_OPS[c], "op")  # limits follow: "the sum from s equals one to t of"
+    elif c in SYMBOLS:
+        r.emit(SYMBOLS[c], "op")
+    elif c in ",;:!?":
+        r.emit(c, "op")
+    elif c == "=" or c in _SILENT or unicodedata.combining(c):
+        r.prev_kind = r.prev_kind if c in ")]}" else ("op" if c in "([{" else r.prev_kind)
+    else:
+        r.emit("", r.prev_kind)  # anything else (emoji, box drawing) is not said
+    r.i += 1
+    return True
+
+
+# Tried in this order at each character; the last always reads one.
+_READERS: tuple[Callable[[_Reader, str, str], bool], ...] = (
+    _read_number, _read_by, _read_dash, _read_limits, _read_subscript, _read_superscript,
+    _read_greek, _read_latin, _read_other_letter, _read_symbol,
+)
 
 
 def _token(shown_text: str, before: str | None, after: str | None) -> str:

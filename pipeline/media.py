@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -46,13 +47,14 @@ def ffmpeg(*args: str, what: str = "ffmpeg") -> subprocess.CompletedProcess[str]
 
 
 # ------------------------------------------------------------------ probing
-def probe(path: Path) -> dict:
+def probe(path: Path) -> dict[str, Any]:
     proc = _run(
         ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
          str(path)],
         f"ffprobe {path.name}",
     )
-    return json.loads(proc.stdout)
+    info: dict[str, Any] = json.loads(proc.stdout)
+    return info
 
 
 def count_frames(path: Path) -> int:
@@ -83,7 +85,7 @@ def decoded_md5(path: Path, kind: str) -> str:
     return proc.stdout.strip().removeprefix("MD5=")
 
 
-def stream(info: dict, kind: str) -> dict | None:
+def stream(info: dict[str, Any], kind: str) -> dict[str, Any] | None:
     return next((s for s in info["streams"] if s["codec_type"] == kind), None)
 
 
@@ -188,7 +190,7 @@ class FrameEncoder:
         if rgba.nbytes != self._frame_bytes:
             raise MediaError(f"frame has {rgba.nbytes} bytes, encoder expects "
                              f"{self._frame_bytes}")
-        data = memoryview(np.ascontiguousarray(rgba)).cast("B")
+        data = np.ascontiguousarray(rgba).data.cast("B")
         assert self._proc.stdin is not None
         try:
             for _ in range(repeat):
@@ -299,7 +301,7 @@ def stereo_f32le(pcm: np.ndarray, piece: int = 1 << 19) -> Iterator[memoryview]:
         part = x[a: a + piece]
         if part.shape[1] == 1:
             part = np.repeat(part, 2, axis=1)
-        yield memoryview(np.ascontiguousarray(part, dtype="<f4").reshape(-1)).cast("B")
+        yield np.ascontiguousarray(part, dtype="<f4").reshape(-1).data.cast("B")
 
 
 def mux_pcm(parts: Sequence[tuple[Path, int]], fps: int, pcm: np.ndarray, dst: Path) -> None:

@@ -8,6 +8,7 @@ Worked numbers come from ``diffusion.one_step_moments`` and
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from manim import (
@@ -181,38 +182,57 @@ class EquationScene(TimedScene):
         """α_t, ᾱ_t, the closed form, its two terms and the worked numbers, in 6 beats."""
         alpha_beat, alpha_bar_beat, closed_form_beat, signal_term_beat = beats[:4]
         noise_term_beat, example_beat = beats[4:]
+        eq = _closed_form_terms()
+        work = self._closed_form_sum(ab, x0, eps, below=eq.stack)
+        closed = eq.closed
+
+        # Beat: alpha_t = 1 - beta_t
+        with self.beat(alpha_beat) as b:
+            if self.mobjects:  # an earlier part is on screen: clear it first
+                self.play(FadeOut(*self.mobjects), run_time=b.frac(0.12))
+            self.play(FadeIn(eq.title), run_time=b.frac(0.15))
+            self.play(Write(eq.alpha), run_time=b.frac(0.5))
+
+        # Beat: alpha-bar, the running product
+        with self.beat(alpha_bar_beat) as b:
+            self.play(Write(eq.alpha_bar), run_time=b.frac(0.4))
+            self.play(Create(eq.prod_box), FadeIn(eq.prod_note), run_time=b.frac(0.35))
+
+        # Beat: the closed form
+        with self.beat(closed_form_beat) as b:
+            self.play(FadeOut(eq.prod_box), FadeOut(eq.prod_note), run_time=b.frac(0.1))
+            self.play(Write(closed), run_time=b.frac(0.6))
+
+        # Beat: the signal term
+        with self.beat(signal_term_beat) as b:
+            self.play(Create(eq.signal_box), FadeIn(eq.signal_note), run_time=b.frac(0.45))
+            self.play(Indicate(closed[2], color=theme.DATA), run_time=b.frac(0.35))
+
+        # Beat: the noise term
+        with self.beat(noise_term_beat) as b:
+            self.play(
+                FadeOut(eq.signal_note), Create(eq.noise_box), FadeIn(eq.noise_note),
+                run_time=b.frac(0.45),
+            )
+            self.play(Indicate(closed[4], color=theme.NOISE), run_time=b.frac(0.35))
+
+        # Beat: worked example
+        with self.beat(example_beat) as b:
+            self.play(FadeOut(eq.noise_note), run_time=b.frac(0.08))
+            self.play(Write(work.given), run_time=b.frac(0.2))
+            self.play(Write(work.first), run_time=b.frac(0.3))
+            self.play(FadeIn(VGroup(work.plus, work.noise_num, work.equals, work.total_num)),
+                      run_time=b.frac(0.15))
+            self.play(Create(work.total_box), run_time=b.frac(0.12))
+
+    def _closed_form_sum(self, ab: float, x0: float, eps: float, below: Mobject) -> _WorkedSum:
+        """The worked numbers under ``below``: the givens, then signal + noise = x_t, whose
+        three results are the readouts ``signal``, ``noise`` and ``x_t``."""
         # The closed form is linear in (x0, eps), so the two terms are the same function
         # with the other input set to zero.
         signal = closed_form_example(ab, x0, 0.0)
         noise = closed_form_example(ab, 0.0, eps)
         total = closed_form_example(ab, x0, eps)
-
-        title = heading("Jump to any step in one go")
-        alpha = MathTex(r"\alpha_t", "=", r"1-\beta_t", font_size=EQ_SIZE, color=theme.FG)
-        alpha_bar = MathTex(
-            r"\bar\alpha_t", "=", r"\prod_{s\le t}\alpha_s", font_size=EQ_SIZE, color=theme.FG
-        )
-        closed = MathTex(
-            "x_t",
-            "=",
-            r"\sqrt{\bar\alpha_t}\,x_0",
-            "+",
-            r"\sqrt{1-\bar\alpha_t}\,\varepsilon",
-            r"\qquad \varepsilon\sim\mathcal{N}(0,\mathbf{I})",
-            font_size=EQ_SIZE,
-            color=theme.FG,
-        )
-        defs = VGroup(alpha, alpha_bar).arrange(RIGHT, buff=1.4)
-        stack = VGroup(defs, closed).arrange(DOWN, buff=0.55)
-        stack.next_to(title, DOWN, buff=0.5)
-        prod_box = term_box(alpha_bar[2], theme.ACCENT)
-        prod_note = brace_note(alpha_bar[2], "product of all α so far", theme.ACCENT)
-        signal_box = term_box(closed[2], theme.DATA)
-        signal_note = brace_note(closed[2], "signal: fades as ᾱ → 0", theme.DATA)
-        noise_box = term_box(closed[4], theme.NOISE)
-        noise_note = brace_note(closed[4], "noise: grows to std 1", theme.NOISE)
-        keep_inside(noise_note)
-
         given = MathTex(
             rf"\bar\alpha_t = {tex_number(ab)},\quad x_0 = {tex_number(x0)},\quad "
             rf"\varepsilon = {tex_number(eps)}",
@@ -239,46 +259,70 @@ class EquationScene(TimedScene):
         total_num.next_to(equals, RIGHT, buff=0.2).align_to(first[1], DOWN)
         sum_line = VGroup(first, plus, noise_num, equals, total_num)
         work = VGroup(given, sum_line).arrange(DOWN, buff=0.35, aligned_edge=LEFT)
-        work.next_to(stack, DOWN, buff=1.25)
+        work.next_to(below, DOWN, buff=1.25)
         keep_inside(work)
         total_box = term_box(total_num, theme.ACCENT)
+        return _WorkedSum(given, first, plus, noise_num, equals, total_num, total_box)
 
-        # Beat: alpha_t = 1 - beta_t
-        with self.beat(alpha_beat) as b:
-            if self.mobjects:  # an earlier part is on screen: clear it first
-                self.play(FadeOut(*self.mobjects), run_time=b.frac(0.12))
-            self.play(FadeIn(title), run_time=b.frac(0.15))
-            self.play(Write(alpha), run_time=b.frac(0.5))
 
-        # Beat: alpha-bar, the running product
-        with self.beat(alpha_bar_beat) as b:
-            self.play(Write(alpha_bar), run_time=b.frac(0.4))
-            self.play(Create(prod_box), FadeIn(prod_note), run_time=b.frac(0.35))
+@dataclass(frozen=True)
+class _ClosedFormTerms:
+    """The closed form's heading and equations, and the boxes and notes lighting its terms."""
 
-        # Beat: the closed form
-        with self.beat(closed_form_beat) as b:
-            self.play(FadeOut(prod_box), FadeOut(prod_note), run_time=b.frac(0.1))
-            self.play(Write(closed), run_time=b.frac(0.6))
+    title: Text
+    alpha: MathTex
+    alpha_bar: MathTex
+    closed: MathTex
+    stack: VGroup  # the definitions over the closed form
+    prod_box: SurroundingRectangle
+    prod_note: VGroup
+    signal_box: SurroundingRectangle
+    signal_note: VGroup
+    noise_box: SurroundingRectangle
+    noise_note: VGroup
 
-        # Beat: the signal term
-        with self.beat(signal_term_beat) as b:
-            self.play(Create(signal_box), FadeIn(signal_note), run_time=b.frac(0.45))
-            self.play(Indicate(closed[2], color=theme.DATA), run_time=b.frac(0.35))
 
-        # Beat: the noise term
-        with self.beat(noise_term_beat) as b:
-            self.play(
-                FadeOut(signal_note), Create(noise_box), FadeIn(noise_note), run_time=b.frac(0.45)
-            )
-            self.play(Indicate(closed[4], color=theme.NOISE), run_time=b.frac(0.35))
+def _closed_form_terms() -> _ClosedFormTerms:
+    title = heading("Jump to any step in one go")
+    alpha = MathTex(r"\alpha_t", "=", r"1-\beta_t", font_size=EQ_SIZE, color=theme.FG)
+    alpha_bar = MathTex(
+        r"\bar\alpha_t", "=", r"\prod_{s\le t}\alpha_s", font_size=EQ_SIZE, color=theme.FG
+    )
+    closed = MathTex(
+        "x_t",
+        "=",
+        r"\sqrt{\bar\alpha_t}\,x_0",
+        "+",
+        r"\sqrt{1-\bar\alpha_t}\,\varepsilon",
+        r"\qquad \varepsilon\sim\mathcal{N}(0,\mathbf{I})",
+        font_size=EQ_SIZE,
+        color=theme.FG,
+    )
+    defs = VGroup(alpha, alpha_bar).arrange(RIGHT, buff=1.4)
+    stack = VGroup(defs, closed).arrange(DOWN, buff=0.55)
+    stack.next_to(title, DOWN, buff=0.5)
+    prod_box = term_box(alpha_bar[2], theme.ACCENT)
+    prod_note = brace_note(alpha_bar[2], "product of all α so far", theme.ACCENT)
+    signal_box = term_box(closed[2], theme.DATA)
+    signal_note = brace_note(closed[2], "signal: fades as ᾱ → 0", theme.DATA)
+    noise_box = term_box(closed[4], theme.NOISE)
+    noise_note = brace_note(closed[4], "noise: grows to std 1", theme.NOISE)
+    keep_inside(noise_note)
+    return _ClosedFormTerms(title, alpha, alpha_bar, closed, stack, prod_box, prod_note,
+                            signal_box, signal_note, noise_box, noise_note)
 
-        # Beat: worked example
-        with self.beat(example_beat) as b:
-            self.play(FadeOut(noise_note), run_time=b.frac(0.08))
-            self.play(Write(given), run_time=b.frac(0.2))
-            self.play(Write(first), run_time=b.frac(0.3))
-            self.play(FadeIn(VGroup(plus, noise_num, equals, total_num)), run_time=b.frac(0.15))
-            self.play(Create(total_box), run_time=b.frac(0.12))
+
+@dataclass(frozen=True)
+class _WorkedSum:
+    """The closed form's worked example: the givens, then signal + noise = x_t, boxed."""
+
+    given: MathTex
+    first: VGroup  # the signal term's computation and its readout
+    plus: MathTex
+    noise_num: DecimalNumber
+    equals: MathTex
+    total_num: DecimalNumber
+    total_box: SurroundingRectangle
 
 
 class OneStepEquation(EquationScene):

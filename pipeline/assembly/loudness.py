@@ -135,8 +135,9 @@ def normalise(track: np.ndarray, rate: int = SAMPLE_RATE, *,
     width = max(1, int(LIMITER_MS / 1000 * rate))
     gain_db = _step(TARGET_LUFS - before)
     # The published gain already includes its limiter's correction: tried as it is.
-    sticky = prefer_gain_db is not None and bool(np.isfinite(prefer_gain_db))
-    if sticky:
+    sticky = False
+    if prefer_gain_db is not None and bool(np.isfinite(prefer_gain_db)):
+        sticky = True
         gain_db = _step(float(prefer_gain_db))
     y: np.ndarray | None = None
     for attempt in range(PASSES):

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from audio.script import Placeholder, ScriptError, find_placeholders, replace_placeholders
@@ -105,7 +105,9 @@ def _schedule_default(name: str, schedule: str = "linear") -> float | int:
     if schedule not in ("linear", "cosine"):
         raise ValueError(f"schedule must be linear or cosine, got {schedule!r}")
     params = inspect.signature(getattr(NoiseSchedule, schedule)).parameters
-    defaults = {k: v.default for k, v in params.items() if v.default is not inspect.Parameter.empty}
+    defaults: dict[str, float | int] = {
+        k: v.default for k, v in params.items() if v.default is not inspect.Parameter.empty
+    }
     if name not in defaults:
         raise ValueError(f"NoiseSchedule.{schedule} has no default {name!r} "
                          f"(defaults: {', '.join(defaults)})")
@@ -297,7 +299,7 @@ def expand_placeholders_cached(text: str, params: Mapping[str, Any]) -> str:
     return str(value)
 
 
-def prefetch(items: list[tuple[str, Mapping[str, Any]]]) -> None:
+def prefetch(items: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
     """Compute the placeholders of every ``(text, params)`` the memo lacks, in one child
     process, and remember them.
 

@@ -83,11 +83,8 @@ def narrate(req: NarrationRequest) -> NarrationResult:
 
 
 def _narrate(req: NarrationRequest, scratch: list[str]) -> Narration:
-    common = {"segment_id": req.segment_id, "script": req.script, "strict": req.strict,
-              "cache_dir": req.speech_cache, "voice": req.voice, "wpm": req.wpm,
-              "allow_clipped": req.allow_clipped, "allow_unaligned": req.allow_unaligned}
     if req.clip_bytes is None:
-        return resolve_narration(**common)
+        return _resolve(req, clip=None)
     assert req.clip_name is not None
     with tempfile.TemporaryDirectory(prefix="lecture-clip-", dir=_scratch_root()) as tmp:
         clip = Path(tmp) / Path(req.clip_name).name
@@ -96,7 +93,14 @@ def _narrate(req: NarrationRequest, scratch: list[str]) -> Narration:
         if req.transcript_bytes is not None and req.transcript_name is not None:
             clip.with_suffix(Path(req.transcript_name).suffix).write_bytes(req.transcript_bytes)
         # The samples are decoded into memory: nothing refers to the scratch files after.
-        return resolve_narration(clip=clip, **common)
+        return _resolve(req, clip=clip)
+
+
+def _resolve(req: NarrationRequest, clip: Path | None) -> Narration:
+    return resolve_narration(segment_id=req.segment_id, script=req.script, clip=clip,
+                             strict=req.strict, cache_dir=req.speech_cache, voice=req.voice,
+                             wpm=req.wpm, allow_clipped=req.allow_clipped,
+                             allow_unaligned=req.allow_unaligned)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from typing import Any, Protocol
 
 from audio.clips import find_clip
 from audio.narration import Narration, find_transcript, resolve_narration
-from pipeline.lecture import LectureResult, build_lecture
+from pipeline.lecture import LectureResult, Renderer, build_lecture
 from pipeline.options import RenderOptions
 from pipeline.planning.manifest import InputError, LectureSpec
 from pipeline.planning.plan import (
@@ -67,11 +67,9 @@ class Executor(Protocol):
     def submit(self, lectures: Sequence[LectureRequest], reporter: Reporter) -> None:
         """Start work on every lecture (a no-op for executors that work on demand)."""
 
-    def plan(self, spec: LectureSpec, opts: RenderOptions, source: str,
-             reporter: Reporter) -> list[SegmentPlan]: ...
-
-    def render(self, plans: Sequence[SegmentPlan], opts: RenderOptions,
-               reporter: Reporter) -> tuple[dict[str, Path], list[str], list[str]]: ...
+    def renderer(self) -> Renderer | None:
+        """What :func:`~pipeline.lecture.build_lecture` plans and renders with (None: its
+        own local engine)."""
 
     def close(self) -> None: ...
 
@@ -118,8 +116,7 @@ def render_lectures(
     many = len(lectures) > 1
     reporter.stage("planning")
     executor.submit(lectures, reporter)
-    # The local engine plans and renders inside build_lecture, as it always has.
-    renderer = None if isinstance(executor, LocalExecutor) else executor
+    renderer = executor.renderer()
     return [
         build_lecture(lec.spec, lec.opts, source=lec.source, renderer=renderer,
                       reporter=_Prefixed(reporter, lec.spec.id) if many else reporter)
@@ -154,6 +151,10 @@ class LocalExecutor:
     """
 
     def submit(self, lectures: Sequence[LectureRequest], reporter: Reporter) -> None:
+        return None
+
+    def renderer(self) -> None:
+        """The local engine plans and renders inside build_lecture, as it always has."""
         return None
 
     def close(self) -> None:
@@ -196,7 +197,7 @@ class DaskExecutor:
         from distributed import Client
 
         try:
-            client = Client(address, timeout="20s")
+            client = Client(address, timeout="20s")  # type: ignore[no-untyped-call]
         except OSError as exc:
             raise InputError(f"--executor: no Dask scheduler at {address}: {exc}") from None
         return cls(client, store)
@@ -211,11 +212,14 @@ class DaskExecutor:
         for name in list(logging.root.manager.loggerDict):
             if name.startswith("distributed"):
                 logging.getLogger(name).setLevel(logging.ERROR)
-        cluster = LocalCluster(
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=n_workers, threads_per_worker=1, processes=True,
             dashboard_address=None, silence_logs=logging.ERROR,
         )
-        return cls(Client(cluster), store, cluster)
+        return cls(Client(cluster), store, cluster)  # type: ignore[no-untyped-call]
+
+    def renderer(self) -> DaskExecutor:
+        return self
 
     def close(self) -> None:
         self.client.close()
@@ -253,7 +257,7 @@ class DaskExecutor:
                 segs.append(s)
             self.batch.segments[spec.id] = segs
         try:
-            for fut in as_completed([f for f, _ in waiting.values()]):
+            for fut in as_completed([f for f, _ in waiting.values()]):  # type: ignore[no-untyped-call]
                 got = fut.result()
                 first = waiting[fut.key][1][0][0].spec
                 original = Path(first.clip) if first.clip is not None else find_clip(

@@ -24,9 +24,15 @@ import gc
 import os
 import sys
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from manim.renderer.cairo_renderer import CairoRenderer
+    from manim.scene.scene_file_writer import SceneFileWriter
+
+    from pipeline.planning.manifest import Quality
 
 TARGET_ENV = "LECTURE_RENDER_TARGET"
 
@@ -47,18 +53,35 @@ class Target(BaseModel):
 def main() -> int:
     target = Target.model_validate_json(os.environ[TARGET_ENV])
     from manim import tempconfig
-    from manim.renderer.cairo_renderer import CairoRenderer
-    from manim.scene.scene_file_writer import SceneFileWriter
-    from manim.utils.exceptions import EndSceneEarlyException
 
-    from pipeline import media
     from pipeline.planning.manifest import Quality
-    from scenes.camera import BatchedCamera
     from scenes.registry import load_scene_class
 
     q = Quality(**target.quality)
-    last = target.last if target.last is not None else sys.maxsize
     out = Path(target.out)
+    stream_renderer = _stream_renderer(target, _stream_writer(target, q, out))
+    cls = load_scene_class(target.scene)
+    # manim, torch and the scene are loaded: move their objects out of the collector's
+    # reach (a full collection walked all of them; 5 % of a 1080p render in a profile)
+    gc.freeze()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "pixel_width": q.width, "pixel_height": q.height, "frame_rate": q.fps,
+        "media_dir": str(out.parent / f"{out.stem}-media"),  # private: parts run at once
+        "disable_caching": True, "format": "mp4", "write_to_movie": True,
+        "progress_bar": "none", "verbosity": "WARNING",
+    }
+    with tempconfig(settings):
+        scene = cls(renderer=stream_renderer())
+        scene.render()
+    return 0
+
+
+def _stream_writer(target: Target, q: Quality, out: Path) -> type[SceneFileWriter]:
+    """The :class:`StreamWriter` class writing ``target`` to ``out`` (module docstring)."""
+    from manim.scene.scene_file_writer import SceneFileWriter
+
+    from pipeline import media
 
     class StreamWriter(SceneFileWriter):
         encoder: ClassVar[media.FrameEncoder | None] = None
@@ -85,9 +108,22 @@ def main() -> int:
             if StreamWriter.encoder is not None:
                 StreamWriter.encoder.abort()
 
+    return StreamWriter
+
+
+def _stream_renderer(target: Target,
+                     writer: type[SceneFileWriter]) -> type[CairoRenderer]:
+    """The :class:`StreamRenderer` class drawing ``target``'s frames (module docstring)."""
+    from manim.renderer.cairo_renderer import CairoRenderer
+    from manim.utils.exceptions import EndSceneEarlyException
+
+    from scenes.camera import BatchedCamera
+
+    last = target.last if target.last is not None else sys.maxsize
+
     class StreamRenderer(CairoRenderer):
         def __init__(self, **kwargs: Any) -> None:
-            super().__init__(file_writer_class=StreamWriter, camera_class=BatchedCamera,
+            super().__init__(file_writer_class=writer, camera_class=BatchedCamera,
                              **kwargs)
             self.frame_index = 0  # frames the scene has emitted, written or not
             self.stopped_early = False  # read by TimedScene.tear_down
@@ -130,21 +166,7 @@ def main() -> int:
                 )
             self.file_writer.write_frame(frame, repeat=n)
 
-    cls = load_scene_class(target.scene)
-    # manim, torch and the scene are loaded: move their objects out of the collector's
-    # reach (a full collection walked all of them; 5 % of a 1080p render in a profile)
-    gc.freeze()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    settings = {
-        "pixel_width": q.width, "pixel_height": q.height, "frame_rate": q.fps,
-        "media_dir": str(out.parent / f"{out.stem}-media"),  # private: parts run at once
-        "disable_caching": True, "format": "mp4", "write_to_movie": True,
-        "progress_bar": "none", "verbosity": "WARNING",
-    }
-    with tempconfig(settings):
-        scene = cls(renderer=StreamRenderer())
-        scene.render()
-    return 0
+    return StreamRenderer
 
 
 if __name__ == "__main__":
