@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["PYTHONPATH"] = os.pathsep.join(  # workers import the project from here too
     [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
 
+from pipeline.lecture import render_lectures  # noqa: E402
 from pipeline.options import RenderOptions  # noqa: E402
 from pipeline.planning.manifest import load_lecture  # noqa: E402
 from pipeline.planning.plan import plan_lecture, quality  # noqa: E402
@@ -42,7 +43,6 @@ from pipeline.rendering.executors import (  # noqa: E402
     DaskExecutor,
     LectureRequest,
     LocalExecutor,
-    render_lectures,
 )
 from pipeline.rendering.store import RenderStore  # noqa: E402
 

@@ -17,9 +17,8 @@ import logging
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
 
 from pipeline import media
 from pipeline.assembly import parts
@@ -27,17 +26,17 @@ from pipeline.assembly.build import assemble
 from pipeline.assembly.lecture_record import published_gain, up_to_date
 from pipeline.options import RenderOptions
 from pipeline.planning import preflight
-from pipeline.planning.manifest import LectureSpec
-from pipeline.planning.plan import SegmentPlan, plan_lecture, select_segments
+from pipeline.planning.manifest import InputError, LectureSpec
+from pipeline.planning.plan import SegmentPlan, select_segments
 from pipeline.progress import Reporter, SilentReporter
 from pipeline.publish import LectureWriter
 from pipeline.records import LectureRecord, LoudnessRecord
 from pipeline.rendering import housekeeping
-from pipeline.rendering.render_queue import render_segments
+from pipeline.rendering.executors import Executor, LectureRequest, row_name
+from pipeline.rendering.renderer import LocalRenderer, Renderer
 
 log = logging.getLogger("pipeline")
 
-Rendered = tuple[dict[str, Path], list[str], list[str]]  # videos, rendered ids, cached ids
 
 
 @dataclass
@@ -51,28 +50,6 @@ class LectureResult:
     timings: dict[str, float] = field(default_factory=dict)
     record: LectureRecord | None = None  # what manifest.json holds
     assembled: bool = True  # False: the outputs were up to date, nothing was written
-
-
-class Renderer(Protocol):
-    """Stages 1 and 2 run elsewhere, e.g. on a Dask cluster (``pipeline.rendering.executors``)."""
-
-    def plan(self, spec: LectureSpec, opts: RenderOptions, source: str,
-             reporter: Reporter) -> list[SegmentPlan]: ...
-
-    def render(self, plans: Sequence[SegmentPlan], opts: RenderOptions,
-               reporter: Reporter) -> Rendered: ...
-
-
-class LocalRenderer:
-    """Planning here, renders in a local thread pool of manim subprocesses."""
-
-    def plan(self, spec: LectureSpec, opts: RenderOptions, source: str,
-             reporter: Reporter) -> list[SegmentPlan]:
-        return plan_lecture(spec, opts, source=source, reporter=reporter)
-
-    def render(self, plans: Sequence[SegmentPlan], opts: RenderOptions,
-               reporter: Reporter) -> Rendered:
-        return render_segments(plans, opts, reporter)
 
 
 def build_lecture(
@@ -161,3 +138,43 @@ def _result(out_dir: Path, plans: list[SegmentPlan], record: LectureRecord,
         assembled=assembled, duration=record.duration, timings=dict(timings),
         loudness=record.loudness,
     )
+
+
+def render_lectures(
+    lectures: Sequence[LectureRequest], executor: Executor, reporter: Reporter | None = None,
+) -> list[LectureResult]:
+    """Render several lectures in one submission; assemble each as its renders land.
+
+    Lectures share the executor's workers and cache: a segment two of them have in
+    common (same render key) is rendered once.
+    """
+    reporter = reporter or SilentReporter()
+    if len(lectures) > 1 and any(lec.opts.only for lec in lectures):
+        raise InputError("--only: give one lecture with --only, not several")
+    lectures = [replace(lec, spec=select_segments(lec.spec, lec.opts.only, lec.source))
+                for lec in lectures]
+    ids = [lec.spec.id for lec in lectures]
+    if len(set(ids)) != len(ids):
+        raise InputError(f"--lectures: a lecture is named twice ({', '.join(ids)})")
+    many = len(lectures) > 1
+    reporter.stage("planning")
+    executor.submit(lectures, reporter)
+    renderer = executor.renderer()
+    return [
+        build_lecture(lec.spec, lec.opts, source=lec.source, renderer=renderer,
+                      reporter=_Prefixed(reporter, lec.spec.id) if many else reporter)
+        for lec in lectures
+    ]
+
+
+class _Prefixed:
+    """A reporter for one of several lectures: rows and stages carry the lecture id."""
+
+    def __init__(self, inner: Reporter, lecture: str) -> None:
+        self.inner, self.lecture = inner, lecture
+
+    def stage(self, name: str) -> None:
+        self.inner.stage(f"{self.lecture}: {name}")
+
+    def segment(self, seg_id: str, state: str, frames: int = 0) -> None:
+        self.inner.segment(row_name(self.lecture, seg_id, True), state, frames)

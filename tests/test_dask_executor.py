@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main as cli_main
+from pipeline.lecture import render_lectures
 from pipeline.options import RenderOptions
 from pipeline.planning.manifest import QUALITIES, InputError, load_lecture
 from pipeline.rendering.cluster_tasks import TOPIC
@@ -27,7 +28,6 @@ from pipeline.rendering.executors import (
     DaskExecutor,
     LectureRequest,
     LocalExecutor,
-    render_lectures,
 )
 from pipeline.rendering.scene_render import RenderError
 from pipeline.rendering.store import RenderStore

@@ -174,7 +174,8 @@ def prepare(req: RenderRequest) -> list[LectureRequest]:
 def render(req: RenderRequest, console: Console) -> list[LectureResult]:
     """Render the lectures with the progress display on ``console``; one result each."""
     lectures = prepare(req)
-    from pipeline.rendering.executors import parse_executor, render_lectures
+    from pipeline.lecture import render_lectures
+    from pipeline.rendering.executors import parse_executor
 
     executor = parse_executor(req.executor, lectures[0].opts, req.cache)
     try:

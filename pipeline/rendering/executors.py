@@ -38,7 +38,6 @@ from typing import Any, Protocol
 
 from audio.clips import find_clip
 from audio.narration import Narration, find_transcript, resolve_narration
-from pipeline.lecture import LectureResult, Renderer, build_lecture
 from pipeline.options import RenderOptions
 from pipeline.planning.manifest import InputError, LectureSpec
 from pipeline.planning.plan import (
@@ -46,10 +45,10 @@ from pipeline.planning.plan import (
     SegmentPlan,
     checked_scene,
     plan_one,
-    select_segments,
 )
 from pipeline.progress import Reporter, SilentReporter
 from pipeline.rendering.cluster_tasks import TOPIC, NarrationRequest, narrate, render_entry
+from pipeline.rendering.renderer import Renderer
 from pipeline.rendering.scene_render import RenderError
 from pipeline.rendering.store import BadEntry, RenderStore
 
@@ -97,49 +96,9 @@ def _store(opts: RenderOptions, cache: str | None) -> RenderStore:
     return RenderStore(cache) if cache else RenderStore.for_path(opts.cache_dir)
 
 
-def render_lectures(
-    lectures: Sequence[LectureRequest], executor: Executor, reporter: Reporter | None = None,
-) -> list[LectureResult]:
-    """Render several lectures in one submission; assemble each as its renders land.
-
-    Lectures share the executor's workers and cache: a segment two of them have in
-    common (same render key) is rendered once.
-    """
-    reporter = reporter or SilentReporter()
-    if len(lectures) > 1 and any(lec.opts.only for lec in lectures):
-        raise InputError("--only: give one lecture with --only, not several")
-    lectures = [replace(lec, spec=select_segments(lec.spec, lec.opts.only, lec.source))
-                for lec in lectures]
-    ids = [lec.spec.id for lec in lectures]
-    if len(set(ids)) != len(ids):
-        raise InputError(f"--lectures: a lecture is named twice ({', '.join(ids)})")
-    many = len(lectures) > 1
-    reporter.stage("planning")
-    executor.submit(lectures, reporter)
-    renderer = executor.renderer()
-    return [
-        build_lecture(lec.spec, lec.opts, source=lec.source, renderer=renderer,
-                      reporter=_Prefixed(reporter, lec.spec.id) if many else reporter)
-        for lec in lectures
-    ]
-
-
 def row_name(lecture: str, seg_id: str, many: bool) -> str:
     """A progress row: ``<lecture>/<segment>`` when several lectures share the display."""
     return f"{lecture}/{seg_id}" if many else seg_id
-
-
-class _Prefixed:
-    """A reporter for one of several lectures: rows and stages carry the lecture id."""
-
-    def __init__(self, inner: Reporter, lecture: str) -> None:
-        self.inner, self.lecture = inner, lecture
-
-    def stage(self, name: str) -> None:
-        self.inner.stage(f"{self.lecture}: {name}")
-
-    def segment(self, seg_id: str, state: str, frames: int = 0) -> None:
-        self.inner.segment(row_name(self.lecture, seg_id, True), state, frames)
 
 
 # ---------------------------------------------------------------------- local

@@ -113,9 +113,12 @@ def render_command() -> list[str]:
 
 
 def child_env(job: RenderJob, target: Target) -> dict[str, str]:
-    # One math thread per scene: the pipeline already runs one scene per core.
-    return {"OMP_NUM_THREADS": "1", **os.environ, JOB_ENV: job.env_payload(),
-            TARGET_ENV: target.model_dump_json(), PROGRESS_ENV: "1"}
+    # One math thread per scene: the pipeline already runs one scene per core. A fixed hash
+    # seed: manim walks sets in places (``ConvexHull`` orders its vertices so), and a set's
+    # order follows the per-process string hash; fixed, a render is the same in every run.
+    return {"OMP_NUM_THREADS": "1", **os.environ, "PYTHONHASHSEED": "0",
+            JOB_ENV: job.env_payload(), TARGET_ENV: target.model_dump_json(),
+            PROGRESS_ENV: "1"}
 
 
 
