@@ -5,7 +5,7 @@ JOBS ?=
 ARGS ?=
 PY := .venv/bin/python
 
-.PHONY: setup setup-test render slides test test-all bench lint clean
+.PHONY: setup setup-test render slides test test-all bench lint typecheck clean
 
 setup:
 	@bash scripts/setup.sh
@@ -19,10 +19,10 @@ render: setup
 slides: setup
 	$(PY) render.py slides --lecture $(LECTURE) $(ARGS)
 
-test: setup-test
+test: setup-test lint typecheck
 	$(PY) -m pytest -m "not slow" $(ARGS)
 
-test-all: setup-test
+test-all: setup-test lint typecheck
 	$(PY) -m pytest $(ARGS)
 
 bench: setup
@@ -30,6 +30,9 @@ bench: setup
 
 lint: setup
 	$(PY) -m ruff check .
+
+typecheck: setup
+	$(PY) -m mypy
 
 clean:
 	rm -rf output/* output/.*.versions output/.*.lock media/ .pytest_cache
