@@ -132,3 +132,11 @@ def __getattr__(name: str) -> Path | None:
     if name in _ALIASES:
         return _ALIASES[name]()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def shown(path: Path) -> str:
+    """A path as messages show it: relative to the current folder when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

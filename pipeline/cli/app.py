@@ -60,7 +60,7 @@ class DefaultGroup(cloup.Group):
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise click.UsageError(
                 f"{name!r} is neither a command ({', '.join(self.commands)}) nor a lecture "
-                f"(an id in config/ or a .toml file){hint}", ctx)
+                f"(a lecture id or a .toml file){hint}", ctx)
         return super().resolve_command(ctx, args)
 
 

@@ -84,13 +84,13 @@ def _set_verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> bo
 
 # ------------------------------------------------------------------ decorators
 def lecture_argument(f: F) -> F:
-    """``[LECTURE]``: one lecture, by id in config/ or .toml path (``--lecture`` too)."""
+    """``[LECTURE]``: one lecture, by id or .toml path (``--lecture`` too)."""
     return cloup.argument("lecture", required=False, metavar="[LECTURE]")(f)
 
 
 def lecture_option(f: F) -> F:
     return cloup.option("--lecture", "lecture_flag", default=None, metavar="ID|FILE",
-                        help="lecture id in config/ or a path to a .toml manifest "
+                        help="lecture id (./config, then the shipped lectures) or a .toml path "
                         f"(same as LECTURE; default {run.DEFAULT_LECTURE})")(f)
 
 

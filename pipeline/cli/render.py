@@ -71,7 +71,8 @@ def render_command(
 ) -> int:
     """Render a lecture: narration, timing, scenes, assembly, publishing.
 
-    LECTURE is an id in config/ or a path to a .toml manifest (default forward-diffusion).
+    LECTURE is an id (./config, then the shipped lectures) or a .toml path
+    (default forward-diffusion).
     Only what changed since the last run is rendered again.
     """
     names = run.pick_lectures(lecture, lecture_flag, lectures)

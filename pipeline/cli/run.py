@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from pipeline import paths
 from pipeline.cli import display
 from pipeline.planning import preflight
 from pipeline.planning.manifest import (
@@ -40,7 +41,7 @@ DEFAULT_CACHE_MAX_SIZE = "5G"
 class RenderRequest:
     """A render (or check) as asked for: the flags of ``lecture render``, typed."""
 
-    lectures: tuple[str, ...] = (DEFAULT_LECTURE,)  # ids in config/ or .toml paths
+    lectures: tuple[str, ...] = (DEFAULT_LECTURE,)  # lecture ids or .toml paths
     quality: str | None = None  # None: each manifest's own
     only: tuple[str, ...] = ()
     narration_dir: Path | None = None
@@ -125,7 +126,7 @@ def load_specs(req: RenderRequest) -> list[tuple[LectureSpec, str]]:
         spec = load_lecture(name)
         if req.voice is not None:
             spec = spec.model_copy(update={"voice": req.voice})
-        source = name if str(name).endswith(".toml") else f"config/{spec.id}.toml"
+        source = paths.shown(spec.source) if spec.source is not None else str(name)
         loaded.append((spec, source))
     return loaded
 
@@ -241,7 +242,7 @@ def slides(lecture: str, *, out: Path | None, wait: bool, console: Console) -> P
 
 
 def list_lectures(console: Console) -> None:
-    """Every lecture in ``config/`` and its segments."""
+    """Every lecture found (``./config``, then the shipped ones) and its segments."""
     for lid in available_lectures():
         spec = load_lecture(lid)
         console.print(f"[bold]{lid}[/]: {spec.title} ({len(spec.segments)} segments)",
