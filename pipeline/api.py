@@ -23,7 +23,7 @@ from typing import Any
 from rich.console import Console
 
 from pipeline.cli import display, run
-from pipeline.cli.run import CheckedLecture
+from pipeline.cli.reports import CheckedLecture
 from pipeline.planning.manifest import InputError
 
 

@@ -252,7 +252,7 @@ def test_renders_a_shipped_lecture_from_an_empty_folder(installed: Installed) ->
 
 
 def test_renders_a_lecture_of_ones_own_with_a_clip_beside_its_toml(installed) -> None:
-    from audio_utils import speechlike, write_audio
+    from helpers.audio import speechlike, write_audio
 
     cwd = installed.empty_folder("own")
     lec = cwd / "lectures"

@@ -23,7 +23,7 @@ from rich.progress import (
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from pipeline.cli.run import CacheInfo, CheckedLecture
+    from pipeline.cli.reports import CacheInfo, CheckedLecture
     from pipeline.lecture import LectureResult
 
 STATUS_ENV = "LECTURE_STATUS_FILE"

@@ -17,6 +17,7 @@ from rich.console import Console
 
 from pipeline import paths
 from pipeline.cli import display
+from pipeline.cli.reports import CacheInfo, CheckedLecture
 from pipeline.planning import preflight
 from pipeline.planning.manifest import (
     QUALITIES,
@@ -30,7 +31,6 @@ from pipeline.planning.manifest import (
 if TYPE_CHECKING:
     from pipeline.lecture import LectureResult
     from pipeline.options import RenderOptions
-    from pipeline.planning.plan import SegmentPlan
     from pipeline.rendering.executors import LectureRequest
 
 DEFAULT_LECTURE = "forward-diffusion"
@@ -55,29 +55,6 @@ class RenderRequest:
     cache: str | None = None  # None: <out>/.cache
     wait: bool = True
     cache_max_size: str = DEFAULT_CACHE_MAX_SIZE
-
-
-@dataclass(frozen=True)
-class CheckedLecture:
-    """What ``lecture check`` found: the plans a render would start from."""
-
-    spec: LectureSpec
-    source: str
-    quality: Quality
-    plans: list[SegmentPlan]
-    assembly_key: str
-
-
-@dataclass(frozen=True)
-class CacheInfo:
-    location: Path
-    entries: int  # complete renders (a video and its record)
-    size: int  # bytes under renders/, what the cap applies to
-    cap: int
-    incomplete: int  # temporary files, videos without a record, records without a video
-    parts_size: int  # assembly parts (segment clips, thumbnails)
-    oldest: float | None  # least recent last use
-    newest: float | None
 
 
 # ------------------------------------------------------------------ flags

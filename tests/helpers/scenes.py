@@ -71,7 +71,7 @@ from scenes.timing import plan_beats
 TINY = (192, 108)
 TINY_FPS = 10
 
-CONTROL_DIR = Path(__file__).resolve().parent / "control_data"
+CONTROL_DIR = Path(__file__).resolve().parent.parent / "control_data"
 
 
 # ------------------------------------------------------------------ the job
