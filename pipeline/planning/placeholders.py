@@ -194,7 +194,12 @@ def _resolve_ref(p: Placeholder, key: str, raw: str, params: Mapping[str, Any]) 
     m = _REF.match(raw)
     if not m:
         raise ScriptError(f"placeholder {p.text!r}: {key}={raw}: write @name or @name[i]")
-    name, index = m.group(1), m.group(2)
+    index = m.group(2)
+    return _param(p, m.group(1), None if index is None else int(index), params)
+
+
+def _param(p: Placeholder, name: Any, index: Any, params: Mapping[str, Any]) -> Any:
+    """The scene parameter ``name`` (item ``index`` of it, when given)."""
     if name not in params:
         raise ScriptError(
             f"placeholder {p.text!r}: the scene params have no {name!r} "
@@ -202,9 +207,10 @@ def _resolve_ref(p: Placeholder, key: str, raw: str, params: Mapping[str, Any]) 
         )
     value = params[name]
     if index is not None:
-        if not isinstance(value, list) or not -len(value) <= int(index) < len(value):
+        if not isinstance(value, list) or not isinstance(index, int) \
+                or not -len(value) <= index < len(value):
             raise ScriptError(f"placeholder {p.text!r}: no item {index} in {name} = {value!r}")
-        value = value[int(index)]
+        value = value[index]
     return value
 
 
@@ -222,17 +228,7 @@ def placeholder_value(p: Placeholder, params: Mapping[str, Any]) -> str:
         index = args.pop("index", None)
         if args:
             raise ScriptError(f"placeholder {p.text!r}: unknown argument {sorted(args)[0]!r}")
-        if name not in params:
-            raise ScriptError(
-                f"placeholder {p.text!r}: the scene params have no {name!r} "
-                f"(params: {', '.join(sorted(params)) or 'none'})"
-            )
-        value = params[name]
-        if index is not None:
-            if not isinstance(value, list) or not isinstance(index, int) \
-                    or not -len(value) <= index < len(value):
-                raise ScriptError(f"placeholder {p.text!r}: no item {index} in {name} = {value!r}")
-            value = value[index]
+        value = _param(p, name, index, params)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ScriptError(f"placeholder {p.text!r}: {name} = {value!r} is not a number")
         if digits is None and sci is None:
