@@ -8,7 +8,7 @@ interpreter's ``site-packages``; the new environment's own copy of the project c
 first on ``sys.path``, which the first test asserts.
 
 Then, from an empty folder, with ``HOME``, ``XDG_CACHE_HOME`` and ``TMPDIR`` pointed at
-empty folders: ``lecture-render --list``, lookups, and (``test_renders_*``) a shipped
+empty folders: ``lecture list``, lookups, and (``test_renders_*``) a shipped
 lecture's segment and a lecture of one's own whose clip path is relative to its TOML.
 Every folder is snapshotted around each run: the current folder may gain only
 ``output/``, the cache home only ``diffusion-lectures/`` (plus the empty cache folder
@@ -195,7 +195,7 @@ def test_the_installed_copy_is_imported(installed: Installed) -> None:
 def test_list_from_an_empty_folder(installed: Installed) -> None:
     cwd = installed.empty_folder("list")
     watch = Watch(installed, cwd)
-    proc = installed.run([installed.bin("lecture-render"), "--list"], cwd)
+    proc = installed.run([installed.bin("lecture"), "list"], cwd)
     assert proc.returncode == 0, proc.stderr
     assert "forward-diffusion" in proc.stdout + proc.stderr
     assert "diffusion-overview" in proc.stdout + proc.stderr
@@ -220,7 +220,7 @@ def test_lookup_order_and_unknown_lecture(installed: Installed) -> None:
     assert ids.split() == ["forward-diffusion", "mine", "diffusion-overview"]
 
     watch = Watch(installed, cwd)
-    proc = installed.run([installed.bin("lecture-render"), "--lecture", "no-such-lecture",
+    proc = installed.run([installed.bin("lecture"), "render", "no-such-lecture",
                           "--quality", "tiny"], cwd)
     assert proc.returncode == 2, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
@@ -242,7 +242,7 @@ def test_mnist_falls_back_to_labelled_synthetic_digits(installed: Installed) -> 
 def test_renders_a_shipped_lecture_from_an_empty_folder(installed: Installed) -> None:
     cwd = installed.empty_folder("shipped")
     watch = Watch(installed, cwd)
-    proc = installed.run([installed.bin("lecture-render"), "--lecture", "forward-diffusion",
+    proc = installed.run([installed.bin("lecture"), "render", "forward-diffusion",
                           "--quality", "tiny", "--only", "01_00_intro"], cwd)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert list((cwd / "output").rglob("*.mp4"))
@@ -265,7 +265,7 @@ def test_renders_a_lecture_of_ones_own_with_a_clip_beside_its_toml(installed) ->
         'clip = "takes/hello.wav"  # relative to this file, not to the current folder\n',
         encoding="utf-8")
     watch = Watch(installed, cwd)
-    proc = installed.run([installed.bin("lecture-render"), "--lecture", "lectures/my.toml",
+    proc = installed.run([installed.bin("lecture"), "render", "./lectures/my.toml",
                           "--quality", "tiny"], cwd)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert list((cwd / "output" / "my-lecture").rglob("*.mp4"))
