@@ -497,3 +497,23 @@ def reset() -> None:
         f.cache_clear()
     _CLOSURES.clear()
     _PARSED.clear()
+
+
+def author_fingerprint(scene_path: Path, root: Path) -> dict[str, Any]:
+    """A lecture's own scene: :func:`code_fingerprint` of its file with the closure
+    rooted at ``root`` (its folder: the modules beside it that it imports), plus the
+    sources of the project's modules it imports (``scenes.base``, ...)."""
+    out = code_fingerprint(scene_path, {}, root)
+    files, _ = import_closure([scene_path], root)
+    project: set[Path] = set()
+    for p in files:
+        for name in _parse(p, root).imports:
+            top = name.split(".")[0]
+            if module_file(top, root) is None and module_file(top, ROOT) is not None:
+                f = module_file(name, ROOT)
+                if f is not None:
+                    project.add(_abs(f))
+    if project:
+        closure, _ = import_closure(sorted(project), ROOT)
+        out["project"] = {str(p.relative_to(_abs(ROOT))): file_digest(p) for p in closure}
+    return out
