@@ -162,10 +162,10 @@ class Parsed(NamedTuple):
     defines: frozenset[str]  # top-level functions
 
 
-def _analyse(source: bytes, package: str) -> Parsed:
+def _analyse(source: bytes, package: str, filename: str = "<unknown>") -> Parsed:
     """What one file imports, uses, names as fonts and defines; relative imports are
     resolved against ``package``."""
-    tree = ast.parse(source)
+    tree = ast.parse(source, filename=filename)
     imports: list[str] = []
     used: set[str] = set()
     fonts: list[str] = []
@@ -210,7 +210,7 @@ def _parse(path: Path, root: Path) -> Parsed:
     if key not in _PARSED:
         memo = _parse_memo()
         def make() -> list[list[str]]:
-            p = _analyse(path.read_bytes(), package)
+            p = _analyse(path.read_bytes(), package, str(path))
             return [list(p.imports), sorted(p.used), list(p.fonts), sorted(p.defines)]
 
         imports, used, fonts, defines = memo.get(f"{PROBE_FORMAT}|{key[0]}|{package}", make)

@@ -61,7 +61,11 @@ def probe_key(scene: AuthorScene, fps: int) -> str:
 
 def probe(scene: AuthorScene, fps: int) -> SceneInfo:
     """The scene's beats or natural length (remembered; else from a dry-run child)."""
-    path = paths.cache_dir("scene-probes") / f"{probe_key(scene, fps)}.json"
+    try:
+        key = probe_key(scene, fps)
+    except SyntaxError as exc:  # the author's closure is read with ``ast`` first
+        raise SceneProblem(f"{exc.filename}:{exc.lineno}: SyntaxError: {exc.msg}", True) from None
+    path = paths.cache_dir("scene-probes") / f"{key}.json"
     try:
         result = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
