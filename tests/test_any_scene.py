@@ -302,3 +302,44 @@ def test_unknown_registered_name_still_says_known_scenes(tmp_path: Path) -> None
     proc = cli("--lecture", str(path), "--out", str(tmp_path / "out"), timeout=120)
     assert proc.returncode == 2 and "known scenes: TitleCard" in proc.stderr
     assert "file.py:Class" in proc.stderr
+
+
+TIMED = """\
+from manim import Circle, Create, FadeIn, Square
+
+from scenes.base import TimedScene
+from scenes.timing import Beat
+
+
+class Mine(TimedScene):
+    BEATS = (Beat("circle", 1.0, 0.5), Beat("square", 1.0, 0.5))
+
+    def construct(self):
+        with self.beat("circle") as b:
+            self.play(Create(Circle()), run_time=b.frac(0.5))
+        with self.beat("square") as b:
+            self.play(FadeIn(Square()), run_time=b.frac(0.5))
+"""
+
+
+def test_own_timed_scene_beats_follow_marks(tmp_path: Path) -> None:
+    """A ``TimedScene`` of the author's with ``BEATS``: planning reads the beats from the
+    dry run, a mark moves a beat to its word, the render has the planned frames."""
+    (tmp_path / "timed.py").write_text(TIMED)
+    path = tmp_path / "t.toml"
+    narration = 'One two three <mark name="square"/> four five six. Seven eight nine.'
+    path.write_text(toml([("t", "timed.py:Mine", narration)]))
+    spec = load_lecture(path)
+    (plan,) = plan_lecture(spec, options(tmp_path))
+    assert plan.timing.beat_names == ("circle", "square")
+    assert plan.job.author is not None and plan.job.author.hold_to is None
+    starts = [s.start for s in plan.narration.sentences]
+    # at its word, not on the second sentence where the beat would start unmarked
+    assert plan.timing.beat_frames[1] < plan.timing.speech_frame + starts[1] * TINY.fps - 5
+    result = build_lecture(spec, options(tmp_path), source=str(path))
+    assert result.rendered == ["t"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text(toml([("t", "timed.py:Mine", 'One <mark name="nope"/> two.')]))
+    proc = cli("--lecture", str(bad), "--out", str(tmp_path / "out2"), timeout=120)
+    assert proc.returncode == 2
+    assert "marker 'nope' is not a beat of timed.py:Mine (beats: circle, square)" in proc.stderr

@@ -6,7 +6,8 @@ imports its neighbouring modules and reads its assets relative to itself; every 
 the child writes is absolute), then either
 
 * **dry-runs** it (``LECTURE_AUTHOR_PROBE``: the scene and the fps): the beats a
-  ``scenes.base.TimedScene`` subclass declares, else the scene's natural length in
+  ``scenes.base.TimedScene`` subclass declares (``BEATS``, a tuple of
+  ``scenes.timing.Beat``), else the scene's natural length in
   frames, counted by running ``construct`` through
   :mod:`pipeline.rendering.scene_process`'s renderer without drawing a frame (the very
   frame count a render makes); it prints one JSON line;
@@ -127,9 +128,13 @@ def declared_beats(cls: type, scene: AuthorScene) -> list[list[Any]] | None:
     base = sys.modules.get("scenes.base")
     if base is None or not issubclass(cls, base.TimedScene):
         return None
-    if not cls.BEATS:  # type: ignore[attr-defined]
-        raise SceneLoadError(f"{_defined_at(cls, scene)}: "
-                             f"{cls.__name__} derives from TimedScene but declares no BEATS")
+    from scenes.timing import Beat
+
+    beats = cls.BEATS  # type: ignore[attr-defined]
+    if not beats or not all(isinstance(b, Beat) for b in beats):
+        raise SceneLoadError(f"{_defined_at(cls, scene)}: {cls.__name__} derives from "
+                             "TimedScene: its BEATS must list scenes.timing.Beat(name, "
+                             "seconds, minimum)")
     return [[b.name, b.seconds, b.minimum] for b in cls.BEATS]  # type: ignore[attr-defined]
 
 
@@ -222,8 +227,6 @@ def _author_renderer(target: Target, writer: type[SceneFileWriter],
                      hold_to: int | None) -> type[CairoRenderer]:
     """``scene_process``'s ``StreamRenderer`` with the scene's own camera class and the
     last frame held until ``hold_to``."""
-    from manim.camera.camera import Camera
-
     from pipeline.rendering.scene_process import _stream_renderer
 
     base: Any = _stream_renderer(target, writer)
@@ -232,7 +235,7 @@ def _author_renderer(target: Target, writer: type[SceneFileWriter],
         last_frame: Any = None
 
         def init_scene(self, scene: Any, *args: Any, **kwargs: Any) -> None:
-            if scene.camera_class is not Camera:  # MovingCamera, ThreeDCamera, ...
+            if not isinstance(self.camera, scene.camera_class):  # MovingCamera, ...
                 self.camera = scene.camera_class()
             super().init_scene(scene, *args, **kwargs)
 
