@@ -235,7 +235,7 @@ def _author_renderer(target: Target, writer: type[SceneFileWriter],
         last_frame: Any = None
 
         def init_scene(self, scene: Any, *args: Any, **kwargs: Any) -> None:
-            if not isinstance(self.camera, scene.camera_class):  # MovingCamera, ...
+            if not isinstance(getattr(self, "camera", None), scene.camera_class):  # Moving...
                 self.camera = scene.camera_class()
             super().init_scene(scene, *args, **kwargs)
 
