@@ -16,7 +16,7 @@ from pipeline import media
 
 from helpers.audio import speechlike, write_audio
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent  # the checkout (tests/helpers/..)
 
 TOML = """id = "tiny"
 title = "Tiny lecture"
