@@ -191,6 +191,9 @@ def test_cache_keys_follow_the_author_code(tmp_path: Path) -> None:
     (base / "pkg" / "other.py").write_text(OTHER.replace("0.4", "0.5"))
     third = keys()
     assert third["o"] != second["o"] and third["p"] == second["p"]
+    (base / "sub" / "words.txt").write_text("Changed\n")  # an asset it names
+    fourth = keys()
+    assert fourth["p"] != third["p"] and fourth["o"] == third["o"]
 
 
 def test_a_moved_folder_keeps_its_keys(tmp_path: Path) -> None:

@@ -516,4 +516,25 @@ def author_fingerprint(scene_path: Path, root: Path) -> dict[str, Any]:
     if project:
         closure, _ = import_closure(sorted(project), ROOT)
         out["project"] = {str(p.relative_to(_abs(ROOT))): file_digest(p) for p in closure}
+    out["assets"] = named_files(files, root)
     return out
+
+
+def named_files(files: Iterable[Path], root: Path) -> dict[str, str]:
+    """Digests of the files the author's code names by a string literal relative to its
+    folder (``"words.txt"``, ``"img/cat.png"``): the assets a scene reads."""
+    found: dict[str, str] = {}
+    for p in files:
+        for node in ast.walk(ast.parse(p.read_bytes(), filename=str(p))):
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                continue
+            text = node.value
+            if not 0 < len(text) < 256 or "\n" in text or text.endswith(".py"):
+                continue
+            try:
+                f = root / text
+                if f.is_file():
+                    found[text] = file_digest(f)
+            except (OSError, ValueError):
+                continue
+    return dict(sorted(found.items()))
