@@ -346,3 +346,17 @@ def test_own_timed_scene_beats_follow_marks(tmp_path: Path) -> None:
     proc = cli("--lecture", str(bad), "--out", str(tmp_path / "out2"), timeout=120)
     assert proc.returncode == 2
     assert "marker 'nope' is not a beat of timed.py:Mine (beats: circle, square)" in proc.stderr
+
+
+def test_a_scene_without_animations_is_its_picture_held(tmp_path: Path) -> None:
+    (tmp_path / "still.py").write_text(
+        "from manim import Circle, Scene\n\n\nclass Still(Scene):\n"
+        "    def construct(self):\n        self.add(Circle(color='#00ff00'))\n")
+    path = tmp_path / "s.toml"
+    path.write_text(toml([("s", "still.py:Still", "Hello there.")]))
+    result = build_lecture(load_lecture(path), options(tmp_path), source=str(path))
+    assert result.rendered == ["s"]
+    video = decode_frames(tmp_path / "out" / "own" / "lecture.mp4")
+    assert len(video) > TINY.fps  # the narration's length
+    assert video[:, :, :, 1].mean() > 2 * video[:, :, :, 0].mean()  # green on black
+    assert diff(video[0], video[-1]) < 1.0

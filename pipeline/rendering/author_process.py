@@ -190,9 +190,23 @@ def count_frames(cls: type, scene: AuthorScene, fps: int) -> int:
 
         renderer = _author_renderer(target, CountingWriter, None)
         with tempconfig(settings(q, Path(tmp) / "media", scene.random_seed)):
-            instance = cls(renderer=renderer())
-            instance.render()
+            instance = run_scene(cls, renderer)
         return int(instance.renderer.frame_index)
+
+
+def run_scene(cls: type, renderer: type[CairoRenderer]) -> Any:
+    """Render an instance of ``cls``; the renderer's ``hold`` runs after ``tear_down``,
+    before manim checks that a video has frames."""
+    instance: Any = cls(renderer=renderer())
+    own_tear_down = instance.tear_down
+
+    def tear_down() -> None:
+        own_tear_down()
+        instance.renderer.hold(instance)
+
+    instance.tear_down = tear_down
+    instance.render()
+    return instance
 
 
 def render_main() -> int:
@@ -216,7 +230,7 @@ def render_main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempconfig(settings(q, out.parent / f"{out.stem}-media", scene.random_seed)):
         try:
-            cls(renderer=renderer()).render()
+            run_scene(cls, renderer)
         except Exception as exc:
             print(f"{ERROR_TAG} {where_in(exc, scene)}", file=sys.stderr, flush=True)
             return 1
@@ -244,7 +258,9 @@ def _author_renderer(target: Target, writer: type[SceneFileWriter],
                 self.last_frame = frame
             super().add_frame(frame, num_frames)
 
-        def scene_finished(self, scene: Any) -> None:
+        def hold(self, scene: Any) -> None:
+            """After ``tear_down``: the last frame until ``hold_to``. A scene without a
+            ``play`` counts as one that played (its still picture is the video)."""
             missing = (hold_to or 0) - self.frame_index
             if missing > 0:
                 if self.last_frame is None:  # no animation: the picture the scene left
@@ -252,8 +268,7 @@ def _author_renderer(target: Target, writer: type[SceneFileWriter],
                     self.update_frame(scene)
                     self.last_frame = self.get_frame()
                 self.add_frame(self.last_frame, missing)
-                self.num_plays = max(int(getattr(self, "num_plays", 0)), 1)
-            super().scene_finished(scene)
+            self.num_plays = max(int(getattr(self, "num_plays", 0)), 1)
 
     return AuthorRenderer
 
