@@ -360,3 +360,21 @@ def test_a_scene_without_animations_is_its_picture_held(tmp_path: Path) -> None:
     assert len(video) > TINY.fps  # the narration's length
     assert video[:, :, :, 1].mean() > 2 * video[:, :, :, 0].mean()  # green on black
     assert diff(video[0], video[-1]) < 1.0
+
+
+def test_editing_a_neighbour_renders_again_exactly_its_segments(lecture: dict,
+                                                                tmp_path: Path) -> None:
+    import shutil
+
+    base = tmp_path / "copy"
+    shutil.copytree(lecture["base"], base)  # the render cache under out/ comes along
+    path = base / "own.toml"
+
+    def run() -> list[str]:
+        return list(build_lecture(load_lecture(path), options(base), source=str(path)).rendered)
+
+    assert run() == []  # keys do not depend on where the folder is
+    (base / "sub" / "unrelated.py").write_text("X = 3\n")
+    assert run() == []
+    (base / "sub" / "helper.py").write_text(HELPER.replace("ff0000", "0000ff"))
+    assert run() == ["long", "cam"]
