@@ -2,7 +2,9 @@
 grid and its render job, as :class:`SegmentPlan` records.
 
 Scene beats and parameters come from the manim-free catalog (``scenes.catalog``), so
-bad input fails here, before any frame renders.
+bad input fails here, before any frame renders. A scene of the lecture's own
+(``"file.py:Class"``, ``pipeline.planning.scene_ref``) is checked and measured by a dry
+run in a child process, remembered under its code (``pipeline.rendering.scene_probe``).
 """
 
 from __future__ import annotations

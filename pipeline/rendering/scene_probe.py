@@ -25,6 +25,7 @@ from pipeline.rendering import fingerprint
 from scenes.timing import Beat
 
 PROBE_FORMAT = 1
+DRY_RUN_SECONDS = 900  # a scene that never ends must not hang planning
 HERE = Path(__file__).resolve().parent
 
 
@@ -85,9 +86,13 @@ def _run_child(scene: AuthorScene, fps: int) -> dict[str, Any]:
            "LECTURE_AUTHOR_PROBE": json.dumps({"scene": scene.model_dump(), "fps": fps})}
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(fingerprint.ROOT), env.get("PYTHONPATH")) if p)
-    proc = subprocess.run([sys.executable, "-m", "pipeline.rendering.author_process"],
-                          env=env, cwd=paths.cache_dir("scene-probes"), capture_output=True,
-                          text=True)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pipeline.rendering.author_process"],
+                              env=env, cwd=paths.cache_dir("scene-probes"),
+                              capture_output=True, text=True, timeout=DRY_RUN_SECONDS)
+    except subprocess.TimeoutExpired:
+        return {"error": f"{scene.file}: the dry run took longer than {DRY_RUN_SECONDS} s",
+                "kind": "run"}
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith("{"):
             try:
