@@ -378,3 +378,19 @@ def test_editing_a_neighbour_renders_again_exactly_its_segments(lecture: dict,
     assert run() == []
     (base / "sub" / "helper.py").write_text(HELPER.replace("ff0000", "0000ff"))
     assert run() == ["long", "cam"]
+
+
+def test_a_length_drawn_from_np_random_is_measured_per_segment(tmp_path: Path) -> None:
+    """The dry run draws the segment's own numbers, so the render has the planned frames."""
+    (tmp_path / "rand.py").write_text(
+        "import numpy as np\nfrom manim import Circle, Create, Scene\n\n\n"
+        "class Rand(Scene):\n    def construct(self):\n"
+        "        self.play(Create(Circle()), run_time=float(np.random.uniform(1.0, 3.0)))\n")
+    path = tmp_path / "r.toml"
+    path.write_text(toml([(sid, "rand.py:Rand", "Hi.") for sid in ("r1", "r2", "r3")],
+                         lead_in=0.1, tail=0.1))
+    spec = load_lecture(path)
+    frames = [p.timing.frames for p in plan_lecture(spec, options(tmp_path))]
+    assert len(set(frames)) > 1  # each segment its own draw
+    result = build_lecture(spec, options(tmp_path), source=str(path))
+    assert result.rendered == ["r1", "r2", "r3"]

@@ -81,6 +81,8 @@ def own_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality) -> C
     where = f"{source}: segments ({seg.id}): scene {seg.scene!r}"
     try:
         scene = locate(seg.scene, spec.resolve_path)
+        # the dry run draws the segment's own random numbers: a length may depend on them
+        scene = scene.model_copy(update={"random_seed": segment_seed(spec.seed, seg.id)})
         info = probe(scene, q.fps)
     except ValueError as exc:
         raise InputError(f"{where}: {exc}") from None
@@ -88,7 +90,6 @@ def own_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality) -> C
         if exc.bad_input:
             raise InputError(f"{where}: {exc}") from None
         raise RenderError(f"segment {seg.id}: scene {seg.scene} failed: {exc}") from None
-    scene = scene.model_copy(update={"random_seed": segment_seed(spec.seed, seg.id)})
     if info.beats:
         return CheckedScene(info.beats, {}, scene)
     seconds = max(info.frames, 1) / q.fps
