@@ -133,6 +133,43 @@ CASES = [
          _flags("--lecture", "{d}/missing lecture.toml")),
     Case("only_unknown_segment", "--only", _flags("--only", "zz")),
 ]
+
+# A lecture's own scenes (issue 21): checked by a dry run before any render.
+OWN = {
+    "own.py": "from manim import Circle, Create, Scene\n\n\nclass NotAScene:\n    pass\n\n\n"
+              "class Plain(Scene):\n    def construct(self):\n"
+              "        self.play(Create(Circle()), run_time=0.2)\n",
+    "syntax.py": "from manim import Scene\nclass X(Scene)\n    pass\n",
+    "imports.py": "from manim import Scene\nimport own_neighbour\n",
+    "own_neighbour.py": "import no_such_module_here\n",
+}
+
+
+def _own(scene: str, narration: str = "One. Two.") -> Callable[[Path, Lecture], list[str]]:
+    def make(d: Path, lec: Lecture) -> list[str]:
+        for name, text in OWN.items():
+            (d / name).write_text(text, encoding="utf-8")
+        toml = d / "lecture.toml"
+        text = lec.toml.read_text(encoding="utf-8")
+        text = text.replace('scene = "TitleCard"\nparams = { title = "Second" }',
+                            f'scene = "{scene}"')
+        text = text.replace('narration = "Three. Four."', f"narration = '{narration}'")
+        toml.write_text(text, encoding="utf-8")
+        return ["--lecture", str(toml), "--narration-dir", str(d / "takes")]
+    return make
+
+
+CASES += [
+    Case("own_scene_file_missing", "nothing.py: no such file", _own("nothing.py:X")),
+    Case("own_scene_class_missing", "own.py: no class 'Nope'", _own("own.py:Nope")),
+    Case("own_scene_not_a_scene", "own.py:4: 'NotAScene' is not a subclass",
+         _own("own.py:NotAScene")),
+    Case("own_scene_syntax_error", "syntax.py:2: SyntaxError", _own("syntax.py:X")),
+    Case("own_scene_import_error", "own_neighbour.py:1: ModuleNotFoundError",
+         _own("imports.py:X")),
+    Case("own_scene_has_no_beats", "marker 'x': scene own.py:Plain has no beats",
+         _own("own.py:Plain", 'Three <mark name="x"/> four.')),
+]
 def _unwritable(d: Path, lec: Lecture) -> list[str]:
     import os
 

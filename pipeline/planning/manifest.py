@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from pipeline import paths
+from pipeline.planning.scene_ref import is_reference
 from scenes.catalog import ParamError
 from scenes.catalog import spec as scene_spec
 from scenes.registry import SCENES
@@ -90,8 +91,9 @@ class SegmentSpec(_Strict):
     @field_validator("scene")
     @classmethod
     def _known_scene(cls, v: str) -> str:
-        if v not in SCENES:
-            raise ValueError(f"unknown scene {v!r}; known scenes: {', '.join(SCENES)}")
+        if v not in SCENES and not is_reference(v):
+            raise ValueError(f"unknown scene {v!r}; known scenes: {', '.join(SCENES)}; "
+                             "or a scene of your own as 'file.py:Class' or 'module:Class'")
         return v
 
     @field_validator("clip")
@@ -281,6 +283,11 @@ def resolve_params(seg: SegmentSpec, index: int, source: str) -> dict[str, Any]:
     Bad parameters (unknown, wrong type, out of range) raise ``InputError`` naming the
     file, the segment and the field, before anything renders.
     """
+    if seg.scene not in SCENES:  # a scene of the lecture's own (pipeline.planning.scene_ref)
+        if seg.params:
+            raise InputError(f"{source}: segments[{index}] ({seg.id}).params: scene "
+                             f"{seg.scene} is not a registered scene: it takes no parameters")
+        return {}
     try:
         return scene_spec(seg.scene).resolve(seg.params)
     except ParamError as exc:
@@ -288,6 +295,11 @@ def resolve_params(seg: SegmentSpec, index: int, source: str) -> dict[str, Any]:
         raise InputError(
             f"{source}: segments[{index}] ({seg.id}).params{field}: {exc.message}"
         ) from None
+
+
+def scene_params(seg: SegmentSpec) -> dict[str, Any]:
+    """The segment's parameters completed with its scene's defaults (checked before)."""
+    return scene_spec(seg.scene).resolve(seg.params) if seg.scene in SCENES else {}
 
 
 def check_params(spec: LectureSpec, source: str) -> None:
@@ -299,7 +311,7 @@ def check_params(spec: LectureSpec, source: str) -> None:
 def _prefetch_placeholders(spec: LectureSpec) -> None:
     """Every segment's placeholder digits the user cache lacks, computed at once in a
     child process (:func:`pipeline.planning.placeholders.prefetch`), so torch stays out of here."""
-    items = [(seg.narration, scene_spec(seg.scene).resolve(seg.params))
+    items = [(seg.narration, scene_params(seg))
              for seg in spec.segments if "{{" in seg.narration]
     if items:
         from pipeline.planning.placeholders import prefetch
@@ -318,7 +330,7 @@ def _script(path: Path, index: int, seg: SegmentSpec) -> str:
             from pipeline.planning.placeholders import expand_placeholders_cached
 
             # the catalog's defaults completed with the segment's own (no manim import)
-            text = expand_placeholders_cached(text, scene_spec(seg.scene).resolve(seg.params))
+            text = expand_placeholders_cached(text, scene_params(seg))
         parse_marks(text)
     except ScriptError as exc:
         raise InputError(f"{where}: {exc}") from None

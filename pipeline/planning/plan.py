@@ -2,7 +2,9 @@
 grid and its render job, as :class:`SegmentPlan` records.
 
 Scene beats and parameters come from the manim-free catalog (``scenes.catalog``), so
-bad input fails here, before any frame renders.
+bad input fails here, before any frame renders. A scene of the lecture's own
+(``"file.py:Class"``, ``pipeline.planning.scene_ref``) is checked and measured by a dry
+run in a child process, remembered under its code (``pipeline.rendering.scene_probe``).
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ from pipeline.planning.manifest import (
     SegmentSpec,
     resolve_params,
 )
+from pipeline.planning.scene_ref import AuthorScene, locate, segment_seed
 from pipeline.planning.timing import SegmentTiming, plan_segment
 from pipeline.progress import Reporter, SilentReporter
 from pipeline.rendering.cache import render_key
-from pipeline.rendering.scene_render import RenderJob
+from pipeline.rendering.scene_probe import SceneProblem, probe
+from pipeline.rendering.scene_render import RenderError, RenderJob
 from scenes.catalog import spec as scene_spec
+from scenes.registry import SCENES
 from scenes.timing import Beat
 
 
@@ -46,17 +51,49 @@ class SegmentPlan:
 
 @dataclass(frozen=True)
 class CheckedScene:
-    """A segment's scene after its parameters passed the catalog: beats and full params."""
+    """A segment's scene after its parameters passed the catalog: beats and full params.
+
+    ``author``: a scene of the lecture's own (``pipeline.planning.scene_ref``); ``plain``
+    when it declares no beats (one beat, its natural length, then its last frame held).
+    """
 
     beats: tuple[Beat, ...]
     params: dict[str, Any]
+    author: AuthorScene | None = None
+    plain: bool = False
 
 
-def checked_scene(spec: LectureSpec, seg: SegmentSpec, source: str) -> CheckedScene:
-    """Validate ``seg``'s parameters against the scene catalog (bad input: ``InputError``)."""
+def checked_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality) -> CheckedScene:
+    """Validate ``seg``'s parameters against the scene catalog (bad input: ``InputError``);
+    a scene of the lecture's own is checked and measured by a dry run (:func:`own_scene`)."""
     index = next(i for i, s in enumerate(spec.segments) if s.id == seg.id)
     params = resolve_params(seg, index, source)
+    if seg.scene not in SCENES:
+        return own_scene(spec, seg, source, q)
     return CheckedScene(tuple(scene_spec(seg.scene).beats), params)
+
+
+def own_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality) -> CheckedScene:
+    """A scene named by file or module: located, imported and measured in a dry-run child
+    (``pipeline.rendering.scene_probe``). A missing file, a class that is not there or
+    not a Manim scene, a syntax or import error is bad input; ``construct`` raising is a
+    render failure."""
+    where = f"{source}: segments ({seg.id}): scene {seg.scene!r}"
+    try:
+        scene = locate(seg.scene, spec.resolve_path)
+        # the dry run draws the segment's own random numbers: a length may depend on them
+        scene = scene.model_copy(update={"random_seed": segment_seed(spec.seed, seg.id)})
+        info = probe(scene, q.fps)
+    except ValueError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    except SceneProblem as exc:
+        if exc.bad_input:
+            raise InputError(f"{where}: {exc}") from None
+        raise RenderError(f"segment {seg.id}: scene {seg.scene} failed: {exc}") from None
+    if info.beats:
+        return CheckedScene(info.beats, {}, scene)
+    seconds = max(info.frames, 1) / q.fps
+    return CheckedScene((Beat("scene", seconds, seconds),), {}, scene, plain=True)
 
 
 def bookmark_times(
@@ -109,7 +146,7 @@ def plan_lecture(
     q = opts.quality
     plans = []
     for index, seg in enumerate(spec.segments, start=1):
-        scene = checked_scene(spec, seg, source)  # bad input fails before any render
+        scene = checked_scene(spec, seg, source, q)  # bad input fails before any render
         reporter.segment(seg.id, "narration")
         narration = resolve_narration(
             segment_id=seg.id, script=seg.narration, clip=seg.clip,
@@ -128,6 +165,10 @@ def plan_one(
 ) -> SegmentPlan:
     """One segment's timing on the frame grid and its render job, from its narration."""
     preflight.check_clip(seg.id, narration)
+    markers = parse_marks(seg.narration)
+    if scene.plain and markers:
+        raise InputError(f"{source}: segments ({seg.id}): marker {markers[0].name!r}: scene "
+                         f"{seg.scene} has no beats (a plain Manim scene plays whole)")
     marks = bookmark_times(seg, scene.beats, narration, source)
     try:
         timing = plan_segment(
@@ -138,12 +179,15 @@ def plan_one(
     except ValueError as exc:
         raise InputError(f"{source}: segments ({seg.id}): {exc}") from None
     plan = timing.beat_seconds()
+    author = scene.author
+    if author is not None and scene.plain:  # its last frame held to the segment's end
+        author = author.model_copy(update={"hold_to": timing.frames})
     key = render_key(scene=seg.scene, params=scene.params, plan=plan, quality=q,
-                     seed=spec.seed)
+                     seed=spec.seed, author=author)
     # The beat starts are forced keyframes in every render of the job, whichever
     # executor runs it (and where a long one may be split).
     job = RenderJob(seg.id, seg.scene, dict(scene.params), plan, spec.seed, q, timing.frames,
-                    key, tuple(timing.beat_frames))
+                    key, tuple(timing.beat_frames), author)
     return SegmentPlan(index, seg, narration, timing, job)
 
 

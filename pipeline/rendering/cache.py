@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipeline import media
 from pipeline.planning.manifest import QUALITIES, Quality
+from pipeline.planning.scene_ref import AuthorScene
 from pipeline.rendering import fingerprint
 from scenes.registry import SCENES, scene_file
 
@@ -69,14 +70,17 @@ def encoder_settings(q: Quality) -> dict[str, Any]:
 
 def render_key(
     *, scene: str, params: dict[str, Any], plan: dict[str, float], quality: Quality | str,
-    seed: int, root: Path = fingerprint.ROOT,
+    seed: int, root: Path = fingerprint.ROOT, author: AuthorScene | None = None,
 ) -> str:
     """The cache key of one silent segment render.
 
     ``root``: the project folder whose sources are hashed (tests hash a changed copy).
+    ``author``: a scene of the lecture's own (:func:`author_key`).
     """
     if isinstance(quality, str):
         quality = QUALITIES[quality]
+    if author is not None:
+        return author_key(author, plan, quality)
     scene_path = root / scene_file(scene).relative_to(fingerprint.ROOT)
     payload = {
         "format": CACHE_FORMAT,
@@ -89,6 +93,27 @@ def render_key(
         "renderer": fingerprint.file_digest(
             fingerprint.ROOT / "pipeline" / "rendering" / "scene_process.py"),
         "seed": seed,
+        "toolchain": fingerprint.toolchain(),
+    }
+    return fingerprint.digest(json.dumps(payload, sort_keys=True, default=str))[:24]
+
+
+def author_key(author: AuthorScene, plan: dict[str, float], quality: Quality) -> str:
+    """The key of a render of a lecture's own scene: its file and the modules beside it
+    that it imports (``fingerprint.author_fingerprint``, not where the folder is), the
+    class, the plan, the frame its last picture is held to, the seed of its global
+    generators, the render child's code, the encoder and the toolchain."""
+    from pipeline.rendering.scene_probe import child_sources
+
+    payload = {
+        "format": CACHE_FORMAT,
+        "scene": author.name,
+        "code": fingerprint.author_fingerprint(Path(author.file), Path(author.root)),
+        "plan": {k: round(v, 6) for k, v in plan.items()},
+        "hold_to": author.hold_to,
+        "encoder": encoder_settings(quality),
+        "renderer": child_sources(),
+        "seed": author.random_seed,
         "toolchain": fingerprint.toolchain(),
     }
     return fingerprint.digest(json.dumps(payload, sort_keys=True, default=str))[:24]

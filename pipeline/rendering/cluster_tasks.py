@@ -121,7 +121,7 @@ def render_entry(job: RenderJob, store_url: str) -> RenderOutcome:
     if store.lookup(job.key, job.quality, job.expected_frames) is not None:
         return RenderOutcome(job.key, False, worker, time.perf_counter() - t0)
     mine = render_key(scene=job.scene, params=job.params, plan=job.plan,
-                      quality=job.quality, seed=job.seed)
+                      quality=job.quality, seed=job.seed, author=job.author)
     if mine != job.key:
         raise RenderError(
             f"segment {job.segment_id}: worker {worker} has different scene code or "

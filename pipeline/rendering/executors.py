@@ -204,7 +204,7 @@ class DaskExecutor:
             spec = lec.spec
             segs = []
             for index, seg in enumerate(spec.segments, start=1):
-                cls = checked_scene(spec, seg, lec.source)
+                cls = checked_scene(spec, seg, lec.source, lec.opts.quality)
                 s = _Segment(spec.id, index, seg, cls, row_name(spec.id, seg.id, many))
                 reporter.segment(s.row, "narration")
                 req = self._narration_request(spec, seg, lec.opts)

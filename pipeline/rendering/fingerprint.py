@@ -162,10 +162,10 @@ class Parsed(NamedTuple):
     defines: frozenset[str]  # top-level functions
 
 
-def _analyse(source: bytes, package: str) -> Parsed:
+def _analyse(source: bytes, package: str, filename: str = "<unknown>") -> Parsed:
     """What one file imports, uses, names as fonts and defines; relative imports are
     resolved against ``package``."""
-    tree = ast.parse(source)
+    tree = ast.parse(source, filename=filename)
     imports: list[str] = []
     used: set[str] = set()
     fonts: list[str] = []
@@ -210,7 +210,7 @@ def _parse(path: Path, root: Path) -> Parsed:
     if key not in _PARSED:
         memo = _parse_memo()
         def make() -> list[list[str]]:
-            p = _analyse(path.read_bytes(), package)
+            p = _analyse(path.read_bytes(), package, str(path))
             return [list(p.imports), sorted(p.used), list(p.fonts), sorted(p.defines)]
 
         imports, used, fonts, defines = memo.get(f"{PROBE_FORMAT}|{key[0]}|{package}", make)
@@ -497,3 +497,44 @@ def reset() -> None:
         f.cache_clear()
     _CLOSURES.clear()
     _PARSED.clear()
+
+
+def author_fingerprint(scene_path: Path, root: Path) -> dict[str, Any]:
+    """A lecture's own scene: :func:`code_fingerprint` of its file with the closure
+    rooted at ``root`` (its folder: the modules beside it that it imports), plus the
+    sources of the project's modules it imports (``scenes.base``, ...)."""
+    out = code_fingerprint(scene_path, {}, root)
+    files, _ = import_closure([scene_path], root)
+    project: set[Path] = set()
+    for p in files:
+        for name in _parse(p, root).imports:
+            top = name.split(".")[0]
+            if module_file(top, root) is None and module_file(top, ROOT) is not None:
+                f = module_file(name, ROOT)
+                if f is not None:
+                    project.add(_abs(f))
+    if project:
+        closure, _ = import_closure(sorted(project), ROOT)
+        out["project"] = {str(p.relative_to(_abs(ROOT))): file_digest(p) for p in closure}
+    out["assets"] = named_files(files, root)
+    return out
+
+
+def named_files(files: Iterable[Path], root: Path) -> dict[str, str]:
+    """Digests of the files the author's code names by a string literal relative to its
+    folder (``"words.txt"``, ``"img/cat.png"``): the assets a scene reads."""
+    found: dict[str, str] = {}
+    for p in files:
+        for node in ast.walk(ast.parse(p.read_bytes(), filename=str(p))):
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                continue
+            text = node.value
+            if not 0 < len(text) < 256 or "\n" in text or text.endswith(".py"):
+                continue
+            try:
+                f = root / text
+                if f.is_file():
+                    found[text] = file_digest(f)
+            except (OSError, ValueError):
+                continue
+    return dict(sorted(found.items()))

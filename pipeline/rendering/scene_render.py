@@ -30,7 +30,9 @@ from typing import Any
 
 from pipeline import media
 from pipeline.planning.manifest import Quality
+from pipeline.planning.scene_ref import AuthorScene
 from pipeline.rendering import cache
+from pipeline.rendering.author_process import ERROR_TAG, SCENE_ENV
 from pipeline.rendering.housekeeping import work_root
 from pipeline.rendering.scene_process import TARGET_ENV, Target
 from scenes.job import JOB_ENV, PROGRESS_ENV, PROGRESS_TAG  # manim-free: planning imports this
@@ -54,6 +56,7 @@ class RenderJob:
     expected_frames: int
     key: str
     beat_frames: tuple[int, ...] = (0,)  # start frame of each beat
+    author: AuthorScene | None = None  # a scene of the lecture's own (planning.scene_ref)
 
     def env_payload(self) -> str:
         return json.dumps({"plan": {"beats": self.plan}, "params": self.params, "seed": self.seed})
@@ -107,18 +110,23 @@ def cached(job: RenderJob, cache_dir: Path) -> Path | None:
     return cache.lookup(cache_dir, job.key, job.quality, job.expected_frames)
 
 
-def render_command() -> list[str]:
-    """The child's command line (its inputs travel in the environment)."""
-    return [sys.executable, "-m", "pipeline.rendering.scene_process"]
+def render_command(job: RenderJob | None = None) -> list[str]:
+    """The child's command line (its inputs travel in the environment): a lecture's own
+    scene renders in ``author_process``, which wraps ``scene_process``."""
+    child = "author_process" if job is not None and job.author is not None else "scene_process"
+    return [sys.executable, "-m", f"pipeline.rendering.{child}"]
 
 
 def child_env(job: RenderJob, target: Target) -> dict[str, str]:
     # One math thread per scene: the pipeline already runs one scene per core. A fixed hash
     # seed: manim walks sets in places (``ConvexHull`` orders its vertices so), and a set's
     # order follows the per-process string hash; fixed, a render is the same in every run.
-    return {"OMP_NUM_THREADS": "1", **os.environ, "PYTHONHASHSEED": "0",
-            JOB_ENV: job.env_payload(), TARGET_ENV: target.model_dump_json(),
-            PROGRESS_ENV: "1"}
+    env = {"OMP_NUM_THREADS": "1", **os.environ, "PYTHONHASHSEED": "0",
+           JOB_ENV: job.env_payload(), TARGET_ENV: target.model_dump_json(),
+           PROGRESS_ENV: "1"}
+    if job.author is not None:
+        env[SCENE_ENV] = job.author.model_dump_json()
+    return env
 
 
 
@@ -141,7 +149,7 @@ def render_part(
     t0 = time.perf_counter()
     with open(log, "w+", encoding="utf-8") as err:
         proc = subprocess.Popen(
-            render_command(), env=child_env(job, target), cwd=out.parent,
+            render_command(job), env=child_env(job, target), cwd=out.parent,
             stdout=subprocess.PIPE, stderr=err, text=True,
         )
         assert proc.stdout is not None
@@ -223,6 +231,9 @@ def render(
 
 def _last_error(lines: list[str]) -> str:
     """The most telling line of a manim traceback (the exception line)."""
+    for ln in lines:  # a lecture's own scene names its file and line
+        if ln.startswith(ERROR_TAG):
+            return ln.removeprefix(ERROR_TAG).strip()
     for ln in reversed(lines):
         s = ln.strip(" │╭╰─")
         if any(tag in s for tag in ("Error", "Exception")) and not s.startswith("File "):

@@ -1,0 +1,114 @@
+"""What planning needs of a lecture's own scene before rendering it: its beats, or its
+natural length in frames, from a dry run in a child process
+(:mod:`pipeline.rendering.author_process`), which also checks that the file imports and
+the class is a Manim scene.
+
+Answers are kept in the user cache (``pipeline.paths.cache_dir("scene-probes")``) under
+the scene's code (:func:`pipeline.rendering.fingerprint.author_fingerprint`), the
+class, the fps and the versions of the toolchain, so a warm plan starts no child.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline import paths
+from pipeline.planning.scene_ref import AuthorScene
+from pipeline.rendering import fingerprint
+from scenes.timing import Beat
+
+PROBE_FORMAT = 1
+DRY_RUN_SECONDS = 900  # a scene that never ends must not hang planning
+HERE = Path(__file__).resolve().parent
+
+
+class SceneProblem(Exception):
+    """The scene cannot be planned. ``bad_input``: it does not import or is not a
+    scene (exit 2); else its ``construct`` failed (exit 1)."""
+
+    def __init__(self, message: str, bad_input: bool) -> None:
+        super().__init__(message)
+        self.bad_input = bad_input
+
+
+@dataclass(frozen=True)
+class SceneInfo:
+    beats: tuple[Beat, ...]  # declared by a TimedScene subclass; empty for a plain scene
+    frames: int  # a plain scene's natural length at the fps asked for
+
+
+def child_sources() -> dict[str, str]:
+    """The render child's code, part of every key of an author scene."""
+    return {name: fingerprint.file_digest(HERE / name)
+            for name in ("scene_process.py", "author_process.py")}
+
+
+def probe_key(scene: AuthorScene, fps: int) -> str:
+    payload = {
+        "format": PROBE_FORMAT, "scene": scene.name, "fps": fps,
+        "code": fingerprint.author_fingerprint(Path(scene.file), Path(scene.root)),
+        "child": child_sources(), "toolchain": fingerprint.toolchain(),
+        "seed": scene.random_seed,
+    }
+    return fingerprint.digest(json.dumps(payload, sort_keys=True, default=str))[:32]
+
+
+def probe(scene: AuthorScene, fps: int) -> SceneInfo:
+    """The scene's beats or natural length (remembered; else from a dry-run child)."""
+    try:
+        key = probe_key(scene, fps)
+    except SyntaxError as exc:  # the author's closure is read with ``ast`` first
+        raise SceneProblem(f"{exc.filename}:{exc.lineno}: SyntaxError: {exc.msg}", True) from None
+    path = paths.cache_dir("scene-probes") / f"{key}.json"
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        result = _run_child(scene, fps)
+        if "error" not in result:
+            _write_atomic(path, json.dumps(result))
+    if "error" in result:
+        raise SceneProblem(str(result["error"]), result.get("kind") == "input")
+    if "beats" in result:
+        return SceneInfo(tuple(Beat(str(n), float(s), float(m)) for n, s, m in result["beats"]),
+                         0)
+    return SceneInfo((), int(result["frames"]))
+
+
+def _run_child(scene: AuthorScene, fps: int) -> dict[str, Any]:
+    env = {"OMP_NUM_THREADS": "1", **os.environ, "PYTHONHASHSEED": "0",
+           "LECTURE_AUTHOR_PROBE": json.dumps({"scene": scene.model_dump(), "fps": fps})}
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(fingerprint.ROOT), env.get("PYTHONPATH")) if p)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pipeline.rendering.author_process"],
+                              env=env, cwd=paths.cache_dir("scene-probes"),
+                              capture_output=True, text=True, timeout=DRY_RUN_SECONDS)
+    except subprocess.TimeoutExpired:
+        return {"error": f"{scene.file}: the dry run took longer than {DRY_RUN_SECONDS} s",
+                "kind": "run"}
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("{"):
+            try:
+                return dict(json.loads(line))
+            except ValueError:
+                break
+    tail = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    why = tail[-1].strip() if tail else f"exit status {proc.returncode}"
+    return {"error": f"{scene.file}: the dry run failed: {why}", "kind": "run"}
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".probe-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
