@@ -394,3 +394,22 @@ def test_a_length_drawn_from_np_random_is_measured_per_segment(tmp_path: Path) -
     assert len(set(frames)) > 1  # each segment its own draw
     result = build_lecture(spec, options(tmp_path), source=str(path))
     assert result.rendered == ["r1", "r2", "r3"]
+
+
+def test_a_length_that_depends_on_the_canvas_is_measured_at_the_render_size(
+        tmp_path: Path) -> None:
+    """``Write`` takes its length from the number of glyph outlines, and Pango merges
+    glyphs on a very small canvas: the dry run measures at the render's own size, so the
+    render makes exactly the frames the plan counted (a 64x36 dry run planned 60 frames
+    here, and the render then made 75)."""
+    (tmp_path / "w.py").write_text(
+        "from manim import Scene, Text, Write\n\n\nclass W(Scene):\n"
+        "    def construct(self):\n        self.wait(1)\n"
+        "        self.play(Write(Text('Result: Pure Gaussian Noise')))\n"
+        "        self.wait(2)\n")
+    path = tmp_path / "w.toml"
+    path.write_text(toml([("w", "w.py:W", "Hi.")], lead_in=0.1, tail=0.1))
+    result = build_lecture(load_lecture(path), options(tmp_path), source=str(path))
+    assert result.rendered == ["w"]
+    # 1 s + Write's 2 s (24 outlines at the render's size: 15 or more take 2 s) + 2 s
+    assert result.plans[0].timing.frames == 5 * TINY.fps

@@ -83,7 +83,7 @@ def own_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality) -> C
         scene = locate(seg.scene, spec.resolve_path)
         # the dry run draws the segment's own random numbers: a length may depend on them
         scene = scene.model_copy(update={"random_seed": segment_seed(spec.seed, seg.id)})
-        info = probe(scene, q.fps)
+        info = probe(scene, q)
     except ValueError as exc:
         raise InputError(f"{where}: {exc}") from None
     except SceneProblem as exc:

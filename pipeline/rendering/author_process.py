@@ -5,7 +5,7 @@ with the scene's folder first on ``sys.path`` and as the current folder (so the 
 imports its neighbouring modules and reads its assets relative to itself; every path
 the child writes is absolute), then either
 
-* **dry-runs** it (``LECTURE_AUTHOR_PROBE``: the scene and the fps): the beats a
+* **dry-runs** it (``LECTURE_AUTHOR_PROBE``: the scene and the quality): the beats a
   ``scenes.base.TimedScene`` subclass declares (``BEATS``, a tuple of
   ``scenes.timing.Beat``), else the scene's natural length in
   frames, counted by running ``construct`` through
@@ -140,6 +140,8 @@ def declared_beats(cls: type, scene: AuthorScene) -> list[list[Any]] | None:
 
 # ------------------------------------------------------------------ the child's two jobs
 def probe_main() -> int:
+    from pipeline.planning.manifest import Quality
+
     request = json.loads(os.environ[PROBE_ENV])
     scene = AuthorScene.model_validate(request["scene"])
     try:
@@ -150,7 +152,7 @@ def probe_main() -> int:
     if beats is not None:
         return _emit({"beats": beats})
     try:
-        frames = count_frames(cls, scene, int(request["fps"]))
+        frames = count_frames(cls, scene, Quality(**request["quality"]))
     except Exception as exc:
         return _emit({"error": where_in(exc, scene), "kind": "run"})
     return _emit({"frames": frames})
@@ -171,14 +173,13 @@ def settings(q: Quality, media_dir: Path, seed: int) -> dict[str, Any]:
     }
 
 
-def count_frames(cls: type, scene: AuthorScene, fps: int) -> int:
-    """Frames a render of ``cls`` at ``fps`` emits, nothing drawn or encoded."""
+def count_frames(cls: type, scene: AuthorScene, q: Quality) -> int:
+    """Frames a render of ``cls`` at quality ``q`` emits, nothing drawn or encoded (the
+    render's own size: text outlines, and so ``Write``'s length, depend on it)."""
     from manim import tempconfig
 
-    from pipeline.planning.manifest import Quality
     from pipeline.rendering.scene_process import Target, _stream_writer
 
-    q = Quality("probe", 64, 36, fps, 51)
     with tempfile.TemporaryDirectory(prefix="scene-probe-") as tmp:
         out = Path(tmp) / "probe.mp4"
         target = Target(scene=scene.name, out=str(out), quality=asdict(q), first=NEVER)

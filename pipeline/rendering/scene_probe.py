@@ -5,7 +5,7 @@ the class is a Manim scene.
 
 Answers are kept in the user cache (``pipeline.paths.cache_dir("scene-probes")``) under
 the scene's code (:func:`pipeline.rendering.fingerprint.author_fingerprint`), the
-class, the fps and the versions of the toolchain, so a warm plan starts no child.
+class, the quality and the versions of the toolchain, so a warm plan starts no child.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from pipeline import paths
+from pipeline.planning.manifest import Quality
 from pipeline.planning.scene_ref import AuthorScene
 from pipeline.rendering import fingerprint
 from scenes.timing import Beat
@@ -41,7 +42,7 @@ class SceneProblem(Exception):
 @dataclass(frozen=True)
 class SceneInfo:
     beats: tuple[Beat, ...]  # declared by a TimedScene subclass; empty for a plain scene
-    frames: int  # a plain scene's natural length at the fps asked for
+    frames: int  # a plain scene's natural length at the quality asked for
 
 
 def child_sources() -> dict[str, str]:
@@ -50,9 +51,9 @@ def child_sources() -> dict[str, str]:
             for name in ("scene_process.py", "author_process.py")}
 
 
-def probe_key(scene: AuthorScene, fps: int) -> str:
+def probe_key(scene: AuthorScene, q: Quality) -> str:
     payload = {
-        "format": PROBE_FORMAT, "scene": scene.name, "fps": fps,
+        "format": PROBE_FORMAT, "scene": scene.name, "quality": asdict(q),
         "code": fingerprint.author_fingerprint(Path(scene.file), Path(scene.root)),
         "child": child_sources(), "toolchain": fingerprint.toolchain(),
         "seed": scene.random_seed,
@@ -60,17 +61,20 @@ def probe_key(scene: AuthorScene, fps: int) -> str:
     return fingerprint.digest(json.dumps(payload, sort_keys=True, default=str))[:32]
 
 
-def probe(scene: AuthorScene, fps: int) -> SceneInfo:
-    """The scene's beats or natural length (remembered; else from a dry-run child)."""
+def probe(scene: AuthorScene, q: Quality) -> SceneInfo:
+    """The scene's beats or natural length at quality ``q`` (remembered; else from a
+    dry-run child). The dry run uses the render's own size, not just its frame rate: a
+    scene's timing may depend on it (manim's ``Write`` takes its length from the number
+    of glyph outlines, and Pango merges glyphs on a very small canvas)."""
     try:
-        key = probe_key(scene, fps)
+        key = probe_key(scene, q)
     except SyntaxError as exc:  # the author's closure is read with ``ast`` first
         raise SceneProblem(f"{exc.filename}:{exc.lineno}: SyntaxError: {exc.msg}", True) from None
     path = paths.cache_dir("scene-probes") / f"{key}.json"
     try:
         result = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        result = _run_child(scene, fps)
+        result = _run_child(scene, q)
         if "error" not in result:
             _write_atomic(path, json.dumps(result))
     if "error" in result:
@@ -81,9 +85,10 @@ def probe(scene: AuthorScene, fps: int) -> SceneInfo:
     return SceneInfo((), int(result["frames"]))
 
 
-def _run_child(scene: AuthorScene, fps: int) -> dict[str, Any]:
+def _run_child(scene: AuthorScene, q: Quality) -> dict[str, Any]:
+    request = {"scene": scene.model_dump(), "quality": asdict(q)}
     env = {"OMP_NUM_THREADS": "1", **os.environ, "PYTHONHASHSEED": "0",
-           "LECTURE_AUTHOR_PROBE": json.dumps({"scene": scene.model_dump(), "fps": fps})}
+           "LECTURE_AUTHOR_PROBE": json.dumps(request)}
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(fingerprint.ROOT), env.get("PYTHONPATH")) if p)
     try:
