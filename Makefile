@@ -20,7 +20,7 @@ slides: setup
 	$(PY) render.py slides --lecture $(LECTURE) $(ARGS)
 
 test: setup-test lint typecheck
-	$(PY) -m pytest -m "not slow" $(ARGS)
+	$(PY) -m pytest -m "not slow" -n auto $(ARGS)
 
 test-all: setup-test lint typecheck
 	$(PY) -m pytest $(ARGS)
