@@ -230,7 +230,9 @@ def test_a_warm_plan_starts_no_child_and_imports_no_manim(lecture: dict) -> None
 
 BROKEN = {
     "bad.py": """\
-from manim import Circle, Create, Scene, config
+import os
+
+from manim import Circle, Create, Scene
 
 
 class NotAScene:
@@ -246,7 +248,7 @@ class Boom(Scene):
 class BoomInRender(Scene):
     def construct(self):
         self.play(Create(Circle()), run_time=0.2)
-        if config.pixel_width > 64:  # not in the dry run: it measures at 64 pixels
+        if "LECTURE_AUTHOR_PROBE" not in os.environ:  # the render, not the dry run
             raise ValueError("late kaboom")
 """,
     "syntax.py": "from manim import Scene\nclass X(Scene):\n"
@@ -260,15 +262,15 @@ ERRORS = [
     ("missing_file", "nothing.py:X", "Hi.", 2, "nothing.py: no such file"),
     ("missing_module", "nopkg.mod:X", "Hi.", 2, "no such file"),
     ("missing_class", "bad.py:Nope", "Hi.", 2, "bad.py: no class 'Nope'"),
-    ("not_a_scene", "bad.py:NotAScene", "Hi.", 2, "bad.py:4: 'NotAScene' is not a subclass"),
+    ("not_a_scene", "bad.py:NotAScene", "Hi.", 2, "bad.py:6: 'NotAScene' is not a subclass"),
     ("syntax_error", "syntax.py:X", "Hi.", 2, "syntax.py:3: SyntaxError"),
     ("import_error", "imports.py:X", "Hi.", 2,
      "neighbour.py:1: ModuleNotFoundError: No module named 'no_such_module_here'"),
     ("mark_on_plain_scene", "bad.py:BoomInRender", 'Hi <mark name="x"/> there.', 2,
      "marker 'x': scene bad.py:BoomInRender has no beats"),
-    ("construct_raises", "bad.py:Boom", "Hi.", 1, "bad.py:11: ValueError: kaboom"),
+    ("construct_raises", "bad.py:Boom", "Hi.", 1, "bad.py:13: ValueError: kaboom"),
     ("construct_raises_in_render", "bad.py:BoomInRender", "Hi.", 1,
-     "bad.py:18: ValueError: late kaboom"),
+     "bad.py:20: ValueError: late kaboom"),
 ]
 
 
