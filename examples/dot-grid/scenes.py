@@ -8,7 +8,9 @@ lecture's ``params`` are checked against it before anything renders and reach th
 scene as ``self.params``. ``Recap`` derives from ``scenes.base.TimedScene`` and declares
 its ``BEATS``, so its steps follow the narration's sentences and bookmarks.
 
-Render one on its own from this folder: ``manim render -ql scenes.py Dissolve``.
+Render one segment on its own: ``lecture render lecture.toml --only dissolve --quality tiny``.
+(``manim render scenes.py ...`` does not work here: manim imports this file as the
+module ``scenes``, which hides the project's ``scenes`` package this file imports.)
 """
 
 from __future__ import annotations
