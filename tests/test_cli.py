@@ -343,3 +343,12 @@ def test_new_writes_a_lecture_that_checks(capsys: pytest.CaptureFixture[str],
     assert "exists and is a folder that is not empty" in one_line(err)
     (tmp_path / "empty").mkdir()
     assert run(capsys, "new", str(tmp_path / "empty"))[0] == EXIT_OK
+
+
+def test_new_renders_at_once(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    folder = tmp_path / "talk"
+    assert run(capsys, "new", str(folder))[0] == EXIT_OK
+    code, _, err = run(capsys, "render", str(folder / "lecture.toml"), "--quality", "tiny",
+                       "--out", str(tmp_path / "out"))
+    assert code == EXIT_OK, err
+    assert (tmp_path / "out" / "talk" / "lecture.mp4").stat().st_size > 0
