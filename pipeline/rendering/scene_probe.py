@@ -1,11 +1,13 @@
 """What planning needs of a lecture's own scene before rendering it: its beats, or its
 natural length in frames, from a dry run in a child process
-(:mod:`pipeline.rendering.author_process`), which also checks that the file imports and
-the class is a Manim scene.
+(:mod:`pipeline.rendering.author_process`), which also checks that the file imports,
+the class is a Manim scene and the segment's ``params`` fit the model it declares as
+``Params`` (answering them with the model's defaults filled in).
 
 Answers are kept in the user cache (``pipeline.paths.cache_dir("scene-probes")``) under
 the scene's code (:func:`pipeline.rendering.fingerprint.author_fingerprint`), the
-class, the quality and the versions of the toolchain, so a warm plan starts no child.
+class, the params, the quality and the versions of the toolchain, so a warm plan starts
+no child.
 """
 
 from __future__ import annotations
