@@ -28,7 +28,7 @@ from manim import Scene, config
 
 from scenes import theme
 from scenes.camera import BatchedCamera
-from scenes.catalog import ParamError, SceneSpec
+from scenes.catalog import ParamError, SceneSpec, own_params_model, resolve_model
 from scenes.job import JOB_ENV, PROGRESS_ENV, PROGRESS_TAG, SceneJob
 from scenes.timing import Beat, plan_beats
 
@@ -121,10 +121,15 @@ class TimedScene(Scene):
 
     @classmethod
     def _resolve_params(cls, given: Mapping[str, Any]) -> dict[str, Any]:
-        """Parameters checked against the catalog model and completed with defaults."""
-        if cls.SPEC is not None:
+        """Parameters checked against the catalog model (a scene of a lecture's own: its
+        ``Params`` model) and completed with defaults."""
+        model = own_params_model(cls) if cls.SPEC is None else None
+        if cls.SPEC is not None or model is not None:
             try:
-                return cls.SPEC.resolve(given)
+                if cls.SPEC is not None:
+                    return cls.SPEC.resolve(given)
+                assert model is not None
+                return resolve_model(cls.__name__, model, given)
             except ParamError as exc:
                 where = f"params.{exc.field}: " if exc.field else ""
                 raise ValueError(f"{cls.__name__}: {where}{exc.message}") from None

@@ -312,7 +312,7 @@ class SceneSpec:
         try:
             model = self.params.model_validate(dict(given or {}))
         except ValidationError as exc:
-            raise _param_error(self.name, exc) from None
+            raise _param_error(self.name, exc, self.params) from None
         return model.model_dump(mode="json")
 
     @property
@@ -320,13 +320,35 @@ class SceneSpec:
         return sum(b.minimum for b in self.beats)
 
 
-def _param_error(scene: str, exc: ValidationError) -> ParamError:
+def resolve_model(scene: str, model: type[BaseModel], given: Mapping[str, Any] | None
+                  ) -> dict[str, Any]:
+    """``given`` checked against any pydantic ``model`` (a scene of a lecture's own
+    declares one as ``Params``) and completed with its defaults, or ``ParamError``."""
+    try:
+        return model.model_validate(dict(given or {})).model_dump(mode="json")
+    except ValidationError as exc:
+        raise _param_error(scene, exc, model) from None
+
+
+def own_params_model(cls: type) -> type[BaseModel] | None:
+    """The parameter model a scene class declares as ``Params`` (a pydantic model), if
+    any; ``TypeError`` when ``Params`` is something else."""
+    model = getattr(cls, "Params", None)
+    if model is None:
+        return None
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise TypeError(f"{cls.__name__}.Params must be a pydantic BaseModel subclass, "
+                        f"got {model!r}")
+    return model
+
+
+def _param_error(scene: str, exc: ValidationError, model: type[BaseModel]) -> ParamError:
     # For a union (a string or a mapping), the deepest error says most about the input.
     err = max(exc.errors(), key=lambda e: len(e["loc"]))
     # Union members and model-level checks add non-field parts to the location.
     loc = [str(p) for p in err["loc"] if str(p) not in ("str", "Concept")]
     msg = err["msg"].removeprefix("Value error, ")
-    fields = spec(scene).params.model_fields
+    fields = model.model_fields
     if not loc:  # a check across fields: its message starts with the field it blames
         loc = [f for f in fields if msg.startswith(f + " ")][:1]
     if err["type"] == "extra_forbidden":

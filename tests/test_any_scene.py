@@ -250,6 +250,11 @@ class BoomInRender(Scene):
         self.play(Create(Circle()), run_time=0.2)
         if "LECTURE_AUTHOR_PROBE" not in os.environ:  # the render, not the dry run
             raise ValueError("late kaboom")
+
+
+class Fine(Scene):
+    def construct(self):
+        self.play(Create(Circle()), run_time=0.2)
 """,
     "syntax.py": "from manim import Scene\nclass X(Scene):\n"
                  "    def construct(self)\n        pass\n",
@@ -266,8 +271,8 @@ ERRORS = [
     ("syntax_error", "syntax.py:X", "Hi.", 2, "syntax.py:3: SyntaxError"),
     ("import_error", "imports.py:X", "Hi.", 2,
      "neighbour.py:1: ModuleNotFoundError: No module named 'no_such_module_here'"),
-    ("mark_on_plain_scene", "bad.py:BoomInRender", 'Hi <mark name="x"/> there.', 2,
-     "marker 'x': scene bad.py:BoomInRender has no beats"),
+    ("mark_on_plain_scene", "bad.py:Fine", 'Hi <mark name="x"/> there.', 2,
+     "marker 'x': scene bad.py:Fine has no beats"),
     ("construct_raises", "bad.py:Boom", "Hi.", 1, "bad.py:13: ValueError: kaboom"),
     ("construct_raises_in_render", "bad.py:BoomInRender", "Hi.", 1,
      "bad.py:20: ValueError: late kaboom"),
@@ -292,13 +297,107 @@ def test_broken_scenes_fail_with_one_line(case: tuple[str, str, str, int, str],
         assert not (tmp_path / "out" / "own").exists()
 
 
-def test_params_for_an_own_scene_are_bad_input(tmp_path: Path) -> None:
-    base = write_folder(tmp_path)
-    path = base / "p.toml"
-    path.write_text(toml([("p", "sub/my_scenes.py:Plain", "Hi.")])
-                    .replace("narration =", "params = { a = 1 }\nnarration ="))
-    proc = cli("--lecture", str(path), "--out", str(base / "out"), timeout=120)
-    assert proc.returncode == 2 and "segments[0] (p).params" in proc.stderr
+PARAMS_SCENES = """\
+from manim import Circle, Create, FadeIn, Scene, Square
+from pydantic import BaseModel, ConfigDict, Field
+
+from scenes.base import TimedScene
+from scenes.timing import Beat
+
+
+class Steps(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    n: int = Field(3, ge=1, le=10)
+    label: str = "x"
+
+
+class Plain(Scene):
+    Params = Steps
+
+    def construct(self):
+        for _ in range(self.params["n"]):  # the length follows the parameter
+            self.play(FadeIn(Circle()), run_time=0.2)
+
+
+class Loose(Scene):  # no model: the params as written
+    def construct(self):
+        self.play(Create(Circle()), run_time=0.2 * self.params["k"])
+
+
+class Timed(TimedScene):
+    BEATS = (Beat("one", 1.0, 0.5), Beat("two", 1.0, 0.5))
+
+    class Params(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        size: float = Field(1.0, gt=0)
+
+    def construct(self):
+        if self.params != {"size": 2.0}:
+            raise ValueError(f"params {self.params}")
+        with self.beat("one") as b:
+            self.play(Create(Square(side_length=self.params["size"])), run_time=b.frac(0.5))
+        with self.beat("two") as b:
+            self.play(FadeIn(Circle()), run_time=b.frac(0.5))
+"""
+
+
+def params_toml(path: Path, segments: list[tuple[str, str, str, str]]) -> Path:
+    text = toml([(sid, scene, narration) for sid, scene, _, narration in segments],
+                lead_in=0.1, tail=0.1)
+    for sid, _, params, _ in segments:
+        text = text.replace(f'id = "{sid}"\n', f'id = "{sid}"\nparams = {params}\n', 1)
+    path.write_text(text)
+    return path
+
+
+def test_params_reach_an_own_scene_checked_by_its_model(tmp_path: Path) -> None:
+    """``params`` reach ``self.params`` of a plain scene (its length follows them, so a
+    render without them would not have the planned frames) and of a ``TimedScene``;
+    the model's defaults fill in; placeholders quote them; they are in the key."""
+    (tmp_path / "ps.py").write_text(PARAMS_SCENES)
+    path = params_toml(tmp_path / "p.toml", [
+        ("a", "ps.py:Plain", "{ n = 5 }", "Five {{param name=n}} steps."),
+        ("b", "ps.py:Plain", "{}", "Default steps."),
+        ("c", "ps.py:Loose", "{ k = 2 }", "Loose {{param name=k}}."),
+        ("d", "ps.py:Timed", "{ size = 2.0 }", "One. Two."),
+    ])
+    spec = load_lecture(path)
+    assert spec.segment("a").narration == "Five 5 steps."
+    assert spec.segment("c").narration == "Loose 2."
+    plans = {p.spec.id: p for p in plan_lecture(spec, options(tmp_path))}
+    assert plans["a"].job.params == {"n": 5, "label": "x"}
+    assert plans["b"].job.params == {"n": 3, "label": "x"}  # the model's defaults
+    assert plans["c"].job.params == {"k": 2}
+    assert plans["d"].timing.beat_names == ("one", "two")
+    # the natural length was measured with the segment's own params
+    assert plans["a"].timing.frames > plans["b"].timing.frames
+    assert plans["a"].job.key != plans["b"].job.key
+    result = build_lecture(spec, options(tmp_path), source=str(path))
+    assert result.rendered == ["a", "b", "c", "d"]
+
+
+PARAM_ERRORS = [
+    # (name, scene, params, the line must contain)
+    ("out_of_range", "ps.py:Plain", "{ n = 11 }",
+     "segments[0] (seg).params.n: Input should be less than or equal to 10"),
+    ("unknown", "ps.py:Plain", "{ m = 1 }", "segments[0] (seg).params.m: unknown parameter"),
+    ("wrong_type", "ps.py:Timed", '{ size = "big" }', "segments[0] (seg).params.size: "),
+]
+
+
+@pytest.mark.parametrize("case", PARAM_ERRORS, ids=[c[0] for c in PARAM_ERRORS])
+def test_bad_params_for_an_own_scene_fail_before_any_render(
+        case: tuple[str, str, str, str], tmp_path: Path) -> None:
+    _, scene, params, expect = case
+    (tmp_path / "ps.py").write_text(PARAMS_SCENES)
+    path = params_toml(tmp_path / "bad.toml", [("seg", scene, params, "Hi.")])
+    proc = cli("--lecture", str(path), "--out", str(tmp_path / "out"), "--quality", "tiny",
+               timeout=120)
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 2, proc.stderr
+    assert len(lines) == 1 and lines[0].startswith(f"error: {path}: "), proc.stderr
+    assert expect in lines[0], lines[0]
+    assert not (tmp_path / "out" / "own").exists()
 
 
 def test_unknown_registered_name_still_says_known_scenes(tmp_path: Path) -> None:

@@ -94,14 +94,14 @@ def toml(tmp_path: Path) -> Path:
 # ------------------------------------------------------------------ tree and help
 def test_the_tree() -> None:
     assert {" ".join(p) for p, _ in commands()} == {
-        "render", "check", "slides", "list", "cache", "cache info", "cache prune"}
+        "new", "render", "check", "slides", "list", "cache", "cache info", "cache prune"}
 
 
 def test_group_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     for argv in (["--help"], ["-h"]):
         code, out, _ = run(capsys, *argv)
         assert code == EXIT_OK
-        for name in ("render", "check", "slides", "list", "cache"):
+        for name in ("new", "render", "check", "slides", "list", "cache"):
             assert re.search(rf"^\s+{name}\s", out, re.M), out
     proc = subprocess.run([sys.executable, "-m", "pipeline", "--help"], cwd=ROOT,
                           env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -322,3 +322,33 @@ def test_default_command_and_its_request(capsys: pytest.CaptureFixture[str],
                                           ("diffusion-overview",), ("x.toml",), ("p", "q")]
     assert seen[1].quality == "tiny" and seen[2].only == ("a", "b")
     assert seen[3].wait is False and seen[3].jobs == 2 and seen[4].voice == "silence"
+
+
+# ------------------------------------------------------------------ lecture new
+def test_new_writes_a_lecture_that_checks(capsys: pytest.CaptureFixture[str],
+                                          tmp_path: Path) -> None:
+    folder = tmp_path / "my-talk"
+    code, out, err = run(capsys, "new", str(folder))
+    assert code == EXIT_OK, err
+    assert "lecture render" in out
+    names = {p.relative_to(folder).as_posix() for p in folder.rglob("*")}
+    assert {"lecture.toml", "scenes.py", "README.md", "takes", "takes/.gitkeep"} <= names
+    readme = (folder / "README.md").read_text()
+    assert all(w in readme for w in ("lecture render", "lecture check", "--narration-dir"))
+    code, out, err = run(capsys, "check", str(folder / "lecture.toml"), "--quality", "tiny")
+    assert code == EXIT_OK, err
+    assert "intro" in out and "shapes" in out
+    code, _, err = run(capsys, "new", str(folder))  # not empty now
+    assert code == EXIT_INPUT
+    assert "exists and is a folder that is not empty" in one_line(err)
+    (tmp_path / "empty").mkdir()
+    assert run(capsys, "new", str(tmp_path / "empty"))[0] == EXIT_OK
+
+
+def test_new_renders_at_once(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    folder = tmp_path / "talk"
+    assert run(capsys, "new", str(folder))[0] == EXIT_OK
+    code, _, err = run(capsys, "render", str(folder / "lecture.toml"), "--quality", "tiny",
+                       "--out", str(tmp_path / "out"))
+    assert code == EXIT_OK, err
+    assert (tmp_path / "out" / "talk" / "lecture.mp4").stat().st_size > 0

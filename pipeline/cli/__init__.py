@@ -1,7 +1,7 @@
 """Command line: ``lecture`` (console script), ``python -m pipeline``, ``python render.py``.
 
-Commands: ``render`` (the default), ``check``, ``slides``, ``list``, ``cache info`` and
-``cache prune``; ``docs/commands.md`` is the reference. One file per command; the
+Commands: ``new``, ``render`` (the default), ``check``, ``slides``, ``list``, ``cache
+info`` and ``cache prune``; ``docs/commands.md`` is the reference. One file per command; the
 options they share are decorators in :mod:`pipeline.cli.options`; what they do, with
 typed arguments, is :mod:`pipeline.cli.run` (which ``pipeline.api`` calls too); exit
 codes are decided in one place, :func:`pipeline.cli.app.main`.

@@ -24,6 +24,7 @@ from pipeline.cli import display
 from pipeline.cli.cache import cache_group
 from pipeline.cli.check import check_command
 from pipeline.cli.list import list_command
+from pipeline.cli.new import new_command
 from pipeline.cli.options import CONTEXT, State
 from pipeline.cli.render import render_command
 from pipeline.cli.slides import slides_command
@@ -77,7 +78,7 @@ def cli() -> None:
     """
 
 
-cli.section("Making a lecture", render_command, check_command, slides_command)
+cli.section("Making a lecture", new_command, render_command, check_command, slides_command)
 cli.section("Lectures and cache", list_command, cache_group)
 
 

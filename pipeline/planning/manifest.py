@@ -281,13 +281,12 @@ def resolve_params(seg: SegmentSpec, index: int, source: str) -> dict[str, Any]:
     """``seg.params`` checked against its scene's catalog model, completed with defaults.
 
     Bad parameters (unknown, wrong type, out of range) raise ``InputError`` naming the
-    file, the segment and the field, before anything renders.
+    file, the segment and the field, before anything renders. A scene of the lecture's
+    own (``pipeline.planning.scene_ref``) gets them as written here: the dry run checks
+    them against its ``Params`` model (``pipeline.planning.plan.own_scene``).
     """
-    if seg.scene not in SCENES:  # a scene of the lecture's own (pipeline.planning.scene_ref)
-        if seg.params:
-            raise InputError(f"{source}: segments[{index}] ({seg.id}).params: scene "
-                             f"{seg.scene} is not a registered scene: it takes no parameters")
-        return {}
+    if seg.scene not in SCENES:
+        return dict(seg.params)
     try:
         return scene_spec(seg.scene).resolve(seg.params)
     except ParamError as exc:
@@ -298,8 +297,10 @@ def resolve_params(seg: SegmentSpec, index: int, source: str) -> dict[str, Any]:
 
 
 def scene_params(seg: SegmentSpec) -> dict[str, Any]:
-    """The segment's parameters completed with its scene's defaults (checked before)."""
-    return scene_spec(seg.scene).resolve(seg.params) if seg.scene in SCENES else {}
+    """The segment's parameters completed with its scene's defaults (checked before); a
+    scene of the lecture's own: as written (its model's defaults are known only after
+    the dry run, which planning makes later)."""
+    return scene_spec(seg.scene).resolve(seg.params) if seg.scene in SCENES else dict(seg.params)
 
 
 def check_params(spec: LectureSpec, source: str) -> None:

@@ -69,31 +69,37 @@ def checked_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality) 
     index = next(i for i, s in enumerate(spec.segments) if s.id == seg.id)
     params = resolve_params(seg, index, source)
     if seg.scene not in SCENES:
-        return own_scene(spec, seg, source, q)
+        return own_scene(spec, seg, source, q, index)
     return CheckedScene(tuple(scene_spec(seg.scene).beats), params)
 
 
-def own_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality) -> CheckedScene:
-    """A scene named by file or module: located, imported and measured in a dry-run child
+def own_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality,
+              index: int) -> CheckedScene:
+    """A scene named by file or module: located, imported, its ``params`` checked
+    against the model it declares, and measured in a dry-run child
     (``pipeline.rendering.scene_probe``). A missing file, a class that is not there or
-    not a Manim scene, a syntax or import error is bad input; ``construct`` raising is a
-    render failure."""
+    not a Manim scene, a syntax or import error, a bad parameter is bad input;
+    ``construct`` raising is a render failure."""
     where = f"{source}: segments ({seg.id}): scene {seg.scene!r}"
     try:
         scene = locate(seg.scene, spec.resolve_path)
         # the dry run draws the segment's own random numbers: a length may depend on them
         scene = scene.model_copy(update={"random_seed": segment_seed(spec.seed, seg.id)})
-        info = probe(scene, q)
+        info = probe(scene, q, dict(seg.params))
     except ValueError as exc:
         raise InputError(f"{where}: {exc}") from None
     except SceneProblem as exc:
+        if exc.field is not None:  # worded as a shipped scene's bad parameter
+            field = f".{exc.field}" if exc.field else ""
+            raise InputError(f"{source}: segments[{index}] ({seg.id}).params{field}: "
+                             f"{exc}") from None
         if exc.bad_input:
             raise InputError(f"{where}: {exc}") from None
         raise RenderError(f"segment {seg.id}: scene {seg.scene} failed: {exc}") from None
     if info.beats:
-        return CheckedScene(info.beats, {}, scene)
+        return CheckedScene(info.beats, info.params, scene)
     seconds = max(info.frames, 1) / q.fps
-    return CheckedScene((Beat("scene", seconds, seconds),), {}, scene, plain=True)
+    return CheckedScene((Beat("scene", seconds, seconds),), info.params, scene, plain=True)
 
 
 def bookmark_times(

@@ -5,7 +5,8 @@ with the scene's folder first on ``sys.path`` and as the current folder (so the 
 imports its neighbouring modules and reads its assets relative to itself; every path
 the child writes is absolute), then either
 
-* **dry-runs** it (``LECTURE_AUTHOR_PROBE``: the scene and the quality): the beats a
+* **dry-runs** it (``LECTURE_AUTHOR_PROBE``: the scene, the quality and the segment's
+  ``params``, checked against the class's ``Params`` model: :func:`author_params`): the beats a
   ``scenes.base.TimedScene`` subclass declares (``BEATS``, a tuple of
   ``scenes.timing.Beat``), else the scene's natural length in
   frames, counted by running ``construct`` through
@@ -15,8 +16,8 @@ the child writes is absolute), then either
   ``LECTURE_AUTHOR_SCENE``): the same ``StreamRenderer`` and ``StreamWriter``, with the
   scene's own camera class unless it is Manim's plain ``Camera`` (a
   ``MovingCameraScene`` keeps its ``MovingCamera``), manim's ``seed`` set from the
-  segment (manim seeds ``random`` and numpy's global generator with it), and a plain
-  scene's last frame held until ``hold_to``.
+  segment (manim seeds ``random`` and numpy's global generator with it), the job's
+  ``params`` as ``self.params``, and a plain scene's last frame held until ``hold_to``.
 
 A failure in the author's code is one line naming the file and line: in the JSON of a
 dry run, after :data:`ERROR_TAG` on stderr in a render.
@@ -138,24 +139,53 @@ def declared_beats(cls: type, scene: AuthorScene) -> list[list[Any]] | None:
     return [[b.name, b.seconds, b.minimum] for b in cls.BEATS]  # type: ignore[attr-defined]
 
 
+def author_params(cls: type, scene: AuthorScene, given: dict[str, Any]) -> dict[str, Any]:
+    """The segment's ``params`` as the scene gets them: checked against the pydantic
+    model the class declares as ``Params`` and completed with its defaults; against a
+    ``TimedScene`` subclass's ``PARAMS`` defaults; else as written. Bad ones raise
+    ``scenes.catalog.ParamError``."""
+    from scenes.catalog import ParamError, own_params_model, resolve_model
+
+    try:
+        model = own_params_model(cls)
+    except TypeError as exc:
+        raise SceneLoadError(f"{_defined_at(cls, scene)}: {exc}") from None
+    if model is not None:
+        return resolve_model(cls.__name__, model, given)
+    base = sys.modules.get("scenes.base")
+    defaults = dict(getattr(cls, "PARAMS", None) or {})
+    if base is not None and issubclass(cls, base.TimedScene):
+        unknown = sorted(set(given) - set(defaults))
+        if unknown:
+            raise ParamError(cls.__name__, unknown[0],
+                             f"unknown parameter for {cls.__name__}; allowed: "
+                             f"{', '.join(defaults) or 'none'} (declare a Params model)")
+        return {**defaults, **given}
+    return dict(given)
+
+
 # ------------------------------------------------------------------ the child's two jobs
 def probe_main() -> int:
     from pipeline.planning.manifest import Quality
+    from scenes.catalog import ParamError
 
     request = json.loads(os.environ[PROBE_ENV])
     scene = AuthorScene.model_validate(request["scene"])
     try:
         cls = load_class(scene)
+        params = author_params(cls, scene, dict(request.get("params") or {}))
         beats = declared_beats(cls, scene)
     except SceneLoadError as exc:
         return _emit({"error": str(exc), "kind": "input"})
+    except ParamError as exc:
+        return _emit({"error": exc.message, "field": exc.field, "kind": "params"})
     if beats is not None:
-        return _emit({"beats": beats})
+        return _emit({"beats": beats, "params": params})
     try:
-        frames = count_frames(cls, scene, Quality(**request["quality"]))
+        frames = count_frames(cls, scene, Quality(**request["quality"]), params)
     except Exception as exc:
         return _emit({"error": where_in(exc, scene), "kind": "run"})
-    return _emit({"frames": frames})
+    return _emit({"frames": frames, "params": params})
 
 
 def _emit(result: dict[str, Any]) -> int:
@@ -173,7 +203,7 @@ def settings(q: Quality, media_dir: Path, seed: int) -> dict[str, Any]:
     }
 
 
-def count_frames(cls: type, scene: AuthorScene, q: Quality) -> int:
+def count_frames(cls: type, scene: AuthorScene, q: Quality, params: dict[str, Any]) -> int:
     """Frames a render of ``cls`` at quality ``q`` emits, nothing drawn or encoded (the
     render's own size: text outlines, and so ``Write``'s length, depend on it)."""
     from manim import tempconfig
@@ -191,14 +221,16 @@ def count_frames(cls: type, scene: AuthorScene, q: Quality) -> int:
 
         renderer = _author_renderer(target, CountingWriter, None)
         with tempconfig(settings(q, Path(tmp) / "media", scene.random_seed)):
-            instance = run_scene(cls, renderer)
+            instance = run_scene(cls, renderer, params)
         return int(instance.renderer.frame_index)
 
 
-def run_scene(cls: type, renderer: type[CairoRenderer]) -> Any:
-    """Render an instance of ``cls``; the renderer's ``hold`` runs after ``tear_down``,
-    before manim checks that a video has frames."""
+def run_scene(cls: type, renderer: type[CairoRenderer], params: dict[str, Any]) -> Any:
+    """Render an instance of ``cls`` with ``self.params`` set before ``setup`` and
+    ``construct`` (a ``TimedScene`` sets its own from the job); the renderer's ``hold``
+    runs after ``tear_down``, before manim checks that a video has frames."""
     instance: Any = cls(renderer=renderer())
+    instance.params = params
     own_tear_down = instance.tear_down
 
     def tear_down() -> None:
@@ -215,6 +247,7 @@ def render_main() -> int:
 
     from pipeline.planning.manifest import Quality
     from pipeline.rendering.scene_process import TARGET_ENV, Target, _stream_writer
+    from scenes.job import SceneJob
 
     scene = AuthorScene.model_validate_json(os.environ[SCENE_ENV])
     target = Target.model_validate_json(os.environ[TARGET_ENV])
@@ -231,7 +264,7 @@ def render_main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempconfig(settings(q, out.parent / f"{out.stem}-media", scene.random_seed)):
         try:
-            run_scene(cls, renderer)
+            run_scene(cls, renderer, dict(SceneJob.from_env().params))
         except Exception as exc:
             print(f"{ERROR_TAG} {where_in(exc, scene)}", file=sys.stderr, flush=True)
             return 1

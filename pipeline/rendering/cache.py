@@ -80,7 +80,7 @@ def render_key(
     if isinstance(quality, str):
         quality = QUALITIES[quality]
     if author is not None:
-        return author_key(author, plan, quality)
+        return author_key(author, plan, quality, params)
     scene_path = root / scene_file(scene).relative_to(fingerprint.ROOT)
     payload = {
         "format": CACHE_FORMAT,
@@ -98,16 +98,19 @@ def render_key(
     return fingerprint.digest(json.dumps(payload, sort_keys=True, default=str))[:24]
 
 
-def author_key(author: AuthorScene, plan: dict[str, float], quality: Quality) -> str:
+def author_key(author: AuthorScene, plan: dict[str, float], quality: Quality,
+               params: dict[str, Any] | None = None) -> str:
     """The key of a render of a lecture's own scene: its file and the modules beside it
     that it imports (``fingerprint.author_fingerprint``, not where the folder is), the
-    class, the plan, the frame its last picture is held to, the seed of its global
-    generators, the render child's code, the encoder and the toolchain."""
+    class, its parameters (with its model's defaults), the plan, the frame its last
+    picture is held to, the seed of its global generators, the render child's code,
+    the encoder and the toolchain."""
     from pipeline.rendering.scene_probe import child_sources
 
     payload = {
         "format": CACHE_FORMAT,
         "scene": author.name,
+        "params": params or {},
         "code": fingerprint.author_fingerprint(Path(author.file), Path(author.root)),
         "plan": {k: round(v, 6) for k, v in plan.items()},
         "hold_to": author.hold_to,

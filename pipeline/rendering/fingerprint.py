@@ -509,7 +509,11 @@ def author_fingerprint(scene_path: Path, root: Path) -> dict[str, Any]:
     for p in files:
         for name in _parse(p, root).imports:
             top = name.split(".")[0]
-            if module_file(top, root) is None and module_file(top, ROOT) is not None:
+            # ``scenes.base`` from a file beside ``scenes.py`` is the project's: a module
+            # file is no package (and the render child has imported the project's first)
+            local = module_file(name, root) is not None or (
+                module_file(top, root) is not None and "." not in name)
+            if not local and module_file(top, ROOT) is not None:
                 f = module_file(name, ROOT)
                 if f is not None:
                     project.add(_abs(f))

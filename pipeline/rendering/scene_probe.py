@@ -1,11 +1,13 @@
 """What planning needs of a lecture's own scene before rendering it: its beats, or its
 natural length in frames, from a dry run in a child process
-(:mod:`pipeline.rendering.author_process`), which also checks that the file imports and
-the class is a Manim scene.
+(:mod:`pipeline.rendering.author_process`), which also checks that the file imports,
+the class is a Manim scene and the segment's ``params`` fit the model it declares as
+``Params`` (answering them with the model's defaults filled in).
 
 Answers are kept in the user cache (``pipeline.paths.cache_dir("scene-probes")``) under
 the scene's code (:func:`pipeline.rendering.fingerprint.author_fingerprint`), the
-class, the quality and the versions of the toolchain, so a warm plan starts no child.
+class, the params, the quality and the versions of the toolchain, so a warm plan starts
+no child.
 """
 
 from __future__ import annotations
@@ -25,24 +27,28 @@ from pipeline.planning.scene_ref import AuthorScene
 from pipeline.rendering import fingerprint
 from scenes.timing import Beat
 
-PROBE_FORMAT = 1
+PROBE_FORMAT = 2  # 2: params checked, answered with the model's defaults
 DRY_RUN_SECONDS = 900  # a scene that never ends must not hang planning
 HERE = Path(__file__).resolve().parent
 
 
 class SceneProblem(Exception):
-    """The scene cannot be planned. ``bad_input``: it does not import or is not a
-    scene (exit 2); else its ``construct`` failed (exit 1)."""
+    """The scene cannot be planned. ``bad_input``: it does not import, is not a scene
+    or its ``params`` do not fit its model (exit 2); else its ``construct`` failed
+    (exit 1). ``field``: the bad parameter's dotted path ("" for the whole ``params``),
+    None when the problem is not the parameters."""
 
-    def __init__(self, message: str, bad_input: bool) -> None:
+    def __init__(self, message: str, bad_input: bool, field: str | None = None) -> None:
         super().__init__(message)
         self.bad_input = bad_input
+        self.field = field
 
 
 @dataclass(frozen=True)
 class SceneInfo:
     beats: tuple[Beat, ...]  # declared by a TimedScene subclass; empty for a plain scene
     frames: int  # a plain scene's natural length at the quality asked for
+    params: dict[str, Any]  # the segment's params as the scene gets them (model defaults in)
 
 
 def child_sources() -> dict[str, str]:
@@ -51,8 +57,8 @@ def child_sources() -> dict[str, str]:
             for name in ("scene_process.py", "author_process.py")}
 
 
-def probe_key(scene: AuthorScene, q: Quality) -> str:
-    payload = {
+def probe_key(scene: AuthorScene, q: Quality, params: dict[str, Any]) -> str:
+    payload = {"params": params,
         "format": PROBE_FORMAT, "scene": scene.name, "quality": asdict(q),
         "code": fingerprint.author_fingerprint(Path(scene.file), Path(scene.root)),
         "child": child_sources(), "toolchain": fingerprint.toolchain(),
@@ -61,32 +67,36 @@ def probe_key(scene: AuthorScene, q: Quality) -> str:
     return fingerprint.digest(json.dumps(payload, sort_keys=True, default=str))[:32]
 
 
-def probe(scene: AuthorScene, q: Quality) -> SceneInfo:
-    """The scene's beats or natural length at quality ``q`` (remembered; else from a
-    dry-run child). The dry run uses the render's own size, not just its frame rate: a
+def probe(scene: AuthorScene, q: Quality, params: dict[str, Any]) -> SceneInfo:
+    """The scene's beats or natural length at quality ``q`` with the segment's
+    ``params``, and those params checked against the scene's model (remembered; else
+    from a dry-run child). The dry run uses the render's own size, not just its frame rate: a
     scene's timing may depend on it (manim's ``Write`` takes its length from the number
     of glyph outlines, and Pango merges glyphs on a very small canvas)."""
     try:
-        key = probe_key(scene, q)
+        key = probe_key(scene, q, params)
     except SyntaxError as exc:  # the author's closure is read with ``ast`` first
         raise SceneProblem(f"{exc.filename}:{exc.lineno}: SyntaxError: {exc.msg}", True) from None
     path = paths.cache_dir("scene-probes") / f"{key}.json"
     try:
         result = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        result = _run_child(scene, q)
+        result = _run_child(scene, q, params)
         if "error" not in result:
             _write_atomic(path, json.dumps(result))
     if "error" in result:
-        raise SceneProblem(str(result["error"]), result.get("kind") == "input")
+        kind = result.get("kind")
+        raise SceneProblem(str(result["error"]), kind in ("input", "params"),
+                           str(result.get("field") or "") if kind == "params" else None)
+    resolved = dict(result.get("params") or {})
     if "beats" in result:
         return SceneInfo(tuple(Beat(str(n), float(s), float(m)) for n, s, m in result["beats"]),
-                         0)
-    return SceneInfo((), int(result["frames"]))
+                         0, resolved)
+    return SceneInfo((), int(result["frames"]), resolved)
 
 
-def _run_child(scene: AuthorScene, q: Quality) -> dict[str, Any]:
-    request = {"scene": scene.model_dump(), "quality": asdict(q)}
+def _run_child(scene: AuthorScene, q: Quality, params: dict[str, Any]) -> dict[str, Any]:
+    request = {"scene": scene.model_dump(), "quality": asdict(q), "params": params}
     env = {"OMP_NUM_THREADS": "1", **os.environ, "PYTHONHASHSEED": "0",
            "LECTURE_AUTHOR_PROBE": json.dumps(request)}
     env["PYTHONPATH"] = os.pathsep.join(
