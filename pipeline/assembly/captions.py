@@ -283,7 +283,10 @@ def build_cues(
             cues.append(Cue(t, e, chunk))
             t = e + gap
     cues = _lengthen_backwards(cues, gap)
-    return fit_cues(_quantize(cues, gap, video_end), fps=fps, video_end=video_end, relax=relax)
+    # a cue the speech leaves no time (a word said in a blink right before the next
+    # sentence) keeps an instant here: fit_cues then gives it its time, or joins it
+    cues = _quantize(cues, gap, video_end, crowded_ok=True)
+    return fit_cues(cues, fps=fps, video_end=video_end, relax=relax)
 
 
 def _lengthen_backwards(cues: list[Cue], gap: float) -> list[Cue]:
@@ -301,8 +304,11 @@ def _lengthen_backwards(cues: list[Cue], gap: float) -> list[Cue]:
     return out
 
 
-def _quantize(cues: list[Cue], gap: float, video_end: float) -> list[Cue]:
-    """Put times on the millisecond grid (starts down, ends up), keeping gaps and the end."""
+def _quantize(cues: list[Cue], gap: float, video_end: float, *,
+              crowded_ok: bool = False) -> list[Cue]:
+    """Put times on the millisecond grid (starts down, ends up), keeping gaps and the end.
+
+    A cue left no time is an error, or with ``crowded_ok`` kept as one millisecond."""
     gap_ms = round(gap * 1000)
     end_ms_max = math.floor(video_end * 1000 + 1e-6)
     ms = [
@@ -314,6 +320,8 @@ def _quantize(cues: list[Cue], gap: float, video_end: float) -> list[Cue]:
         if i + 1 < len(ms):
             e = min(e, ms[i + 1][0] - gap_ms)
         e = min(e, end_ms_max)
+        if e <= s and crowded_ok:
+            s, e = min(s, end_ms_max - 1), min(s, end_ms_max - 1) + 1
         if e <= s:
             raise ValueError(f"caption {text[:30]!r} has no time left at {s / 1000:.3f} s")
         out.append(Cue(s / 1000, e / 1000, text))
@@ -353,8 +361,8 @@ def merge_cues(
 HARD_CPS = 19.8  # the never-exceeded reading rate (20), less rounding room
 
 
-def _need(c: Cue, cps: float) -> float:
-    return min(max(MIN_CUE_SECONDS + 0.002, c.chars / cps), MAX_CUE_SECONDS)
+def _need(c: Cue, cps: float, shortest: float = MIN_CUE_SECONDS + 0.002) -> float:
+    return min(max(shortest, c.chars / cps), MAX_CUE_SECONDS)
 
 
 def _merge_crowded(cues: list[Cue], gap: float) -> list[Cue]:
@@ -377,14 +385,14 @@ def _merge_crowded(cues: list[Cue], gap: float) -> list[Cue]:
     return out
 
 
-def _layout(items: list[Cue], cps: float, gap: float,
+def _layout(items: list[Cue], rate: tuple[float, float], gap: float,
             video_end: float) -> tuple[list[float], list[float]] | None:
     """Starts and ends giving every cue its reading time at ``cps`` before ``video_end``:
     a forward pass lengthens cues, a backward pass pulls them earlier; ``None`` when
-    that needs time before 0."""
+    that needs time before 0. ``rate``: characters per second, shortest cue seconds."""
     s = [c.start for c in items]
     e = [c.end for c in items]
-    need = [_need(c, cps) for c in items]
+    need = [_need(c, *rate) for c in items]
     for i in range(len(items)):
         if i:
             s[i] = max(s[i], e[i - 1] + gap)
@@ -397,8 +405,11 @@ def _layout(items: list[Cue], cps: float, gap: float,
     return (s, e) if s[0] >= -_EPS else None
 
 
-#: reading rates tried past the hard limit when a segment's time is capped (``relax``)
-RELAXED_CPS = tuple(HARD_CPS * 1.25**k for k in range(1, 13))
+_SHORTEST = MIN_CUE_SECONDS + 0.002
+#: (characters per second, shortest cue) tried past the hard limit when a segment's
+#: time is capped (``relax``): faster and faster, at last shorter than 0.8 s
+RELAXED = (*((HARD_CPS * 1.25**k, _SHORTEST) for k in range(1, 13)),
+           (1e9, 0.4), (1e9, 0.1), (1e9, 0.01))
 
 
 def fit_cues(
@@ -420,16 +431,16 @@ def fit_cues(
     items = _merge_crowded(sorted(cues, key=lambda c: c.start), gap)
     if not items:
         return []
-    rates = (LAYOUT_CPS, HARD_CPS, *(RELAXED_CPS if relax else ()))
-    for cps in rates:
-        got = _layout(items, cps, gap, video_end)
+    rates = ((LAYOUT_CPS, _SHORTEST), (HARD_CPS, _SHORTEST), *(RELAXED if relax else ()))
+    for rate in rates:
+        got = _layout(items, rate, gap, video_end)
         if got is not None:
             break
     else:
         raise ValueError(
             f"captions: {sum(c.chars for c in items)} characters cannot be shown in "
-            f"{video_end:.1f} s at under {20 if not relax else round(rates[-1])} "
-            "characters per second"
+            f"{video_end:.1f} s at under 20 characters per second"
+            + (" (nor in cues of 10 ms)" if relax else "")
         )
     s, e = got
     fitted = [Cue(max(0.0, a), b, c.text) for a, b, c in zip(s, e, items, strict=True)]
