@@ -178,3 +178,33 @@ def test_with_the_cap_at_zero_it_renders_fast_cues_and_warns(tmp_path: Path, sai
     problems = captions.check_cues(srt, fps=TINY.fps, video_end=m["duration"])
     assert problems and all("chars/s" in p for p in problems)
     assert max(c.cps for c in srt) > 17
+
+
+# ------------------------------------------------------------------ the commands
+
+
+def test_lecture_check_shows_the_hold_per_segment(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.cli import main
+
+    monkeypatch.setenv("LECTURE_CACHE_DIR", str(tmp_path / "cache"))
+    toml = _manifest(tmp_path / "c.toml")
+    assert main(["check", str(toml)], prog_name="lecture") == 0
+    out, err = capsys.readouterr()
+    assert "caption hold" in out
+    line = next(ln for ln in out.splitlines() if ln.startswith("segment fast: held"))
+    assert "characters of captions need" in line
+    assert "segment intro" not in out and "warning" not in err
+    assert main(["check", str(toml), "--caption-hold-max", "1"], prog_name="lecture") == 0
+    out, err = capsys.readouterr()
+    assert "segment fast: held 1.0 s" in out and "--caption-hold-max allowed" in out
+    assert "warning: segment fast:" in " ".join(err.split())
+
+
+def test_a_negative_cap_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli import main
+
+    toml = _manifest(tmp_path / "c.toml")
+    assert main(["check", str(toml), "--caption-hold-max", "-1"], prog_name="lecture") == 2
+    assert "--caption-hold-max must be >= 0" in capsys.readouterr().err

@@ -67,7 +67,7 @@ class SegmentPlan:
         chars = sum(len(" ".join(s.text.split())) for s in self.narration.sentences)
         given = t.duration - t.caption_hold
         why = (f"{chars} characters of captions need {given + t.caption_need:.1f} s at "
-               f"{MAX_CPS:g} characters per second; the speech gives {given:.1f} s")
+               f"{MAX_CPS:g} characters per second; speech, lead-in and tail give {given:.1f} s")
         if self.captions_relaxed:
             why += (f"; --caption-hold-max allowed {t.caption_hold:.1f} s of the "
                     f"{t.caption_need:.1f} s, so cues go over {MAX_CPS:g} characters per second")
