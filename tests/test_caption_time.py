@@ -208,3 +208,22 @@ def test_a_negative_cap_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixtu
     toml = _manifest(tmp_path / "c.toml")
     assert main(["check", str(toml), "--caption-hold-max", "-1"], prog_name="lecture") == 2
     assert "--caption-hold-max must be >= 0" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not have_ffmpeg(), reason="needs ffmpeg")
+@pytest.mark.filterwarnings("ignore:.*does not follow its script")
+def test_a_take_shorter_than_its_script_renders(tmp_path: Path) -> None:
+    """The issue's case: a take that strays from its script and says far less (speech-like
+    sound of about two seconds under a script of over two hundred characters)."""
+    from helpers.audio import speechlike, write_audio
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    take = speechlike(2, words=(2, 3), seed=3)
+    write_audio(clips / "fast.wav", take.samples, take.sr)
+    m, srt = _render(tmp_path, narration_dir=clips)
+    fast = next(s for s in m["segments"] if s["id"] == "fast")
+    assert fast["narration"]["source"] == "clip"
+    assert fast["duration"] > fast["narration"]["duration"] + 8
+    assert fast["caption_hold"] > 5 and not fast["captions_relaxed"]
+    assert captions.check_cues(srt, fps=TINY.fps, video_end=m["duration"]) == []
