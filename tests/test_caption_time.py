@@ -141,8 +141,19 @@ def test_shipped_lectures_get_no_caption_hold(lecture: str, tmp_path: Path) -> N
 
 
 def _render(base: Path, **kw: object) -> tuple[dict, list[captions.Cue]]:
+    import io
+
+    from rich.console import Console
+
+    from pipeline.cli import display
+
     spec = load_lecture(_manifest(base / "c.toml"))
-    build_lecture(spec, _opts(base, **kw), source="c.toml")
+    result = build_lecture(spec, _opts(base, **kw), source="c.toml")
+    shown = io.StringIO()
+    display.summary(Console(file=shown, width=200), result, 1.0)
+    held = [p.spec.id for p in result.plans if p.timing.caption_need > 0]
+    for sid in held:  # the run's summary says how long and why
+        assert f"segment {sid}: held" in shown.getvalue(), shown.getvalue()
     d = base / "out" / "captime"
     m = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
     srt = captions.parse_srt((d / "captions.srt").read_text(encoding="utf-8"))
