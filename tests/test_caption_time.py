@@ -238,3 +238,17 @@ def test_a_take_shorter_than_its_script_renders(tmp_path: Path) -> None:
     assert fast["duration"] > fast["narration"]["duration"] + 8
     assert fast["caption_hold"] > 5 and not fast["captions_relaxed"]
     assert captions.check_cues(srt, fps=TINY.fps, video_end=m["duration"]) == []
+
+
+def test_a_caption_failure_in_assembly_names_its_segment(tmp_path: Path) -> None:
+    """Were a segment's text ever to reach assembly unheld and unrelaxed, the failure
+    says which segment (the issue's message named none)."""
+    from dataclasses import replace
+
+    from pipeline.assembly.build import layout, lecture_cues
+
+    spec = load_lecture(_manifest(tmp_path / "c.toml", fast_last=False))
+    plans = plan_lecture(spec, _opts(tmp_path, caption_hold_max=0))
+    plans = [replace(p, timing=replace(p.timing, caption_need=0.0)) for p in plans]
+    with pytest.raises(SegmentFailure, match=r"^segment fast: .*cannot be shown"):
+        lecture_cues(plans, layout(plans, TINY.fps))

@@ -110,7 +110,8 @@ def clips_and_lecture(
         keys[p.spec.id] = key
         cached = parts.part_path(opts.cache_dir, key, ".mp4")
         if cached.exists():
-            parts.place(cached, seg_dir / f"{p.name}.mp4")
+            with for_segment(p.spec.id):
+                parts.place(cached, seg_dir / f"{p.name}.mp4")
         else:
             todo.append((i, p, key))
 
