@@ -70,7 +70,8 @@ class SegmentPlan:
                f"{MAX_CPS:g} characters per second; speech, lead-in and tail give {given:.1f} s")
         if self.captions_relaxed:
             why += (f"; --caption-hold-max allowed {t.caption_hold:.1f} s of the "
-                    f"{t.caption_need:.1f} s, so cues go over {MAX_CPS:g} characters per second")
+                    f"{t.caption_need:.1f} s, so cues may go over {MAX_CPS:g} characters "
+                    "per second")
         return why
 
 
@@ -233,7 +234,7 @@ def caption_timing(seg_id: str, narration: Narration, timing: SegmentTiming,
     frames = min(want, math.floor(max(hold_max, 0.0) * timing.fps + 1e-9))
     if frames < want:
         log.warning("segment %s: its captions need %.1f s more than its speech; "
-                    "--caption-hold-max allows %.1f s, so its cues go over %g characters "
+                    "--caption-hold-max allows %.1f s, so its cues may go over %g characters "
                     "per second", seg_id, want / timing.fps, frames / timing.fps, MAX_CPS)
     return hold_for_captions(timing, frames, want / timing.fps)
 
