@@ -62,19 +62,22 @@ def render_lecture(
     cache: str | None = None,
     wait: bool = True,
     cache_max_size: str = run.DEFAULT_CACHE_MAX_SIZE,
+    caption_hold_max: float | None = None,
 ) -> RenderedLecture:
     """Render a lecture (id in ``config/`` or a ``.toml`` path) like ``lecture render``.
 
     The keywords are the command's flags: ``quality`` (tiny | preview | 720p | 1080p |
     4k), ``only`` (segment ids), ``narration_dir``, ``voice``, ``jobs``, ``strict``,
     ``allow_clipped``, ``allow_unaligned``, ``out`` (output root), ``executor``,
-    ``cache``, ``wait`` (False: ``--no-wait``), ``cache_max_size``.
+    ``cache``, ``wait`` (False: ``--no-wait``), ``cache_max_size``,
+    ``caption_hold_max`` (seconds).
     """
     req = run.RenderRequest(
         lectures=(str(lecture),), quality=quality, only=_ids(only),
         narration_dir=_path(narration_dir), voice=voice, jobs=jobs, strict=strict,
         allow_clipped=allow_clipped, allow_unaligned=allow_unaligned, out=_path(out),
-        executor=executor, cache=cache, wait=wait, cache_max_size=cache_max_size)
+        executor=executor, cache=cache, wait=wait, cache_max_size=cache_max_size,
+        caption_hold_max=caption_hold_max)
     console = Console(stderr=True)
     held = display.log_to(console)  # warnings as the CLI prints them
     t0 = time.perf_counter()
@@ -108,6 +111,7 @@ def check_lecture(
     strict: bool = False,
     allow_clipped: bool = False,
     allow_unaligned: bool = False,
+    caption_hold_max: float | None = None,
 ) -> CheckedLecture:
     """Check a lecture like ``lecture check``: everything a render checks before its
     first frame, and its plans (narration, timing, keys), without rendering. Prints the
@@ -115,7 +119,8 @@ def check_lecture(
     req = run.RenderRequest(
         lectures=(str(lecture),), quality=quality, only=_ids(only),
         narration_dir=_path(narration_dir), voice=voice, strict=strict,
-        allow_clipped=allow_clipped, allow_unaligned=allow_unaligned)
+        allow_clipped=allow_clipped, allow_unaligned=allow_unaligned,
+        caption_hold_max=caption_hold_max)
     console = Console(stderr=True)
     held = display.log_to(console)
     checked = run.check(req, console)

@@ -10,6 +10,9 @@ from pipeline import paths
 from pipeline.planning.manifest import Quality
 from pipeline.rendering.cache import DEFAULT_MAX_BYTES
 
+#: seconds a segment may be held past its speech so its captions can be read
+CAPTION_HOLD_MAX = 30.0
+
 
 @dataclass(frozen=True)
 class RenderOptions:
@@ -25,6 +28,7 @@ class RenderOptions:
     wait: bool = True  # another run holds the lecture: wait (else LockBusy)
     cache_max_bytes: int = DEFAULT_MAX_BYTES
     cache_root: Path | None = None  # the render cache; default <out_root>/.cache
+    caption_hold_max: float = CAPTION_HOLD_MAX  # --caption-hold-max
 
     @property
     def cache_dir(self) -> Path:

@@ -80,6 +80,9 @@ class SegmentRecord(_Record):
     slide: SlideOptions = SlideOptions()
     clip_key: str = ""  # content key of the narrated segment clip (picture + its audio)
     captions_approximate: bool = False  # a take's words could not all be aligned
+    caption_hold: float = 0.0  # seconds held after the speech so the captions can be read
+    caption_hold_reason: str = ""  # why (and, when capped, what the cap left out)
+    captions_relaxed: bool = False  # the cap left too little time: cues over 17 chars/s
 
     @property
     def name(self) -> str:

@@ -256,3 +256,42 @@ def test_build_cues_is_pure_and_deterministic(tmp_path: Path) -> None:
     shifted = build_cues(sents, offset=12.0, fps=30, video_end=35.0)
     assert [round(c.start - 10.0, 3) for c in shifted] == [c.start for c in first]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_any_narration_fits_every_limit_in_the_time_planning_gives_it() -> None:
+    """Issue 23: whatever the speech under the text (the case the test above skips,
+    text that cannot be read in the time), ``min_caption_seconds`` gives a length in
+    which the cues meet every limit, 17 characters/s among them; a frame less does not."""
+    from pipeline.assembly.captions import captions_fit, min_caption_seconds
+
+    rng = np.random.default_rng(23)
+    words = "noise step image sample the a of diffusion model learns to reverse it".split()
+    for trial in range(15):
+        t, sents = 0.0, []
+        for _ in range(int(rng.integers(1, 6))):
+            text = " ".join(rng.choice(words, int(rng.integers(1, 30)))).capitalize() + "."
+            dur = len(text) / float(rng.uniform(15, 90))  # up to far faster than reading
+            sents.append(Sentence(text, t, t + dur))
+            t += dur + float(rng.choice([0.0, 0.05, 0.4]))
+        fps = int(rng.choice([15, 30, 60]))
+        length = round((0.4 + t + 0.3) * fps) / fps
+        need = min_caption_seconds(sents, offset=0.4, fps=fps, seconds=length)
+        assert need >= length
+        cues = build_cues(sents, offset=0.4, fps=fps, video_end=need)
+        assert check_cues(cues, fps=fps, video_end=need) == [], (trial, sents)
+        if need > length:
+            assert not captions_fit(sents, offset=0.4, fps=fps, video_end=need - 1 / fps)
+
+
+def test_a_relaxed_segment_never_raises() -> None:
+    """Past ``--caption-hold-max`` the cues go faster than 20 characters/s instead of
+    failing the render, and shorter than 0.8 s when even that is too slow; lines, gaps
+    and the video's end still hold."""
+    s = Sentence("Far too many words for the little time the speaker took to say them "
+                 "all, two lines after two lines of them.", 0.0, 1.0)
+    with pytest.raises(ValueError):
+        build_cues([s], offset=0.3, fps=30, video_end=1.6)
+    cues = build_cues([s], offset=0.3, fps=30, video_end=1.6, relax=True)
+    problems = check_cues(cues, fps=30, video_end=1.6)
+    assert problems and all("chars/s" in p or "< 0.8 s" in p for p in problems)
+    assert " ".join(c.text.replace("\n", " ") for c in cues) == s.text

@@ -10,8 +10,9 @@ writes into a staging folder, which :mod:`pipeline.publish` switches in as one s
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,21 @@ from pipeline.planning.plan import SegmentPlan
 from pipeline.planning.timing import frame_to_sample, segment_starts
 from pipeline.progress import Reporter
 from pipeline.records import LectureRecord
+
+
+class SegmentFailure(RuntimeError):
+    """An assembly step failed for one segment: the message starts ``segment <id>: ``."""
+
+
+@contextmanager
+def for_segment(seg_id: str) -> Iterator[None]:
+    """Name the segment in the message of a failure in its assembly step."""
+    try:
+        yield
+    except SegmentFailure:
+        raise
+    except (ValueError, OSError, media.MediaError) as exc:
+        raise SegmentFailure(f"segment {seg_id}: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -94,15 +110,18 @@ def clips_and_lecture(
         keys[p.spec.id] = key
         cached = parts.part_path(opts.cache_dir, key, ".mp4")
         if cached.exists():
-            parts.place(cached, seg_dir / f"{p.name}.mp4")
+            with for_segment(p.spec.id):
+                parts.place(cached, seg_dir / f"{p.name}.mp4")
         else:
             todo.append((i, p, key))
 
     def clip(i: int, p: SegmentPlan, key: str) -> None:
         tmp = seg_dir / f".{p.name}.part.mp4"
-        media.mux_pcm([(videos[p.spec.id], p.timing.frames)], lay.fps,
-                      segment_audio(track, lay, i, p), tmp)
-        parts.place(parts.store(tmp, opts.cache_dir, key, ".mp4"), seg_dir / f"{p.name}.mp4")
+        with for_segment(p.spec.id):
+            media.mux_pcm([(videos[p.spec.id], p.timing.frames)], lay.fps,
+                          segment_audio(track, lay, i, p), tmp)
+            parts.place(parts.store(tmp, opts.cache_dir, key, ".mp4"),
+                        seg_dir / f"{p.name}.mp4")
 
     lecture_parts = [(videos[p.spec.id], p.timing.frames) for p in plans]
     with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
@@ -114,19 +133,39 @@ def clips_and_lecture(
     return ClipStage(keys, [p.spec.id for _, p, _ in todo])
 
 
+def lecture_cues(plans: Sequence[SegmentPlan], lay: Layout) -> list[captions.Cue]:
+    """Every segment's cues, merged into the lecture's; a failure names its segment.
+
+    A segment whose caption hold was capped (``--caption-hold-max``) is laid out relaxed:
+    its cues may go over 17 characters per second rather than fail the render.
+    """
+    fps = lay.fps
+    per_segment = []
+    for p, start in zip(plans, lay.starts):
+        with for_segment(p.spec.id):
+            per_segment.append(captions.build_cues(
+                p.narration.sentences, offset=(start + p.timing.speech_frame) / fps, fps=fps,
+                # a segment's cues may run to its own end (the lecture's end for the last)
+                video_end=(start + p.timing.frames) / fps, relax=p.captions_relaxed,
+            ))
+    relax = any(p.captions_relaxed for p in plans)
+    try:
+        return captions.merge_cues(per_segment, fps=fps, video_end=lay.duration, relax=relax)
+    except ValueError:
+        pass
+    for k in range(1, len(plans) + 1):  # the first segment whose join fails
+        end = (lay.starts[k - 1] + plans[k - 1].timing.frames) / fps
+        with for_segment(plans[k - 1].spec.id):
+            captions.merge_cues(per_segment[:k], fps=fps, video_end=end, relax=relax)
+    with for_segment(plans[-1].spec.id):  # not reached: the whole merge failed above
+        return captions.merge_cues(per_segment, fps=fps, video_end=lay.duration, relax=relax)
+
+
 def texts(spec: LectureSpec, plans: Sequence[SegmentPlan], lay: Layout,
           stage_dir: Path) -> tuple[int, list[chapters.Chapter]]:
     """Captions (SRT, VTT), YouTube chapters and the description; returns cue count."""
     fps = lay.fps
-    per_segment = [
-        captions.build_cues(
-            p.narration.sentences, offset=(start + p.timing.speech_frame) / fps, fps=fps,
-            # a segment's cues may run to its own end (the lecture's end for the last)
-            video_end=(start + p.timing.frames) / fps,
-        )
-        for p, start in zip(plans, lay.starts)
-    ]
-    cues = captions.merge_cues(per_segment, fps=fps, video_end=lay.duration)
+    cues = lecture_cues(plans, lay)
     (stage_dir / "captions.srt").write_text(captions.to_srt(cues), encoding="utf-8")
     (stage_dir / "captions.vtt").write_text(captions.to_vtt(cues), encoding="utf-8")
     chaps = chapters.build_chapters(
@@ -161,8 +200,9 @@ def thumbnail(spec: LectureSpec, plans: Sequence[SegmentPlan], videos: dict[str,
         from pipeline.assembly.thumbnail import make_thumbnail  # moviepy composes the frame
 
         tmp = stage_dir / ".thumbnail.part.png"
-        make_thumbnail(videos[tp.spec.id], at, spec.title, tmp)
-        cached = parts.store(tmp, opts.cache_dir, key, ".png")
+        with for_segment(tp.spec.id):
+            make_thumbnail(videos[tp.spec.id], at, spec.title, tmp)
+            cached = parts.store(tmp, opts.cache_dir, key, ".png")
     parts.place(cached, stage_dir / "thumbnail.png")
 
 

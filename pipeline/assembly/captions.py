@@ -43,6 +43,8 @@ __all__ = [
     "build_cues",
     "merge_cues",
     "fit_cues",
+    "captions_fit",
+    "min_caption_seconds",
     "wrap_lines",
     "to_srt",
     "to_vtt",
@@ -226,13 +228,14 @@ def build_cues(
     offset: float,
     fps: float,
     video_end: float,
+    relax: bool = False,
 ) -> list[Cue]:
     """Cues for one segment's sentences, shifted by the segment's narration ``offset``.
 
     ``video_end`` (lecture seconds) bounds every cue: pass the end of this segment in
     the lecture, or the lecture's end for the last segment. Sentences must be in order
     and not overlap. Raises ``ValueError`` when a sentence starts at or after
-    ``video_end`` (the narration would run past the video).
+    ``video_end`` (the narration would run past the video). ``relax``: see :func:`fit_cues`.
     """
     gap = _gap_seconds(fps)
     items = [
@@ -280,7 +283,10 @@ def build_cues(
             cues.append(Cue(t, e, chunk))
             t = e + gap
     cues = _lengthen_backwards(cues, gap)
-    return fit_cues(_quantize(cues, gap, video_end), fps=fps, video_end=video_end)
+    # a cue the speech leaves no time (a word said in a blink right before the next
+    # sentence) keeps an instant here: fit_cues then gives it its time, or joins it
+    cues = _quantize(cues, gap, video_end, crowded_ok=True)
+    return fit_cues(cues, fps=fps, video_end=video_end, relax=relax)
 
 
 def _lengthen_backwards(cues: list[Cue], gap: float) -> list[Cue]:
@@ -298,8 +304,11 @@ def _lengthen_backwards(cues: list[Cue], gap: float) -> list[Cue]:
     return out
 
 
-def _quantize(cues: list[Cue], gap: float, video_end: float) -> list[Cue]:
-    """Put times on the millisecond grid (starts down, ends up), keeping gaps and the end."""
+def _quantize(cues: list[Cue], gap: float, video_end: float, *,
+              crowded_ok: bool = False) -> list[Cue]:
+    """Put times on the millisecond grid (starts down, ends up), keeping gaps and the end.
+
+    A cue left no time is an error, or with ``crowded_ok`` kept as one millisecond."""
     gap_ms = round(gap * 1000)
     end_ms_max = math.floor(video_end * 1000 + 1e-6)
     ms = [
@@ -311,6 +320,8 @@ def _quantize(cues: list[Cue], gap: float, video_end: float) -> list[Cue]:
         if i + 1 < len(ms):
             e = min(e, ms[i + 1][0] - gap_ms)
         e = min(e, end_ms_max)
+        if e <= s and crowded_ok:
+            s, e = min(s, end_ms_max - 1), min(s, end_ms_max - 1) + 1
         if e <= s:
             raise ValueError(f"caption {text[:30]!r} has no time left at {s / 1000:.3f} s")
         out.append(Cue(s / 1000, e / 1000, text))
@@ -318,7 +329,8 @@ def _quantize(cues: list[Cue], gap: float, video_end: float) -> list[Cue]:
 
 
 def merge_cues(
-    segments: Sequence[Sequence[Cue]], *, fps: float | None = None, video_end: float | None = None
+    segments: Sequence[Sequence[Cue]], *, fps: float | None = None,
+    video_end: float | None = None, relax: bool = False,
 ) -> list[Cue]:
     """All segments' cues as one ordered, non-overlapping list.
 
@@ -342,15 +354,15 @@ def merge_cues(
                 c = Cue(c.start, limit, c.text)
         out.append(c)
     if fps and video_end is not None:
-        return fit_cues(out, fps=fps, video_end=video_end)
+        return fit_cues(out, fps=fps, video_end=video_end, relax=relax)
     return out
 
 
 HARD_CPS = 19.8  # the never-exceeded reading rate (20), less rounding room
 
 
-def _need(c: Cue, cps: float) -> float:
-    return min(max(MIN_CUE_SECONDS + 0.002, c.chars / cps), MAX_CUE_SECONDS)
+def _need(c: Cue, cps: float, shortest: float = MIN_CUE_SECONDS + 0.002) -> float:
+    return min(max(shortest, c.chars / cps), MAX_CUE_SECONDS)
 
 
 def _merge_crowded(cues: list[Cue], gap: float) -> list[Cue]:
@@ -373,7 +385,36 @@ def _merge_crowded(cues: list[Cue], gap: float) -> list[Cue]:
     return out
 
 
-def fit_cues(cues: Sequence[Cue], *, fps: float, video_end: float) -> list[Cue]:
+def _layout(items: list[Cue], rate: tuple[float, float], gap: float,
+            video_end: float) -> tuple[list[float], list[float]] | None:
+    """Starts and ends giving every cue its reading time at ``cps`` before ``video_end``:
+    a forward pass lengthens cues, a backward pass pulls them earlier; ``None`` when
+    that needs time before 0. ``rate``: characters per second, shortest cue seconds."""
+    s = [c.start for c in items]
+    e = [c.end for c in items]
+    need = [_need(c, *rate) for c in items]
+    for i in range(len(items)):
+        if i:
+            s[i] = max(s[i], e[i - 1] + gap)
+        e[i] = min(max(e[i], s[i] + need[i]), s[i] + MAX_CUE_SECONDS - 0.005)
+    limit = math.floor(video_end * 1000 + 1e-6) / 1000
+    for i in reversed(range(len(items))):
+        e[i] = min(e[i], limit)
+        s[i] = min(s[i], e[i] - need[i])
+        limit = s[i] - gap
+    return (s, e) if s[0] >= -_EPS else None
+
+
+_SHORTEST = MIN_CUE_SECONDS + 0.002
+#: (characters per second, shortest cue) tried past the hard limit when a segment's
+#: time is capped (``relax``): faster and faster, at last shorter than 0.8 s
+RELAXED = (*((HARD_CPS * 1.25**k, _SHORTEST) for k in range(1, 13)),
+           (1e9, 0.4), (1e9, 0.1), (1e9, 0.01))
+
+
+def fit_cues(
+    cues: Sequence[Cue], *, fps: float, video_end: float, relax: bool = False
+) -> list[Cue]:
     """Cues that meet every limit whatever the speech under them.
 
     Speech faster than people read, or words too close together, would give cues under
@@ -383,34 +424,71 @@ def fit_cues(cues: Sequence[Cue], *, fps: float, video_end: float) -> list[Cue]:
     to ``max(0.8 s, characters / 16.8)`` (at most 7 s), and a backward pass pulls cues
     earlier where that pushed them past ``video_end``. Only when the text cannot fit
     the video at 17 characters/s are the cues laid out at the hard limit, just under 20.
-    ``ValueError`` when not even that fits.
+    ``ValueError`` when not even that fits, unless ``relax`` (a segment whose added time
+    was capped, ``--caption-hold-max``): then faster rates are tried.
     """
     gap = _gap_seconds(fps)
     items = _merge_crowded(sorted(cues, key=lambda c: c.start), gap)
     if not items:
         return []
-    for cps in (LAYOUT_CPS, HARD_CPS):
-        s = [c.start for c in items]
-        e = [c.end for c in items]
-        need = [_need(c, cps) for c in items]
-        for i in range(len(items)):
-            if i:
-                s[i] = max(s[i], e[i - 1] + gap)
-            e[i] = min(max(e[i], s[i] + need[i]), s[i] + MAX_CUE_SECONDS - 0.005)
-        limit = math.floor(video_end * 1000 + 1e-6) / 1000
-        for i in reversed(range(len(items))):
-            e[i] = min(e[i], limit)
-            s[i] = min(s[i], e[i] - need[i])
-            limit = s[i] - gap
-        if s[0] >= -_EPS:
+    rates = ((LAYOUT_CPS, _SHORTEST), (HARD_CPS, _SHORTEST), *(RELAXED if relax else ()))
+    for rate in rates:
+        got = _layout(items, rate, gap, video_end)
+        if got is not None:
             break
     else:
         raise ValueError(
             f"captions: {sum(c.chars for c in items)} characters cannot be shown in "
             f"{video_end:.1f} s at under 20 characters per second"
+            + (" (nor in cues of 10 ms)" if relax else "")
         )
+    s, e = got
     fitted = [Cue(max(0.0, a), b, c.text) for a, b, c in zip(s, e, items, strict=True)]
     return _quantize(fitted, gap, video_end)
+
+
+def captions_fit(
+    sentences: Sequence[TimedText], *, offset: float, fps: float, video_end: float
+) -> bool:
+    """Whether one segment's cues meet every limit (17 characters/s among them) when
+    its speech starts at ``offset`` and it ends at ``video_end`` (segment seconds)."""
+    try:
+        cues = build_cues(sentences, offset=offset, fps=fps, video_end=video_end)
+    except ValueError:
+        return False
+    return not check_cues(cues, fps=fps, video_end=video_end)
+
+
+def min_caption_seconds(
+    sentences: Sequence[TimedText], *, offset: float, fps: int, seconds: float,
+    longest: float = 3600.0,
+) -> float:
+    """The shortest length, at least ``seconds`` and on the frame grid, that a segment
+    needs for its captions to meet every limit: its speech (``sentences``, seconds into
+    the narration) starting at ``offset``. ``seconds`` when they fit already, or when
+    not even ``longest`` more would do. Pure: planning calls it before any render.
+    """
+    lo = round(seconds * fps)  # fits(lo) is False past the first check
+
+    def fits(frames: int) -> bool:
+        return captions_fit(sentences, offset=offset, fps=fps, video_end=frames / fps)
+
+    if not any(s.text.strip() for s in sentences) or fits(lo):
+        return seconds
+    step = fps
+    hi = lo + step
+    while not fits(hi):  # grow until the captions fit
+        if hi - lo > longest * fps:
+            return seconds
+        step *= 2
+        hi = lo + step
+    while hi - lo > 1:  # then the first frame count at which they do
+        mid = (lo + hi) // 2
+        if fits(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi / fps
 
 
 # ------------------------------------------------------------------ formats

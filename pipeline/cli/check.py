@@ -11,6 +11,7 @@ from pipeline.cli import display, run
 from pipeline.cli.options import (
     CONTEXT,
     Command,
+    caption_hold_option,
     lecture_argument,
     lecture_option,
     narration_options,
@@ -25,11 +26,12 @@ from pipeline.cli.options import (
 @lecture_argument
 @cloup.option_group("Lecture", lecture_option, quality_option, only_option)
 @narration_options
+@cloup.option_group("Captions", caption_hold_option)
 @verbose_option
 def check_command(
     lecture: str | None, lecture_flag: str | None, quality: str | None,
     only: tuple[str, ...], narration_dir: Path | None, voice: str | None, strict: bool,
-    allow_clipped: bool, allow_unaligned: bool,
+    allow_clipped: bool, allow_unaligned: bool, caption_hold_max: float | None,
 ) -> int:
     """Check a lecture's inputs without rendering.
 
@@ -42,7 +44,7 @@ def check_command(
     req = run.RenderRequest(
         lectures=run.pick_lectures(lecture, lecture_flag, ()), quality=quality, only=only,
         narration_dir=narration_dir, voice=voice, strict=strict, allow_clipped=allow_clipped,
-        allow_unaligned=allow_unaligned)
+        allow_unaligned=allow_unaligned, caption_hold_max=caption_hold_max)
     console = state().console
     checked = run.check(req, console)
     display.check_table(display.stdout_console(console), checked)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +25,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from pipeline.cli.reports import CacheInfo, CheckedLecture
     from pipeline.lecture import LectureResult
+    from pipeline.planning.plan import SegmentPlan
 
 STATUS_ENV = "LECTURE_STATUS_FILE"
 
@@ -132,20 +133,31 @@ def summary(console: Console, result: LectureResult, elapsed: float) -> None:
                      if p.narration.source in ("piper", "espeak")})
     for v in voices:
         say(console, f"synthetic voice: {v}")
+    caption_holds(console, result.plans)
+
+
+def caption_holds(console: Console, plans: Sequence[SegmentPlan]) -> None:
+    """One line per segment held longer for its captions: how long, and why."""
+    for p in plans:
+        if p.timing.caption_need > 0:
+            say(console, f"segment {p.spec.id}: held {p.timing.caption_hold:.1f} s after its "
+                f"speech for its captions ({p.caption_reason()})")
 
 
 def check_table(console: Console, checked: CheckedLecture) -> None:
     """``lecture check``: one row per segment, then one line for the lecture."""
     q = checked.quality
     table = Table(title=f"{checked.source} ({q.width}x{q.height}@{q.fps})", show_lines=False)
-    for col in ("#", "segment", "narration", "duration", "frames", "beats"):
-        table.add_column(col, justify="right" if col in ("duration", "frames", "beats")
-                         else "left")
+    numbers = ("duration", "caption hold", "frames", "beats")
+    for col in ("#", "segment", "narration", *numbers):
+        table.add_column(col, justify="right" if col in numbers else "left")
     for p in checked.plans:
+        hold = p.timing.caption_hold
         table.add_row(f"{p.index:02d}", p.spec.id, p.narration.source,
-                      f"{p.timing.duration:6.2f} s", str(p.timing.frames),
-                      str(len(p.timing.beat_frames)))
+                      f"{p.timing.duration:6.2f} s", f"{hold:.2f} s" if hold else "-",
+                      str(p.timing.frames), str(len(p.timing.beat_frames)))
     console.print(table)
+    caption_holds(console, checked.plans)
     total = sum(p.timing.duration for p in checked.plans)
     n = len(checked.plans)
     say(console, f"{n} segment{'' if n == 1 else 's'}, {total:.1f} s of video; inputs are "

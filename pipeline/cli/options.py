@@ -126,6 +126,13 @@ def narration_options(f: F) -> F:
     )(f)
 
 
+def caption_hold_option(f: F) -> F:
+    return cloup.option("--caption-hold-max", type=float, default=None, metavar="SECONDS",
+                        help="at most this much time added to a segment whose captions need "
+                        "longer than its speech (default 30); past it, that segment's cues "
+                        "may go over 17 characters per second, with a warning")(f)
+
+
 def out_option(f: F) -> F:
     return cloup.option("--out", type=click.Path(path_type=Path), default=None, metavar="DIR",
                         help="output root (default: output/)")(f)

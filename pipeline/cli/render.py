@@ -15,6 +15,7 @@ from pipeline.cli.options import (
     Command,
     cache_max_size_option,
     cache_option,
+    caption_hold_option,
     lecture_argument,
     lecture_option,
     narration_options,
@@ -43,6 +44,7 @@ DEPRECATED = {"--slides": "lecture slides", "--list": "lecture list",
     only_option,
 )
 @narration_options
+@cloup.option_group("Captions", caption_hold_option)
 @cloup.option_group(
     "Output and cache", out_option, no_wait_option, cache_option, cache_max_size_option,
 )
@@ -66,8 +68,9 @@ def render_command(
     lecture: str | None, lecture_flag: str | None, lectures: tuple[str, ...],
     quality: str | None, only: tuple[str, ...], narration_dir: Path | None,
     voice: str | None, strict: bool, allow_clipped: bool, allow_unaligned: bool,
-    out: Path | None, no_wait: bool, cache: str | None, cache_max_size: str,
-    executor: str, jobs: int | None, slides: bool, list_: bool, cache_prune: bool,
+    caption_hold_max: float | None, out: Path | None, no_wait: bool, cache: str | None,
+    cache_max_size: str, executor: str, jobs: int | None, slides: bool, list_: bool,
+    cache_prune: bool,
 ) -> int:
     """Render a lecture: narration, timing, scenes, assembly, publishing.
 
@@ -91,7 +94,8 @@ def render_command(
             lectures=names, quality=quality, only=only, narration_dir=narration_dir,
             voice=voice, jobs=jobs, strict=strict, allow_clipped=allow_clipped,
             allow_unaligned=allow_unaligned, out=out, executor=executor, cache=cache,
-            wait=not no_wait, cache_max_size=cache_max_size), console)
+            wait=not no_wait, cache_max_size=cache_max_size,
+            caption_hold_max=caption_hold_max), console)
     return 0
 
 

@@ -55,6 +55,7 @@ class RenderRequest:
     cache: str | None = None  # None: <out>/.cache
     wait: bool = True
     cache_max_size: str = DEFAULT_CACHE_MAX_SIZE
+    caption_hold_max: float | None = None  # None: pipeline.options.CAPTION_HOLD_MAX
 
 
 # ------------------------------------------------------------------ flags
@@ -85,6 +86,9 @@ def check_flags(req: RenderRequest) -> None:
     check_quality(req.quality)
     if req.jobs is not None and req.jobs < 1:
         raise InputError(f"--jobs must be >= 1, got {req.jobs}")
+    hold = req.caption_hold_max
+    if hold is not None and not 0 <= hold < float("inf"):
+        raise InputError(f"--caption-hold-max must be >= 0 seconds, got {hold:g}")
     if req.voice is not None:
         from audio.narration import parse_voice
 
@@ -118,6 +122,8 @@ def render_options(req: RenderRequest, quality: Quality, out_root: Path,
                          only=tuple(req.only), allow_clipped=req.allow_clipped,
                          allow_unaligned=req.allow_unaligned, wait=req.wait,
                          cache_max_bytes=max_bytes)
+    if req.caption_hold_max is not None:
+        opts = replace(opts, caption_hold_max=req.caption_hold_max)
     if req.cache is not None and req.executor == "local":
         opts = replace(opts, cache_root=local_cache(req.cache))
     return opts
@@ -191,6 +197,8 @@ def check(req: RenderRequest, console: Console) -> CheckedLecture:
     opts = RenderOptions(quality=q, narration_dir=req.narration_dir, strict=req.strict,
                          only=tuple(req.only), allow_clipped=req.allow_clipped,
                          allow_unaligned=req.allow_unaligned)
+    if req.caption_hold_max is not None:
+        opts = replace(opts, caption_hold_max=req.caption_hold_max)
     spec = check_inputs(spec, opts, source)
     with display.live_progress(console) as reporter:
         reporter.stage("planning")

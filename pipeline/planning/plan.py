@@ -9,13 +9,16 @@ run in a child process, remembered under its code (``pipeline.rendering.scene_pr
 
 from __future__ import annotations
 
+import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from audio.narration import Narration, release_voices, resolve_narration
 from audio.script import mark_time, parse_marks
-from pipeline.options import RenderOptions
+from pipeline.assembly.captions import MAX_CPS, min_caption_seconds
+from pipeline.options import CAPTION_HOLD_MAX, RenderOptions
 from pipeline.planning import preflight
 from pipeline.planning.manifest import (
     QUALITIES,
@@ -26,7 +29,7 @@ from pipeline.planning.manifest import (
     resolve_params,
 )
 from pipeline.planning.scene_ref import AuthorScene, locate, segment_seed
-from pipeline.planning.timing import SegmentTiming, plan_segment
+from pipeline.planning.timing import SegmentTiming, hold_for_captions, plan_segment
 from pipeline.progress import Reporter, SilentReporter
 from pipeline.rendering.cache import render_key
 from pipeline.rendering.scene_probe import SceneProblem, probe
@@ -34,6 +37,8 @@ from pipeline.rendering.scene_render import RenderError, RenderJob
 from scenes.catalog import spec as scene_spec
 from scenes.registry import SCENES
 from scenes.timing import Beat
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,27 @@ class SegmentPlan:
     @property
     def name(self) -> str:
         return f"{self.index:02d}_{self.spec.id}"
+
+    @property
+    def captions_relaxed(self) -> bool:
+        """Its captions needed more time than ``--caption-hold-max`` gave: cues may go
+        over 17 characters per second."""
+        return self.timing.caption_need > self.timing.caption_hold + 1e-9
+
+    def caption_reason(self) -> str:
+        """Why the segment was held for its captions (``""`` when it was not)."""
+        t = self.timing
+        if t.caption_need <= 0:
+            return ""
+        chars = sum(len(" ".join(s.text.split())) for s in self.narration.sentences)
+        given = t.duration - t.caption_hold
+        why = (f"{chars} characters of captions need {given + t.caption_need:.1f} s at "
+               f"{MAX_CPS:g} characters per second; speech, lead-in and tail give {given:.1f} s")
+        if self.captions_relaxed:
+            why += (f"; --caption-hold-max allowed {t.caption_hold:.1f} s of the "
+                    f"{t.caption_need:.1f} s, so cues may go over {MAX_CPS:g} characters "
+                    "per second")
+        return why
 
 
 @dataclass(frozen=True)
@@ -160,16 +186,19 @@ def plan_lecture(
             cache_dir=opts.speech_cache, voice=spec.voice, wpm=spec.wpm,
             allow_clipped=opts.allow_clipped, allow_unaligned=opts.allow_unaligned,
         )
-        plans.append(plan_one(spec, index, seg, scene, narration, q, source))
+        plans.append(plan_one(spec, index, seg, scene, narration, q, source,
+                              caption_hold_max=opts.caption_hold_max))
     release_voices()  # the voice model's memory is not needed while rendering
     return plans
 
 
 def plan_one(
     spec: LectureSpec, index: int, seg: SegmentSpec, scene: CheckedScene,
-    narration: Narration, q: Quality, source: str,
+    narration: Narration, q: Quality, source: str, *,
+    caption_hold_max: float = CAPTION_HOLD_MAX,
 ) -> SegmentPlan:
-    """One segment's timing on the frame grid and its render job, from its narration."""
+    """One segment's timing on the frame grid and its render job, from its narration;
+    held longer when its captions need it (at most ``caption_hold_max`` seconds)."""
     preflight.check_clip(seg.id, narration)
     markers = parse_marks(seg.narration)
     if scene.plain and markers:
@@ -184,6 +213,7 @@ def plan_one(
         )
     except ValueError as exc:
         raise InputError(f"{source}: segments ({seg.id}): {exc}") from None
+    timing = caption_timing(seg.id, narration, timing, caption_hold_max)
     plan = timing.beat_seconds()
     author = scene.author
     if author is not None and scene.plain:  # its last frame held to the segment's end
@@ -195,6 +225,24 @@ def plan_one(
     job = RenderJob(seg.id, seg.scene, dict(scene.params), plan, spec.seed, q, timing.frames,
                     key, tuple(timing.beat_frames), author)
     return SegmentPlan(index, seg, narration, timing, job)
+
+
+def caption_timing(seg_id: str, narration: Narration, timing: SegmentTiming,
+                   hold_max: float) -> SegmentTiming:
+    """``timing`` held long enough for its captions to meet every limit
+    (``captions.min_caption_seconds``), at most ``hold_max`` seconds longer; past that
+    the segment's cues may go over 17 characters per second, with a warning."""
+    need = min_caption_seconds(narration.sentences, offset=timing.speech_offset,
+                               fps=timing.fps, seconds=timing.duration)
+    want = round(need * timing.fps) - timing.frames
+    if want <= 0:
+        return timing
+    frames = min(want, math.floor(max(hold_max, 0.0) * timing.fps + 1e-9))
+    if frames < want:
+        log.warning("segment %s: its captions need %.1f s more than its speech; "
+                    "--caption-hold-max allows %.1f s, so its cues may go over %g characters "
+                    "per second", seg_id, want / timing.fps, frames / timing.fps, MAX_CPS)
+    return hold_for_captions(timing, frames, want / timing.fps)
 
 
 def select_segments(spec: LectureSpec, only: Sequence[str], source: str) -> LectureSpec:

@@ -3,14 +3,15 @@
 Everything lands on the video's whole-frame grid. A segment is its narration plus a
 lead-in and a tail, rounded to frames; beats start where the narration's sentences (or
 the manifest's cue times) start; when the scene needs longer than that, the segment is
-padded with silence at its end. Narration is never cut or sped up.
+padded with silence at its end, and when its captions need longer to be read, it is held
+longer still (:func:`hold_for_captions`). Narration is never cut or sped up.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from audio.pcm import SAMPLE_RATE
 from scenes.timing import Beat
@@ -32,6 +33,8 @@ class SegmentTiming:
     beat_names: tuple[str, ...]
     narration_seconds: float
     padding_seconds: float  # silence added after the tail because the scene needed longer
+    caption_hold: float = 0.0  # seconds added after that so the captions can be read
+    caption_need: float = 0.0  # seconds the captions asked for (more than the hold if capped)
 
     @property
     def duration(self) -> float:
@@ -173,6 +176,15 @@ def plan_segment(
         narration_seconds=narration_seconds,
         padding_seconds=(frames - natural_end) / fps,
     )
+
+
+def hold_for_captions(timing: SegmentTiming, frames: int, need: float) -> SegmentTiming:
+    """``timing`` lengthened by ``frames`` for its captions (``need`` seconds asked for):
+    the last beat, and so the last frame, is held and silence follows the speech."""
+    if frames < 0:
+        raise ValueError(f"a caption hold of {frames} frames")
+    return replace(timing, frames=timing.frames + frames, caption_hold=frames / timing.fps,
+                   caption_need=need)
 
 
 def segment_starts(frame_counts: Sequence[int]) -> list[int]:

@@ -266,7 +266,8 @@ class DaskExecutor:
                 found = find_transcript(original)
                 take = replace(take, transcript=str(found) if found else None)
             narration = replace(narration, path=original, take=take)
-        s.plan = plan_one(lec.spec, s.index, s.spec, s.cls, narration, opts.quality, lec.source)
+        s.plan = plan_one(lec.spec, s.index, s.spec, s.cls, narration, opts.quality, lec.source,
+                          caption_hold_max=opts.caption_hold_max)
         job = s.plan.job
         frames = s.plan.timing.frames
         with self._lock:
