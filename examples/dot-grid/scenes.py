@@ -90,12 +90,12 @@ class Dissolve(Scene):
             points = np.sqrt(p.keep) * points + np.sqrt(1 - p.keep) * noise_like(points)
             label = caption(f"Step {step} of {p.steps}: shrink, then add noise")
             moves = [d.animate.move_to(q) for d, q in zip(dots, points)]
-            self.play(*moves, FadeOut(title), FadeIn(label), run_time=1.0)
+            self.play(*moves, FadeOut(title), FadeIn(label), run_time=2.5)  # one step
             title = label
         ring = Circle(radius=2 * SPREAD, color=GREY_B, stroke_width=2)
         end = caption("Noise: a Gaussian cloud")
         self.play(FadeIn(ring), FadeOut(title), FadeIn(end), run_time=1.0)
-        self.wait(0.5)
+        self.wait(2.0)
 
 
 class WalkBack(Scene):
@@ -117,10 +117,10 @@ class WalkBack(Scene):
             label = caption(f"Denoise {step} of {steps}")
             moves = [d.animate.move_to(q).set_color(BLUE if step == steps else RED)
                      for d, q in zip(dots, points)]
-            self.play(*moves, FadeOut(title), FadeIn(label), run_time=1.0)
+            self.play(*moves, FadeOut(title), FadeIn(label), run_time=2.4)  # one step
             title = label
         self.play(FadeOut(title), FadeIn(caption("Back to the grid")), run_time=0.8)
-        self.wait(0.5)
+        self.wait(2.0)
 
 
 class Recap(TimedScene):
