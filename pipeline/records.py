@@ -19,7 +19,9 @@ RECORD_FORMAT = 2  # bump when a field changes meaning
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # A silent lecture's loudness is -inf: written as JSON's -Infinity (as Python's json
+    # module does), so the record reads back; the default would write null and fail.
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")
 
 
 class SentenceRecord(_Record):

@@ -514,3 +514,13 @@ def test_a_length_that_depends_on_the_canvas_is_measured_at_the_render_size(
     assert result.rendered == ["w"]
     # 1 s + Write's 2 s (24 outlines at the render's size: 15 or more take 2 s) + 2 s
     assert result.plans[0].timing.frames == 5 * TINY.fps
+
+
+def test_a_silent_lecture_is_up_to_date_on_a_rerun(lecture: dict) -> None:
+    """Silent narration has no loudness (-inf LUFS): the record must still read back, so
+    a re-run finds the outputs up to date (and the slides can read them)."""
+    again = build_lecture(lecture["spec"], options(lecture["base"]),
+                          source=str(lecture["toml"]))
+    assert again.record is not None and again.record.loudness is not None
+    assert again.record.loudness.integrated_lufs == float("-inf")
+    assert not again.assembled and again.rendered == []
