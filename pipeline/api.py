@@ -167,11 +167,11 @@ def narrate_scene(
         raise InputError(f"narrate_scene: {scene!r} is not a subclass of manim's Scene")
     if not narration.strip():
         raise InputError("narrate_scene: the narration is empty")
-    name = scene.__name__
+    name = scene.__name__.lstrip("_") or "Scene"  # an id starts with a letter or digit
     module_file = _module_file(scene) if source is None else None
     code = None if module_file is not None else (source or notebook_source(scene))
     lecture_id = f"scene-{name}"
-    ref = f"{module_file or 'notebook_scene.py'}:{name}"
+    ref = f"{module_file or 'notebook_scene.py'}:{scene.__name__}"
     lines = [f"id = {json.dumps(lecture_id)}", f"title = {json.dumps(title or name)}",
              'quality = "preview"', "",
              "[[segments]]", f"id = {json.dumps(name)}", f"chapter = {json.dumps(title or name)}",
