@@ -4,6 +4,8 @@
 ``render_segment("forward-diffusion", "01_05_math_step_by_step_equation")`` one of its
 segments (both return a :class:`RenderedLecture` with the paths of what was written),
 and ``check_lecture("forward-diffusion")`` checks a lecture without rendering.
+``narrate_scene(MyScene, "Narration.")`` renders a Manim scene class defined in the
+notebook (or any module) as a one-segment narrated lecture.
 
 They call the functions the ``lecture`` commands call (:mod:`pipeline.cli.run`), with
 typed arguments, so a notebook sees the same progress bars (rich draws them live in
@@ -14,14 +16,21 @@ a failed render its own error.
 
 from __future__ import annotations
 
+import ast
+import hashlib
+import inspect
+import json
+import linecache
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from pipeline import paths
 from pipeline.cli import display, run
 from pipeline.cli.reports import CheckedLecture
 from pipeline.planning.manifest import InputError
@@ -129,6 +138,139 @@ def check_lecture(
     return checked
 
 
+def narrate_scene(
+    scene: type,
+    narration: str,
+    *,
+    source: str | None = None,
+    title: str | None = None,
+    quality: str | None = "preview",
+    voice: str | None = None,
+    out: str | Path | None = None,
+    **options: Any,
+) -> RenderedLecture:
+    """Render the Manim scene class ``scene`` as a narrated one-segment lecture.
+
+    For a class defined in a notebook cell (or in ``__main__``), the render child gets
+    a module made of the import statements the kernel has run (every executed cell's
+    top-level ``import``/``from ... import``) followed by the class's own definition,
+    read from the cell's code; pass ``source=`` (a module's code defining the class) when
+    the class needs more than that (helpers or constants from other cells). A class
+    in an importable module's file is rendered from that file. The module and a
+    one-segment TOML are written to a folder of the user cache named by their content
+    (``notebook-scenes/``), the lecture's id is ``scene-<Class>`` and its segment's id
+    the class's name; the render is the normal pipeline's (dry run, narration, timing,
+    cache), written to ``<out>/scene-<Class>/``. ``quality``, ``voice``, ``out`` and
+    the other keywords are :func:`render_lecture`'s. ``.show()`` on the result plays it.
+    """
+    if not (isinstance(scene, type) and _is_manim_scene(scene)):
+        raise InputError(f"narrate_scene: {scene!r} is not a subclass of manim's Scene")
+    if not narration.strip():
+        raise InputError("narrate_scene: the narration is empty")
+    name = scene.__name__.lstrip("_") or "Scene"  # an id starts with a letter or digit
+    module_file = _module_file(scene) if source is None else None
+    code = None if module_file is not None else (source or notebook_source(scene))
+    lecture_id = f"scene-{name}"
+    ref = f"{module_file or 'notebook_scene.py'}:{scene.__name__}"
+    lines = [f"id = {json.dumps(lecture_id)}", f"title = {json.dumps(title or name)}",
+             'quality = "preview"', "",
+             "[[segments]]", f"id = {json.dumps(name)}", f"chapter = {json.dumps(title or name)}",
+             f"scene = {json.dumps(ref)}",
+             f"narration = {json.dumps(narration)}", ""]
+    toml = "\n".join(lines)
+    digest = hashlib.sha256(f"{code}\0{toml}".encode()).hexdigest()[:16]
+    folder = paths.cache_dir("notebook-scenes", digest)
+    if code is not None:
+        _write(folder / "notebook_scene.py", code)
+    _write(folder / "lecture.toml", toml)
+    return render_lecture(folder / "lecture.toml", quality=quality, voice=voice, out=out,
+                          **options)
+
+
+def notebook_source(scene: type) -> str:
+    """A module defining ``scene``: the imports the kernel (or the script) has run, then
+    the class's definition. Raises ``InputError`` when the class's code is not found."""
+    name = scene.__name__
+    cell = _cell_of(scene)
+    if cell is None:
+        raise InputError(f"narrate_scene: the code of {name} is not found (a class without "
+                         "methods, or not defined in a cell or file): pass source=")
+    text, line = cell
+    tree = ast.parse(text)
+    found = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
+             and node.name == name and node.lineno <= line <= (node.end_lineno or line)]
+    if not found or found[0] not in tree.body:
+        raise InputError(f"narrate_scene: {name} is not defined at the top level of its "
+                         "cell: pass source=")
+    node = found[0]
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    definition = "".join(text.splitlines(keepends=True)[first - 1:node.end_lineno])
+    imports = _imports([*_history(), text])
+    return "\n".join([*imports, "", "", definition.rstrip(), ""])
+
+
+def _is_manim_scene(cls: type) -> bool:
+    return any(f"{c.__module__}.{c.__qualname__}" == "manim.scene.scene.Scene"
+               for c in cls.__mro__)
+
+
+def _module_file(scene: type) -> str | None:
+    """The file of the importable module that defines ``scene`` at its top level."""
+    module = sys.modules.get(scene.__module__)
+    file = getattr(module, "__file__", None)
+    if (scene.__module__ == "__main__" or not isinstance(file, str)
+            or not file.endswith(".py") or getattr(module, scene.__name__, None) is not scene):
+        return None
+    return str(Path(file).resolve())
+
+
+def _cell_of(scene: type) -> tuple[str, int] | None:
+    """The code of the cell (or file) that defined ``scene`` and a line inside the
+    class: from a method's code object, whose file IPython keeps in ``linecache``."""
+    for value in vars(scene).values():
+        func = getattr(value, "__func__", value)
+        code = getattr(func, "__code__", None)
+        if code is None:
+            continue
+        text = "".join(linecache.getlines(code.co_filename))
+        if text:
+            return text, code.co_firstlineno
+    try:
+        lines, start = inspect.getsourcelines(scene)
+        whole = "".join(linecache.getlines(inspect.getsourcefile(scene) or ""))
+        return (whole, start) if whole else ("".join(lines), 1)
+    except (OSError, TypeError):
+        return None
+
+
+def _history() -> list[str]:
+    """The code of the cells the IPython kernel has run (empty outside IPython)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return []
+    return [str(c) for c in shell.user_ns.get("_ih", [])]
+
+
+def _imports(sources: Iterable[str]) -> list[str]:
+    """The top-level import statements of ``sources``, once each, ``__future__`` first."""
+    seen: dict[str, None] = {}
+    for text in sources:
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                seen.setdefault(ast.unparse(node), None)
+    return sorted(seen, key=lambda s: not s.startswith("from __future__"))
+
+
+def _write(path: Path, text: str) -> None:
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
 def _ids(only: Sequence[str]) -> tuple[str, ...]:
     if isinstance(only, str):
         raise InputError(f"--only: give a list of segment ids, not the string {only!r}")
@@ -139,5 +281,5 @@ def _path(value: str | Path | None) -> Path | None:
     return None if value is None else Path(value)
 
 
-__all__ = ["CheckedLecture", "RenderedLecture", "check_lecture", "render_lecture",
-           "render_segment"]
+__all__ = ["CheckedLecture", "RenderedLecture", "check_lecture", "narrate_scene",
+           "render_lecture", "render_segment"]

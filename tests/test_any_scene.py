@@ -524,3 +524,42 @@ def test_a_silent_lecture_is_up_to_date_on_a_rerun(lecture: dict) -> None:
     assert again.record is not None and again.record.loudness is not None
     assert again.record.loudness.integrated_lufs == float("-inf")
     assert not again.assembled and again.rendered == []
+
+
+CAMERAS = """\
+from manim import DEGREES, Create, Cube, Dot, FadeIn, Square, ThreeDAxes, ThreeDScene, ZoomedScene
+
+
+class Solid(ThreeDScene):
+    def construct(self):
+        self.set_camera_orientation(phi=70 * DEGREES, theta=30 * DEGREES)
+        self.add(ThreeDAxes())
+        self.play(Create(Cube(side_length=1.5, fill_opacity=0.6)), run_time=0.8)
+        self.move_camera(theta=60 * DEGREES, run_time=0.6)
+
+
+class Zoom(ZoomedScene):
+    def construct(self):
+        self.add(Square(), Dot())
+        self.play(FadeIn(Dot().shift([1, 1, 0])), run_time=0.4)
+        self.activate_zooming(animate=False)
+        self.play(self.zoomed_camera.frame.animate.shift([0.5, 0, 0]), run_time=0.6)
+"""
+
+
+@pytest.mark.parametrize("cls", ["Solid", "Zoom"])
+def test_three_d_and_zoomed_scenes_render_like_manim(cls: str, tmp_path: Path) -> None:
+    """A ``ThreeDScene`` (its ``ThreeDCamera``, a camera move) and a ``ZoomedScene`` (its
+    ``MultiCamera`` and the zoomed inset) render as narrated segments with manim's own
+    frames."""
+    (tmp_path / "my_scenes.py").write_text(CAMERAS)
+    path = tmp_path / "c.toml"
+    path.write_text(toml([("seg", f"my_scenes.py:{cls}", "Hi.")], lead_in=0.1, tail=0.1))
+    result = build_lecture(load_lecture(path), options(tmp_path), source=str(path))
+    assert result.rendered == ["seg"]
+    video = decode_frames(tmp_path / "out" / "own" / "lecture.mp4")
+    natural = natural_render(tmp_path, cls, tmp_path / "media")
+    assert len(natural) > 10 and len(video) >= len(natural)
+    for k in range(len(natural)):
+        assert diff(video[k], natural[k]) < 2.0, k
+    assert diff(natural[0], natural[-1]) > 1.0  # the camera or the inset moved

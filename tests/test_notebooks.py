@@ -1,7 +1,8 @@
 """Notebooks: ``notebooks/example.ipynb`` runs and every scene renders inline with
 ``%%manim``, through a real Jupyter kernel (nbclient), headless, at tiny quality.
 
-The example notebook (an inline scene and a narrated segment through ``pipeline.api``)
+The example notebook (an inline scene, a narrated segment through ``pipeline.api`` and a
+scene class written in a cell, narrated by ``pipeline.api.narrate_scene``)
 is executed as committed, with its parameters cell followed by an injected cell that
 sets the tiny quality (as papermill does). Rendering one scene of each family (module
 of ``scenes/``), or every registered scene, inline is ``slow``: a few minutes.
@@ -99,6 +100,17 @@ def test_example_notebook_runs_in_a_kernel(tmp_path: Path) -> None:
     manifest = json.loads((clip.parent.parent / "manifest.json").read_text())
     assert [s["id"] for s in manifest["segments"]] == ["01_13_todo1_intro"]
     assert manifest["segments"][0]["narration"]["source"] == "espeak"
+    # the notebook's own scene class, narrated: a one-segment lecture with speech
+    own = next(c for c in nb.cells if "narrate_scene(" in c.source)
+    printed = "".join(o.get("text", "") for o in own.outputs if o.output_type == "stream")
+    video = Path(printed.strip().splitlines()[-1])
+    assert video == out / "scene-CircleToSquare" / "lecture.mp4" and video.is_file()
+    info = media.probe(video)
+    assert media.stream(info, "audio") is not None and media.stream(info, "video") is not None
+    assert any("text/html" in o.get("data", {}) for o in own.outputs)
+    manifest = json.loads((video.parent / "manifest.json").read_text())
+    assert [s["id"] for s in manifest["segments"]] == ["CircleToSquare"]
+    assert manifest["segments"][0]["narration"]["source"] == "espeak"
 
 
 @pytest.mark.slow
@@ -137,3 +149,63 @@ def test_api_fails_like_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[st
         assert cli.main(argv) == cli.EXIT_INPUT
         err = " ".join(capsys.readouterr().err.split())
         assert " ".join(str(raised.value).split()) in err, (argv, err)
+
+
+CELL = """\
+import numpy as np
+from manim import Circle, Create, Scene
+
+
+def unrelated():
+    pass
+
+
+class FromCell(Scene):
+    def construct(self):
+        self.play(Create(Circle(radius=float(np.float64(1.2)))), run_time=0.4)
+
+
+narrate_scene(FromCell, "Not run in the child.")
+"""
+
+
+def test_notebook_source_is_the_imports_and_the_class(tmp_path: Path) -> None:
+    """A class from a cell (its code only in ``linecache``, as IPython keeps it): the
+    module the child gets is the imports and the class, not the rest of the cell."""
+    import linecache
+
+    from pipeline.api import notebook_source
+
+    name = "<ipython-input-cell-test>"
+    linecache.cache[name] = (len(CELL), None, CELL.splitlines(keepends=True), name)
+    namespace: dict[str, object] = {"narrate_scene": lambda *a: None}
+    exec(compile(CELL, name, "exec"), namespace)
+    code = notebook_source(namespace["FromCell"])  # type: ignore[arg-type]
+    assert code.startswith("import numpy as np\nfrom manim import Circle, Create, Scene\n")
+    assert "class FromCell(Scene):" in code and "narrate_scene" not in code
+    assert "unrelated" not in code
+    compile(code, "m.py", "exec")
+
+
+def test_narrate_scene_renders_source_or_a_module_file(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """``source=`` gives the module's code; a class in an importable file renders from it."""
+    import importlib
+
+    from pipeline.api import narrate_scene
+    from pipeline.planning.manifest import InputError
+
+    monkeypatch.setenv("LECTURE_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "mod_scene.py").write_text(CELL.split("\n\n\nnarrate_scene")[0] + "\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    cls = importlib.import_module("mod_scene").FromCell
+    out = tmp_path / "out"
+    done = narrate_scene(cls, "A small circle.", quality="tiny", voice="silence", out=out)
+    assert done.video == out / "scene-FromCell" / "lecture.mp4" and done.video.is_file()
+    assert set(done.segments) == {"FromCell"} and done.duration > 0.4
+    text = (tmp_path / "mod_scene.py").read_text().replace("1.2", "0.8")
+    again = narrate_scene(cls, "A small circle.", source=text, quality="tiny",
+                          voice="silence", out=out)
+    assert again.video.is_file()
+    with pytest.raises(InputError, match="not a subclass of manim's Scene"):
+        narrate_scene(int, "Hi.")
