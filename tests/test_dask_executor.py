@@ -356,3 +356,28 @@ def test_a_closure_over_the_limit_is_refused_in_one_line(base: Path) -> None:
     with pytest.raises(TooLarge, match=r"^segment p: scene art/scene.py:Plain: .* \(largest "
                                        r"scene.py, .*over the 0 MB a Dask task carries"):
         pack(plan.job.author, "p", limit=100)
+
+
+def test_own_scene_with_dask_local_2_from_the_command_line(base: Path, own: dict,
+                                                           capsys) -> None:
+    toml = own_lecture(base / "cli-own")
+    out = base / "cli-own" / "out"
+    code = cli_main(["--lecture", str(toml), "--executor", "dask-local:2", "--out", str(out),
+                     "--quality", "tiny"])
+    assert code == 0, capsys.readouterr().err
+    [mp4] = out.glob("*/lecture.mp4")
+    assert decoded(mp4) == decoded(own["local"].out_dir / "lecture.mp4")
+
+
+def test_own_scene_over_the_size_limit_is_bad_input(base: Path, monkeypatch,
+                                                    capsys) -> None:
+    from pipeline.rendering import author_files
+
+    monkeypatch.setattr(author_files, "MAX_BYTES", 100)
+    toml = own_lecture(base / "cli-big")
+    code = cli_main(["--lecture", str(toml), "--executor", "dask-local:2",
+                     "--out", str(base / "cli-big" / "out"), "--quality", "tiny"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "segment p: scene art/scene.py:Plain:" in err and "largest scene.py" in err
+    assert "Traceback" not in err

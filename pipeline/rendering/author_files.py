@@ -66,9 +66,10 @@ def closure_files(author: AuthorScene) -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
-def pack(author: AuthorScene, segment_id: str, limit: int = MAX_BYTES) -> AuthorFiles:
+def pack(author: AuthorScene, segment_id: str, limit: int | None = None) -> AuthorFiles:
     """The scene's files as bytes; :class:`TooLarge` (naming the segment and the largest
-    file) if they come to more than ``limit``."""
+    file) if they come to more than ``limit`` (:data:`MAX_BYTES`)."""
+    limit = MAX_BYTES if limit is None else limit
     found = closure_files(author)
     sizes = {rel: p.stat().st_size for rel, p in found.items()}
     total = sum(sizes.values())

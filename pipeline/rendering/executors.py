@@ -289,8 +289,8 @@ class DaskExecutor:
             return None
         try:
             return pack(job.author, job.segment_id)
-        except TooLarge as exc:
-            raise RenderError(str(exc)) from None
+        except TooLarge as exc:  # the author's input: exit 2, one line
+            raise InputError(str(exc)) from None
 
     # ------------------------------------------------------------------ collect
     def plan(self, spec: LectureSpec, opts: RenderOptions, source: str,
