@@ -8,7 +8,9 @@ They are plain functions of small picklable values, so any executor can run them
 * :func:`render_entry` renders one :class:`~pipeline.rendering.scene_render.RenderJob` into the
   shared :class:`~pipeline.rendering.store.RenderStore` unless the entry is already there. Manim
   runs in a scratch folder local to the worker; only the encoded video and its record
-  reach the store, each by an atomic write.
+  reach the store, each by an atomic write. A lecture's own scene
+  renders from a private copy of the author's files, which travel with the task
+  (:mod:`~pipeline.rendering.author_files`): workers need no shared disk.
 
 Progress goes to the client as Dask events on :data:`TOPIC`
 (``{"key", "state": "rendering", "frames", "worker"}``).
