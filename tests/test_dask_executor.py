@@ -381,3 +381,28 @@ def test_own_scene_over_the_size_limit_is_bad_input(base: Path, monkeypatch,
     assert code == 2, err
     assert "segment p: scene art/scene.py:Plain:" in err and "largest scene.py" in err
     assert "Traceback" not in err
+
+
+def test_a_module_scene_ships_its_package_and_not_outside_files(tmp_path: Path) -> None:
+    from pipeline.planning.scene_ref import locate
+    from pipeline.rendering.author_files import closure_files, pack, relocated, unpack
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "other.py").write_text(
+        'from pathlib import Path\nfrom manim import Scene\nfrom pkg import util\n'
+        'A = Path("data/a.txt")\nB = Path("../outside.txt")\n'
+        'class Other(Scene):\n    pass\n')
+    (tmp_path / "pkg" / "util.py").write_text("X = 1\n")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.txt").write_text("a")
+    (tmp_path.parent / "outside.txt").write_text("o")
+    author = locate("pkg.other:Other", lambda p: tmp_path / p)
+    assert list(closure_files(author)) == [
+        "data/a.txt", "pkg/__init__.py", "pkg/other.py", "pkg/util.py"]
+    files = pack(author, "m")
+    folder = unpack(files, str(tmp_path / "work"))
+    assert unpack(files, str(tmp_path / "work")) == folder  # reused, by digest
+    assert folder.name == files.digest and (folder / "data" / "a.txt").read_text() == "a"
+    moved = relocated(author, folder)
+    assert moved.file == str(folder / "pkg" / "other.py") and moved.root == str(folder)

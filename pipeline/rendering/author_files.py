@@ -54,13 +54,14 @@ class AuthorFiles:
 
 def closure_files(author: AuthorScene) -> dict[str, Path]:
     """The files the render key covers that lie in the scene's folder, by relative path."""
-    root = Path(author.root).resolve()
+    # Paths are normalised, not resolved: a symlink in the folder ships as its bytes.
+    root = Path(os.path.abspath(author.root))
     files, _ = fingerprint.import_closure([Path(author.file)], root)
     found: dict[str, Path] = {}
     for p in files:
-        found[p.resolve().relative_to(root).as_posix()] = p
+        found[Path(os.path.abspath(p)).relative_to(root).as_posix()] = p
     for text in fingerprint.named_files(files, root):
-        p = (root / text).resolve()
+        p = Path(os.path.abspath(root / text))
         if p.is_relative_to(root):
             found.setdefault(p.relative_to(root).as_posix(), p)
     return dict(sorted(found.items()))
