@@ -254,3 +254,155 @@ def test_bad_executor_is_bad_input(lecture: dict, tmp_path: Path, capsys) -> Non
     err = capsys.readouterr().err
     assert "--executor" in err and "Traceback" not in err
     assert not any(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------------ own scenes (issue 21)
+NEIGHBOUR = 'from manim import Square\n\n\ndef shape():\n    return Square(color="#ff0000")\n'
+OWN_SCENE = """\
+from pathlib import Path
+
+from manim import Create, FadeIn, Scene, Text
+
+from neighbour import shape
+
+
+class Plain(Scene):
+    def construct(self):
+        words = Path("words.txt").read_text().strip()
+        self.play(Create(shape()), run_time=0.6)
+        self.play(FadeIn(Text(words)), run_time=0.4)
+"""
+
+
+def own_lecture(folder: Path) -> Path:
+    """A lecture whose scene imports a neighbour module and reads an asset."""
+    (folder / "art").mkdir(parents=True)
+    (folder / "art" / "neighbour.py").write_text(NEIGHBOUR)
+    (folder / "art" / "scene.py").write_text(OWN_SCENE)
+    (folder / "art" / "words.txt").write_text("Shipped\n")
+    toml = folder / "own.toml"
+    toml.write_text("\n".join([
+        'id = "own"', 'title = "Own"', "seed = 3", 'quality = "tiny"', 'voice = "silence"',
+        "lead_in = 0.3", "tail = 0.3", "", "[[segments]]", 'id = "p"', 'chapter = "P"',
+        'scene = "art/scene.py:Plain"', "narration = 'Hello there.'", ""]))
+    return toml
+
+
+@pytest.fixture(scope="module")
+def own(base: Path) -> dict:
+    toml = own_lecture(base / "own")
+    opts = options(base / "own", "local")
+    [result] = render_lectures([LectureRequest(load_lecture(toml), str(toml), opts)],
+                               LocalExecutor())
+    return {"toml": toml, "local": result, "opts": opts}
+
+
+def test_own_scene_on_dask_matches_local(base: Path, own: dict, cluster) -> None:
+    toml = own["toml"]
+    opts = options(base / "own", "dask")
+    store = RenderStore.for_path(base / "own-cache")
+    since = time.time()
+    with dask_executor(cluster, store) as ex:
+        [result] = render_lectures([LectureRequest(load_lecture(toml), str(toml), opts)], ex)
+        events = render_events(ex.client, since)
+    assert result.rendered == ["p"]
+    assert [p.job.key for p in result.plans] == [p.job.key for p in own["local"].plans]
+    assert all(m["worker"].startswith("tcp://") for msgs in events.values() for m in msgs)
+    assert decoded(result.out_dir / "lecture.mp4") == decoded(own["local"].out_dir / "lecture.mp4")
+
+
+def test_worker_renders_without_the_authors_folder(base: Path, own: dict, cluster) -> None:
+    from pipeline.planning.plan import plan_lecture
+    from pipeline.rendering.author_files import pack
+    from pipeline.rendering.cluster_tasks import render_entry
+
+    toml = own_lecture(base / "moving")
+    [plan] = plan_lecture(load_lecture(toml), options(base / "moving", "plan"))
+    job = plan.job
+    assert job.author is not None and job.key == own["local"].plans[0].job.key
+    files = pack(job.author, job.segment_id)
+    assert [rel for rel, _ in files.files] == ["neighbour.py", "scene.py", "words.txt"]
+    # The author's folder is gone before any worker sees the task.
+    (base / "moving").rename(base / "moved")
+    store = RenderStore.for_path(base / "moved-cache")
+    client = distributed.Client(cluster)
+    try:
+        with pytest.raises(RenderError, match="segment p: .*cannot read the scene"):
+            client.submit(render_entry, job, store.url, key="no-files").result()
+        tampered = type(files)(tuple((r, b"Changed\n" if r == "words.txt" else b)
+                                     for r, b in files.files))
+        with pytest.raises(RenderError, match="segment p: scene art/scene.py:Plain: the files"):
+            client.submit(render_entry, job, store.url, tampered, key="tampered").result()
+        outcome = client.submit(render_entry, job, store.url, files, key="shipped").result()
+    finally:
+        client.close()
+    assert outcome.rendered and outcome.worker.startswith("tcp://")
+    rec = store.lookup(job.key, job.quality, job.expected_frames)
+    assert rec is not None
+    local = RenderStore.for_path(own["opts"].cache_dir)
+    local_rec = local.lookup(job.key, job.quality, job.expected_frames)
+    assert local_rec is not None
+    assert (store.fetch(job.key, rec, base / "x").read_bytes()
+            == local.fetch(job.key, local_rec, base / "y").read_bytes())
+
+
+def test_a_closure_over_the_limit_is_refused_in_one_line(base: Path) -> None:
+    from pipeline.planning.plan import plan_lecture
+    from pipeline.rendering.author_files import TooLarge, pack
+
+    toml = own_lecture(base / "big")
+    [plan] = plan_lecture(load_lecture(toml), options(base / "big", "plan"))
+    assert plan.job.author is not None
+    with pytest.raises(TooLarge, match=r"^segment p: scene art/scene.py:Plain: .* \(largest "
+                                       r"scene.py, .*over the 0 MB a Dask task carries"):
+        pack(plan.job.author, "p", limit=100)
+
+
+def test_own_scene_with_dask_local_2_from_the_command_line(base: Path, own: dict,
+                                                           capsys) -> None:
+    toml = own_lecture(base / "cli-own")
+    out = base / "cli-own" / "out"
+    code = cli_main(["--lecture", str(toml), "--executor", "dask-local:2", "--out", str(out),
+                     "--quality", "tiny"])
+    assert code == 0, capsys.readouterr().err
+    [mp4] = out.glob("*/lecture.mp4")
+    assert decoded(mp4) == decoded(own["local"].out_dir / "lecture.mp4")
+
+
+def test_own_scene_over_the_size_limit_is_bad_input(base: Path, monkeypatch,
+                                                    capsys) -> None:
+    from pipeline.rendering import author_files
+
+    monkeypatch.setattr(author_files, "MAX_BYTES", 100)
+    toml = own_lecture(base / "cli-big")
+    code = cli_main(["--lecture", str(toml), "--executor", "dask-local:2",
+                     "--out", str(base / "cli-big" / "out"), "--quality", "tiny"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "segment p: scene art/scene.py:Plain:" in err and "largest scene.py" in err
+    assert "Traceback" not in err
+
+
+def test_a_module_scene_ships_its_package_and_not_outside_files(tmp_path: Path) -> None:
+    from pipeline.planning.scene_ref import locate
+    from pipeline.rendering.author_files import closure_files, pack, relocated, unpack
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "other.py").write_text(
+        'from pathlib import Path\nfrom manim import Scene\nfrom pkg import util\n'
+        'A = Path("data/a.txt")\nB = Path("../outside.txt")\n'
+        'class Other(Scene):\n    pass\n')
+    (tmp_path / "pkg" / "util.py").write_text("X = 1\n")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.txt").write_text("a")
+    (tmp_path.parent / "outside.txt").write_text("o")
+    author = locate("pkg.other:Other", lambda p: tmp_path / p)
+    assert list(closure_files(author)) == [
+        "data/a.txt", "pkg/__init__.py", "pkg/other.py", "pkg/util.py"]
+    files = pack(author, "m")
+    folder = unpack(files, str(tmp_path / "work"))
+    assert unpack(files, str(tmp_path / "work")) == folder  # reused, by digest
+    assert folder.name == files.digest and (folder / "data" / "a.txt").read_text() == "a"
+    moved = relocated(author, folder)
+    assert moved.file == str(folder / "pkg" / "other.py") and moved.root == str(folder)

@@ -8,7 +8,9 @@ They are plain functions of small picklable values, so any executor can run them
 * :func:`render_entry` renders one :class:`~pipeline.rendering.scene_render.RenderJob` into the
   shared :class:`~pipeline.rendering.store.RenderStore` unless the entry is already there. Manim
   runs in a scratch folder local to the worker; only the encoded video and its record
-  reach the store, each by an atomic write.
+  reach the store, each by an atomic write. A lecture's own scene
+  renders from a private copy of the author's files, which travel with the task
+  (:mod:`~pipeline.rendering.author_files`): workers need no shared disk.
 
 Progress goes to the client as Dask events on :data:`TOPIC`
 (``{"key", "state": "rendering", "frames", "worker"}``).
@@ -21,10 +23,11 @@ import json
 import shutil
 import tempfile
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from audio.narration import Narration, resolve_narration
+from pipeline.rendering.author_files import AuthorFiles, relocated, unpack
 from pipeline.rendering.cache import record_path, render_key
 from pipeline.rendering.housekeeping import using_cache
 from pipeline.rendering.scene_render import RenderError, RenderJob, render
@@ -111,8 +114,12 @@ class RenderOutcome:
     seconds: float
 
 
-def render_entry(job: RenderJob, store_url: str) -> RenderOutcome:
-    """Make sure ``job``'s entry is in the store; render it here if it is not."""
+def render_entry(job: RenderJob, store_url: str,
+                 files: AuthorFiles | None = None) -> RenderOutcome:
+    """Make sure ``job``'s entry is in the store; render it here if it is not.
+
+    ``files``: a lecture's own scene's files (:mod:`~pipeline.rendering.author_files`),
+    unpacked into the worker's work folder and rendered from there."""
     import time
 
     t0 = time.perf_counter()
@@ -120,8 +127,14 @@ def render_entry(job: RenderJob, store_url: str) -> RenderOutcome:
     worker = _worker_address()
     if store.lookup(job.key, job.quality, job.expected_frames) is not None:
         return RenderOutcome(job.key, False, worker, time.perf_counter() - t0)
-    mine = render_key(scene=job.scene, params=job.params, plan=job.plan,
-                      quality=job.quality, seed=job.seed, author=job.author)
+    if files is not None and job.author is not None:
+        job = _with_files(job, files, worker)
+    try:
+        mine = render_key(scene=job.scene, params=job.params, plan=job.plan,
+                          quality=job.quality, seed=job.seed, author=job.author)
+    except OSError as exc:
+        raise RenderError(f"segment {job.segment_id}: worker {worker} cannot read the "
+                          f"scene's files ({exc}); send them with the task") from None
     if mine != job.key:
         raise RenderError(
             f"segment {job.segment_id}: worker {worker} has different scene code or "
@@ -143,6 +156,23 @@ def render_entry(job: RenderJob, store_url: str) -> RenderOutcome:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return RenderOutcome(job.key, True, worker, time.perf_counter() - t0)
+
+
+def _with_files(job: RenderJob, files: AuthorFiles, worker: str) -> RenderJob:
+    """``job`` rendering from a private copy of the author's files; refused unless that
+    copy gives the client's key."""
+    assert job.author is not None
+    folder = unpack(files, _scratch_root())
+    moved = replace(job, author=relocated(job.author, folder))
+    mine = render_key(scene=moved.scene, params=moved.params, plan=moved.plan,
+                      quality=moved.quality, seed=moved.seed, author=moved.author)
+    if mine != job.key:
+        raise RenderError(
+            f"segment {job.segment_id}: scene {job.author.text}: the files shipped to worker "
+            f"{worker} do not give the client's key (key {mine}, client {job.key}): a file "
+            "it reads outside its folder differs here, or the project's versions do"
+        )
+    return moved
 
 
 def _scratch_root() -> str | None:

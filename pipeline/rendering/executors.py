@@ -47,9 +47,10 @@ from pipeline.planning.plan import (
     plan_one,
 )
 from pipeline.progress import Reporter, SilentReporter
+from pipeline.rendering.author_files import AuthorFiles, TooLarge, pack
 from pipeline.rendering.cluster_tasks import TOPIC, NarrationRequest, narrate, render_entry
 from pipeline.rendering.renderer import Renderer
-from pipeline.rendering.scene_render import RenderError
+from pipeline.rendering.scene_render import RenderError, RenderJob
 from pipeline.rendering.store import BadEntry, RenderStore
 
 
@@ -275,10 +276,21 @@ class DaskExecutor:
         if self.store.lookup(job.key, job.quality, frames):
             self._reporter_segment(s.row, "cached", frames)
             return
+        files = self._author_files(job)
         self._reporter_segment(s.row, "queued", frames)
-        s.render = self.client.submit(render_entry, job, self.store.url,
+        s.render = self.client.submit(render_entry, job, self.store.url, files,
                                       key=f"render-{job.key}", retries=0)
         s.render.add_done_callback(lambda f, s=s: self._on_done(f, s))
+
+    @staticmethod
+    def _author_files(job: RenderJob) -> AuthorFiles | None:
+        """An own scene's files travel with its task: workers need no shared disk."""
+        if job.author is None:
+            return None
+        try:
+            return pack(job.author, job.segment_id)
+        except TooLarge as exc:  # the author's input: exit 2, one line
+            raise InputError(str(exc)) from None
 
     # ------------------------------------------------------------------ collect
     def plan(self, spec: LectureSpec, opts: RenderOptions, source: str,
