@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import time
 from dataclasses import asdict
 from functools import lru_cache
@@ -34,7 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from pipeline import media
+from pipeline import files, media
 from pipeline.planning.manifest import QUALITIES, Quality
 from pipeline.planning.scene_ref import AuthorScene
 from pipeline.rendering import fingerprint
@@ -162,17 +161,6 @@ def sampled_digest(path: Path, size: int) -> str:
     return h.hexdigest()
 
 
-def _write_json_atomic(path: Path, data: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def describe(path: Path, key: str) -> EntryRecord:
     """Measure an encoded video into an entry record (one ffprobe, one read)."""
     info = media.probe(path)
@@ -209,7 +197,7 @@ def store(cache_dir: Path, key: str, encoded: Path, q: Quality, expected_frames:
         tmp = dst.parent / f".{key}.{os.getpid()}.mp4"
         shutil.copyfile(encoded, tmp)
         os.replace(tmp, dst)
-    _write_json_atomic(record_path(cache_dir, key), record.model_dump_json())
+    files.write_text_atomic(record_path(cache_dir, key), record.model_dump_json())
     return dst
 
 
@@ -280,7 +268,7 @@ def _touch(rec_path: Path) -> None:
     """Record the use (for LRU eviction)."""
     try:
         rec = EntryRecord.model_validate_json(rec_path.read_text(encoding="utf-8"))
-        _write_json_atomic(rec_path, rec.model_copy(update={"last_used": time.time()})
+        files.write_text_atomic(rec_path, rec.model_copy(update={"last_used": time.time()})
                            .model_dump_json())
     except (OSError, ValueError):
         pass

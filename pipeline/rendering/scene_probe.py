@@ -16,12 +16,11 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline import paths
+from pipeline import files, paths
 from pipeline.planning.manifest import Quality
 from pipeline.planning.scene_ref import AuthorScene
 from pipeline.rendering import fingerprint
@@ -83,7 +82,10 @@ def probe(scene: AuthorScene, q: Quality, params: dict[str, Any]) -> SceneInfo:
     except (OSError, ValueError):
         result = _run_child(scene, q, params)
         if "error" not in result:
-            _write_atomic(path, json.dumps(result))
+            try:
+                files.write_text_atomic(path, json.dumps(result))
+            except OSError:  # a cache that cannot be written only costs a dry run
+                pass
     if "error" in result:
         kind = result.get("kind")
         raise SceneProblem(str(result["error"]), kind in ("input", "params"),
@@ -117,13 +119,3 @@ def _run_child(scene: AuthorScene, q: Quality, params: dict[str, Any]) -> dict[s
     tail = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     why = tail[-1].strip() if tail else f"exit status {proc.returncode}"
     return {"error": f"{scene.file}: the dry run failed: {why}", "kind": "run"}
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".probe-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError:
-        Path(tmp).unlink(missing_ok=True)
