@@ -91,6 +91,7 @@ def render_key(
         # the render child decides which frames are drawn and how they reach x264
         "renderer": fingerprint.file_digest(
             fingerprint.ROOT / "pipeline" / "rendering" / "scene_process.py"),
+        "child_env": fingerprint.CHILD_ENV,
         "seed": seed,
         "toolchain": fingerprint.toolchain(),
     }
@@ -115,6 +116,7 @@ def author_key(author: AuthorScene, plan: dict[str, float], quality: Quality,
         "hold_to": author.hold_to,
         "encoder": encoder_settings(quality),
         "renderer": child_sources(),
+        "child_env": fingerprint.CHILD_ENV,
         "seed": author.random_seed,
         "toolchain": fingerprint.toolchain(),
     }

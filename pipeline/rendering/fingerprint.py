@@ -39,6 +39,10 @@ from pipeline import paths
 
 ROOT = paths.SOURCE_ROOT
 PROBE_FORMAT = 1
+#: What every render child's environment sets, and so every render key includes. A fixed
+#: hash seed: manim walks sets in places (``ConvexHull`` orders its vertices so), and a
+#: set's order follows the per-process string hash.
+CHILD_ENV: dict[str, str] = {"PYTHONHASHSEED": "0"}
 # Names whose use in a scene's code means "reads this data set" -> how to fingerprint it.
 DATA_SOURCES: dict[str, str] = {"load_mnist": "mnist"}
 TARGET_PATTERN = re.compile(r"^([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*):[A-Za-z_][\w.]*$")

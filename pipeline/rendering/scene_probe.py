@@ -99,7 +99,7 @@ def probe(scene: AuthorScene, q: Quality, params: dict[str, Any]) -> SceneInfo:
 
 def _run_child(scene: AuthorScene, q: Quality, params: dict[str, Any]) -> dict[str, Any]:
     request = {"scene": scene.model_dump(), "quality": asdict(q), "params": params}
-    env = {"OMP_NUM_THREADS": "1", **os.environ, "PYTHONHASHSEED": "0",
+    env = {"OMP_NUM_THREADS": "1", **os.environ, **fingerprint.CHILD_ENV,
            "LECTURE_AUTHOR_PROBE": json.dumps(request)}
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(fingerprint.ROOT), env.get("PYTHONPATH")) if p)

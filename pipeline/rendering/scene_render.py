@@ -31,7 +31,7 @@ from typing import Any
 from pipeline import media
 from pipeline.planning.manifest import Quality
 from pipeline.planning.scene_ref import AuthorScene
-from pipeline.rendering import cache
+from pipeline.rendering import cache, fingerprint
 from pipeline.rendering.author_process import ERROR_TAG, SCENE_ENV
 from pipeline.rendering.housekeeping import work_root
 from pipeline.rendering.scene_process import TARGET_ENV, Target
@@ -118,10 +118,9 @@ def render_command(job: RenderJob | None = None) -> list[str]:
 
 
 def child_env(job: RenderJob, target: Target) -> dict[str, str]:
-    # One math thread per scene: the pipeline already runs one scene per core. A fixed hash
-    # seed: manim walks sets in places (``ConvexHull`` orders its vertices so), and a set's
-    # order follows the per-process string hash; fixed, a render is the same in every run.
-    env = {"OMP_NUM_THREADS": "1", **os.environ, "PYTHONHASHSEED": "0",
+    # One math thread per scene: the pipeline already runs one scene per core. CHILD_ENV
+    # (a fixed hash seed) is part of every render key.
+    env = {"OMP_NUM_THREADS": "1", **os.environ, **fingerprint.CHILD_ENV,
            JOB_ENV: job.env_payload(), TARGET_ENV: target.model_dump_json(),
            PROGRESS_ENV: "1"}
     if job.author is not None:
