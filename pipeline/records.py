@@ -46,6 +46,9 @@ class TakeRecord(_Record):
     words_expected: int = 0
     approximate: bool = False
     transcript: str | None = None
+    # where the captions' words come from: "script" (the TOML's text), "transcript" (a
+    # <segment-id>.txt beside the take) or "recogniser" (a draft transcribed offline)
+    transcript_source: str = "script"
 
 
 class NarrationRecord(_Record):
@@ -82,6 +85,7 @@ class SegmentRecord(_Record):
     slide: SlideOptions = SlideOptions()
     clip_key: str = ""  # content key of the narrated segment clip (picture + its audio)
     captions_approximate: bool = False  # a take's words could not all be aligned
+    captions_draft: bool = False  # captions from the offline recogniser: a draft to correct
     caption_hold: float = 0.0  # seconds held after the speech so the captions can be read
     caption_hold_reason: str = ""  # why (and, when capped, what the cap left out)
     captions_relaxed: bool = False  # the cap left too little time: cues over 17 chars/s
@@ -121,6 +125,7 @@ class LectureRecord(_Record):
     loudness: LoudnessRecord | None = None
     captions: int = 0  # number of caption cues
     captions_approximate: list[str] = Field(default_factory=list)  # segment ids
+    captions_draft: list[str] = Field(default_factory=list)  # segment ids, recogniser drafts
     chapters: list[ChapterRecord] = Field(default_factory=list)
     segments: list[SegmentRecord] = Field(min_length=1)
     created: str = ""  # UTC time the outputs were assembled
