@@ -120,6 +120,7 @@ class LectureRecord(_Record):
     frames: int
     duration: float
     seed: int = 0
+    language: str = "en"  # BCP-47 of the narration and captions (every voice here is English)
     versions: dict[str, str] = Field(default_factory=dict)
     assembly_key: str = ""  # hash of everything that shapes the outputs (pipeline.assembly.parts)
     loudness: LoudnessRecord | None = None

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pipeline.cli.reports import CacheInfo, CheckedLecture
     from pipeline.lecture import LectureResult
     from pipeline.planning.plan import SegmentPlan
+    from pipeline.youtube.course import Outcome
 
 STATUS_ENV = "LECTURE_STATUS_FILE"
 
@@ -251,3 +252,40 @@ def stdout_console(like: Console) -> Console:
     """A console on standard output for a command's result (a table, a listing), drawn
     like ``like`` (a notebook stays a notebook)."""
     return Console(force_jupyter=like.is_jupyter or None, highlight=False)
+
+
+@contextmanager
+def transfer_progress(console: Console) -> Iterator[Callable[[str, int, int], None]]:
+    """An upload's bar per lecture: bytes, rate and time left (on a terminal or in a
+    notebook, as the render bars); yields ``on_bytes(lecture, done, total)``."""
+    from rich.progress import DownloadColumn, TimeRemainingColumn, TransferSpeedColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+        TransferSpeedColumn(), TimeRemainingColumn(), console=console, transient=True,
+        disable=not (console.is_terminal or console.is_jupyter),
+    ) as progress:
+        rows: dict[str, TaskID] = {}
+
+        def on_bytes(lecture: str, done: int, total: int) -> None:
+            if lecture not in rows:
+                rows[lecture] = progress.add_task(f"uploading {lecture}", total=total)
+            progress.update(rows[lecture], completed=done, total=total)
+
+        yield on_bytes
+
+
+def publish_summary(console: Console, outcomes: Sequence[Outcome], elapsed: float) -> None:
+    """``lecture publish youtube``: one line per lecture, with the video's address."""
+    for o in outcomes:
+        if not o.sent:
+            say(console, f"{o.lecture}: up to date on YouTube ({o.url}); nothing sent")
+            continue
+        upload = ""
+        if o.uploaded:
+            upload = f"; {size_text(o.uploaded)} uploaded"
+        say(console, f"{o.lecture}: {o.url} ({', '.join(o.sent)}{upload})")
+        if o.replaced:
+            say(console, f"{o.lecture}: the new upload replaces video {o.replaced}, which is "
+                "still on YouTube: delete it there if you no longer want it")
+    say(console, f"{len(outcomes)} lecture{'s' if len(outcomes) != 1 else ''}; {elapsed:.1f} s")
