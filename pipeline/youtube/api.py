@@ -18,6 +18,7 @@ import http.client
 import json
 import os
 import random
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -59,12 +60,16 @@ def service(transport: Any) -> Any:
 def pause(attempt: int, rand: Callable[[], float] = random.random) -> float:
     """Seconds before retry ``attempt`` (0, 1, ...): full jitter on an exponential."""
     base = float(os.environ.get(BACKOFF_ENV) or 1.0)
-    return min(MAX_PAUSE, base * 2 ** attempt) * rand()
+    return float(min(MAX_PAUSE, base * 2 ** attempt) * rand())
 
 
 def retriable(exc: BaseException) -> bool:
+    """A 5xx of :data:`RETRY_STATUS` or a dropped connection; not a certificate that
+    fails verification (trying again changes nothing)."""
     if isinstance(exc, HttpError):
         return exc.resp.status in RETRY_STATUS
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return False
     return isinstance(exc, TRANSPORT_ERRORS)
 
 
@@ -80,7 +85,7 @@ def with_retries(fn: Callable[[], T], call: str,
                 raise explain(exc, call) from None
             what = f"{exc.resp.status}"
         except TRANSPORT_ERRORS as exc:
-            if attempt >= MAX_RETRIES:
+            if not retriable(exc) or attempt >= MAX_RETRIES:
                 raise
             what = type(exc).__name__
         wait = pause(attempt)

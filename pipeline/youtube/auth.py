@@ -31,6 +31,7 @@ SECRETS_ENV = "LECTURE_YOUTUBE_CLIENT_SECRETS"
 TOKEN_ENV = "LECTURE_YOUTUBE_TOKEN_URL"
 DEFAULT_TOKEN_URL = "https://oauth2.googleapis.com/token"
 TOKEN_FILE = "youtube-token.json"
+HTTP_TIMEOUT = 120  # seconds without an answer before a request counts as dropped
 SIGN_IN_HINT = "give --client-secrets FILE (or set LECTURE_YOUTUBE_CLIENT_SECRETS) to sign in"
 
 
@@ -71,9 +72,10 @@ def _stored(path: Path) -> Any:
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
         granted = set(info["scopes"])
-        creds = Credentials(token=None, refresh_token=info["refresh_token"],
-                            token_uri=token_url(), client_id=info["client_id"],
-                            client_secret=info["client_secret"], scopes=sorted(granted))
+        creds = Credentials(  # type: ignore[no-untyped-call]
+            token=None, refresh_token=info["refresh_token"], token_uri=token_url(),
+            client_id=info["client_id"], client_secret=info["client_secret"],
+            scopes=sorted(granted))
     except (OSError, ValueError, KeyError, TypeError):
         raise PublishError(f"{path}: not a stored YouTube sign-in; sign in again with "
                            f"--sign-in ({SIGN_IN_HINT})") from None
@@ -125,10 +127,13 @@ def save(creds: Any) -> None:
 
 def transport(creds: Any) -> Any:
     """An ``httplib2`` transport that signs requests and refreshes the token; it trusts
-    the certificates of ``$HTTPLIB2_CA_CERTS`` when set (httplib2's own variable). The
-    client's own ``build_http`` leaves ``308 Resume Incomplete`` to the upload instead
-    of following it as a redirect."""
+    the certificates of ``$HTTPLIB2_CA_CERTS`` when set (httplib2's own variable, read
+    here, when the run starts), and leaves ``308 Resume Incomplete`` to the upload
+    instead of following it as a redirect (as the client's own ``build_http`` does)."""
     import google_auth_httplib2
-    from googleapiclient.http import build_http
+    import httplib2
+    from httplib2 import certs
 
-    return google_auth_httplib2.AuthorizedHttp(creds, http=build_http())
+    http = httplib2.Http(timeout=HTTP_TIMEOUT, ca_certs=certs.where())
+    http.redirect_codes = http.redirect_codes - {308}
+    return google_auth_httplib2.AuthorizedHttp(creds, http=http)

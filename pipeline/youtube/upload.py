@@ -144,7 +144,7 @@ def _chunks(request: Any, rec: PublishRecord, up: Upload) -> dict[str, Any] | No
             failures = _wait(failures, f"{exc.resp.status}", up)
             continue
         except api.TRANSPORT_ERRORS as exc:
-            if failures >= api.MAX_RETRIES:
+            if not api.retriable(exc) or failures >= api.MAX_RETRIES:
                 raise
             failures = _wait(failures, type(exc).__name__, up)
             continue
