@@ -355,3 +355,35 @@ def test_the_sign_in_is_kept_private(yt: FakeYouTube, tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o600
     kept = json.loads(path.read_text())
     assert kept["refresh_token"] == REFRESH_TOKEN and "token" not in kept
+
+
+def test_signing_in_without_a_browser_keeps_the_token_and_publishes(
+        yt: FakeYouTube, out: Path, tmp_path: Path) -> None:
+    import ssl
+    import urllib.request
+
+    secrets = tmp_path / "client.json"
+    secrets.write_text(json.dumps({"installed": {
+        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "auth_uri": yt.url + "auth",
+        "token_uri": "https://oauth2.example/token", "redirect_uris": ["http://localhost"]}}))
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}"}
+    child = subprocess.Popen([sys.executable, "-m", "pipeline", "publish", "youtube", ID,
+                              "--out", str(out), "--client-secrets", str(secrets),
+                              "--no-browser"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        url = next(line.strip() for line in child.stdout if line.startswith("https://"))
+        assert url.startswith(yt.url + "auth?") and "redirect_uri=http%3A%2F%2F127.0.0.1" in url
+        tls = ssl.create_default_context(cafile=str(yt.cert))
+        with urllib.request.urlopen(url, context=tls, timeout=30) as page:  # the browser
+            assert page.status == 200
+        _out, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == 0, err
+    token = tmp_path / "config" / "diffusion-lectures" / "youtube-token.json"
+    assert token.stat().st_mode & 0o777 == 0o600
+    assert json.loads(token.read_text())["refresh_token"] == REFRESH_TOKEN
+    assert REFRESH_TOKEN not in err + _out and CLIENT_SECRET not in err + _out
+    assert len(yt.uploaded) == 1 and "signed in" in err

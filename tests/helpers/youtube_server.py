@@ -12,6 +12,10 @@ Upload protocol (as Google documents it):
   ``Range: bytes=0-N``, or ``200`` and the video resource after the last byte;
 * ``PUT <session>`` with ``Content-Range: bytes */SIZE`` and no body: where it stands.
 
+Sign-in: ``GET /auth`` stands in for the consent page (it redirects at once to the
+app's ``redirect_uri`` with a code), ``POST /token`` exchanges that code or a refresh
+token for an access token.
+
 Faults (``Faults``): an HTTP status for chosen chunks (503), a connection dropped in the
 middle of a chunk, an access token that expires before a chosen request, an upload
 session that expires, quota exceeded on a chosen call, a revoked refresh token, and a
@@ -141,6 +145,7 @@ ROUTES = {
     ("POST", "/youtube/v3/playlists"): "playlists.insert",
     ("POST", "/youtube/v3/playlistItems"): "playlistItems.insert",
     ("POST", "/token"): "token",
+    ("GET", "/auth"): "consent",
 }
 
 
@@ -199,6 +204,10 @@ def _handler(yt: FakeYouTube) -> type[BaseHTTPRequestHandler]:
         def _answer(self, seen: Seen, headers: dict[str, str]) -> tuple[int, Any]:
             if seen.call == "token":
                 return _token(yt, seen)
+            if seen.call == "consent":  # the user said yes: back to the app with a code
+                headers["Location"] = (f"{seen.query['redirect_uri']}?code=code-42&"
+                                       f"state={seen.query['state']}")
+                return 302, None
             yt.api_requests += 1
             if yt.api_requests in yt.faults.expire_token_before:
                 yt.tokens.clear()
