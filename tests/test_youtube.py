@@ -154,6 +154,17 @@ def test_a_caption_change_sends_only_the_caption_update(
     assert code == EXIT_OK, text
     assert yt.calls() == ["videos.update"]
     assert len(yt.uploaded) == 1
+    (video,) = yt.videos.values()
+    assert video["status"]["privacyStatus"] == "unlisted"
+
+    yt.clear()
+    thumb = folder(out) / "thumbnail.png"
+    thumb.unlink()
+    thumb.write_bytes(yt.thumbnails[video["id"]] + b"\0")  # a new picture, the same size
+    code, text = publish(capsys, out)  # no --privacy: the video stays unlisted
+    assert code == EXIT_OK, text
+    assert yt.calls() == ["thumbnails.set"]
+    assert yt.thumbnails[video["id"]] == thumb.read_bytes()
 
 
 def test_a_killed_upload_resumes_and_sends_only_the_rest(

@@ -48,7 +48,8 @@ def publish_group(ctx: click.Context) -> int:
 @cloup.option_group(
     "On YouTube",
     cloup.option("--privacy", type=click.Choice(["private", "unlisted", "public"]),
-                 default="private", show_default=True, help="who may watch"),
+                 default=None, help="who may watch (default: private for a new video, "
+                 "else as it was last sent)"),
     cloup.option("--publish-at", default=None, metavar="ISO-TIME",
                  help="make the video public at this time (e.g. 2027-01-15T09:00:00Z); "
                  "needs --privacy private"),
@@ -75,7 +76,7 @@ def publish_group(ctx: click.Context) -> int:
               help="check and print the exact requests and the quota; send nothing")
 @verbose_option
 def youtube_command(lecture: str | None, lecture_flag: str | None, lectures: tuple[str, ...],
-                    out: Path | None, privacy: str, publish_at: str | None,
+                    out: Path | None, privacy: str | None, publish_at: str | None,
                     playlist: str | None, draft_captions: bool, replace: bool,
                     client_secrets: Path | None, sign_in: bool, no_browser: bool,
                     chunk_size: str | None, dry_run: bool) -> int:
@@ -100,14 +101,14 @@ def youtube_command(lecture: str | None, lecture_flag: str | None, lectures: tup
             display.warn(console, f"{p.lec.id}: captions not sent: segments "
                          f"{', '.join(p.lec.draft)} are recogniser drafts (--draft-captions "
                          "sends them)")
-    display.say(console, course.quota_line(prepared, opts))
+    display.say(console, course.quota_line(prepared))
     if dry_run:
-        click.echo(json.dumps(course.dry_run(prepared, opts), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(course.dry_run(prepared), indent=2, ensure_ascii=False))
         return 0
     started = time.monotonic()
     with display.transfer_progress(console) as on_bytes:
         hooks = course.Hooks(say=lambda text: display.say(console, text), on_bytes=on_bytes)
-        outcomes = course.publish(prepared, out_root, opts, chunk=chunk, hooks=hooks,
+        outcomes = course.publish(prepared, out_root, chunk=chunk, hooks=hooks,
                                   sign=course.SignIn(client_secrets, sign_in, no_browser))
     display.publish_summary(console, outcomes, time.monotonic() - started)
     return 0
@@ -125,7 +126,7 @@ def _lecture_id(name: str) -> str:
         raise InputError(f"{name}: cannot read the lecture's id ({exc})") from None
 
 
-def _publish_at(text: str | None, privacy: str) -> str | None:
+def _publish_at(text: str | None, privacy: str | None) -> str | None:
     if text is None:
         return None
     from datetime import UTC, datetime
@@ -137,7 +138,7 @@ def _publish_at(text: str | None, privacy: str) -> str | None:
                          "(e.g. 2027-01-15T09:00:00Z)") from None
     if when.tzinfo is None:
         raise InputError(f"--publish-at: {text!r} has no time zone (add Z for UTC)")
-    if privacy != "private":
+    if privacy not in (None, "private"):
         raise InputError("--publish-at: YouTube schedules only private videos; "
                          "use --privacy private")
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

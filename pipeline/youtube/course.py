@@ -11,7 +11,7 @@ changed something on YouTube, so a run stopped anywhere repeats nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,15 @@ class Prepared:
     lec: L.LectureFiles
     rec: PublishRecord
     plan: steps.Plan
+    opts: L.PublishOptions  # the run's, privacy and publishAt completed from the record
+
+
+def own_options(opts: L.PublishOptions, rec: PublishRecord) -> L.PublishOptions:
+    """Without ``--privacy`` or ``--publish-at``, a video keeps what it was last sent (a
+    new one is private), so re-running a command without them changes nothing."""
+    if opts.privacy is None and opts.publish_at is None:
+        return replace(opts, privacy=rec.privacy or "private", publish_at=rec.publish_at or None)
+    return replace(opts, privacy=opts.privacy or "private")
 
 
 def prepare(ids: Sequence[str], out_root: Path, opts: L.PublishOptions, *,
@@ -82,23 +91,25 @@ def prepare(ids: Sequence[str], out_root: Path, opts: L.PublishOptions, *,
     out = []
     for lec in lectures:
         rec = read_publish_record(out_root, lec.id)
-        out.append(Prepared(lec, rec, steps.decide(lec, rec, opts, replace=replace)))
+        own = own_options(opts, rec)
+        out.append(Prepared(lec, rec, steps.decide(lec, rec, own, replace=replace), own))
     return out
 
 
-def quota_line(prepared: Sequence[Prepared], opts: L.PublishOptions) -> str:
+def quota_line(prepared: Sequence[Prepared]) -> str:
     calls = [c for p in prepared for c in p.plan.calls(
-        known_playlist=bool(p.rec.playlist_id) and p.rec.playlist == opts.playlist)]
+        known_playlist=bool(p.rec.playlist_id) and p.rec.playlist == p.opts.playlist)]
     uploads = calls.count("videos.insert")
     return (f"quota: about {limits.quota(calls)} units of the {limits.DAILY_UNITS} a day "
             f"({len(calls)} calls, {uploads} upload{'s' if uploads != 1 else ''}; "
             "YouTube Data API cost table)")
 
 
-def dry_run(prepared: Sequence[Prepared], opts: L.PublishOptions) -> list[dict[str, Any]]:
+def dry_run(prepared: Sequence[Prepared]) -> list[dict[str, Any]]:
     """Every request a run would send, as the client would be given it."""
     shown: list[dict[str, Any]] = []
     for p in prepared:
+        opts = p.opts
         video_id = p.rec.video_id if not p.plan.upload else steps.NEW_VIDEO
         reqs = [steps.upload_request(p.lec, opts)] if p.plan.upload else []
         reqs += steps.after_upload(p.plan, p.lec, opts, video_id, p.rec.caption_id)
@@ -109,8 +120,8 @@ def dry_run(prepared: Sequence[Prepared], opts: L.PublishOptions) -> list[dict[s
     return shown
 
 
-def publish(prepared: Sequence[Prepared], out_root: Path, opts: L.PublishOptions, *,
-            sign: SignIn, chunk: int, hooks: Hooks) -> list[Outcome]:
+def publish(prepared: Sequence[Prepared], out_root: Path, *, sign: SignIn, chunk: int,
+            hooks: Hooks) -> list[Outcome]:
     """Send what each plan says; returns what was done, lecture by lecture."""
     if all(p.plan.nothing for p in prepared):
         return [Outcome(p.lec.id, p.rec.video_id) for p in prepared]
@@ -123,14 +134,13 @@ def publish(prepared: Sequence[Prepared], out_root: Path, opts: L.PublishOptions
     for p in prepared:
         lock = FolderLock(out_root / f".{p.lec.id}.youtube.lock", wait=False)
         with lock:
-            outcomes.append(_one(p, out_root, opts, youtube, transport, chunk, hooks,
-                                 playlists))
+            outcomes.append(_one(p, out_root, youtube, transport, chunk, hooks, playlists))
     return outcomes
 
 
-def _one(p: Prepared, out_root: Path, opts: L.PublishOptions, youtube: Any, transport: Any,
-         chunk: int, hooks: Hooks, playlists: dict[str, str]) -> Outcome:
-    lec, rec, plan = p.lec, p.rec, p.plan
+def _one(p: Prepared, out_root: Path, youtube: Any, transport: Any, chunk: int, hooks: Hooks,
+         playlists: dict[str, str]) -> Outcome:
+    lec, rec, plan, opts = p.lec, p.rec, p.plan, p.opts
     out = Outcome(lec.id, rec.video_id, replaced=plan.replacing)
     d = steps.digests(lec, opts)
 
@@ -146,6 +156,7 @@ def _one(p: Prepared, out_root: Path, opts: L.PublishOptions, youtube: Any, tran
         rec.video_id, rec.session = str(video["id"]), None
         rec.assembly_key, rec.video_sha256 = lec.record.assembly_key, lec.video_sha256
         rec.video_size, rec.metadata_sha256 = lec.video_size, d.metadata
+        rec.privacy, rec.publish_at = opts.privacy or "private", opts.publish_at or ""
         rec.caption_id = rec.captions_sha256 = rec.thumbnail_sha256 = ""
         rec.playlist = rec.playlist_id = rec.playlist_item_id = ""
         save(rec)
@@ -154,6 +165,8 @@ def _one(p: Prepared, out_root: Path, opts: L.PublishOptions, youtube: Any, tran
     for req in steps.after_upload(plan, lec, opts, rec.video_id, rec.caption_id):
         answer = _guarded(lambda r=req: api.execute(youtube, r, hooks.say))  # type: ignore[misc]
         _remember(rec, req.call, answer, d)
+        if req.call == "videos.update":
+            rec.privacy, rec.publish_at = opts.privacy or "private", opts.publish_at or ""
         save(rec)
         out.sent.append(req.call)
     if plan.playlist and opts.playlist is not None:

@@ -30,7 +30,7 @@ CAPTION_NAME = "Narration"
 
 @dataclass(frozen=True)
 class PublishOptions:
-    privacy: str = "private"
+    privacy: str | None = None  # None: what the video has (private for a new one)
     publish_at: str | None = None  # RFC 3339, UTC; YouTube needs privacy "private"
     playlist: str | None = None
     draft_captions: bool = False  # send captions that are recogniser drafts
@@ -128,7 +128,8 @@ def problems(lec: LectureFiles) -> list[str]:
 
 def video_body(lec: LectureFiles, opts: PublishOptions) -> dict[str, Any]:
     """``videos.insert``'s body: snippet and status."""
-    status: dict[str, Any] = {"privacyStatus": opts.privacy, "selfDeclaredMadeForKids": False}
+    status: dict[str, Any] = {"privacyStatus": opts.privacy or "private",
+                              "selfDeclaredMadeForKids": False}
     if opts.publish_at is not None:
         status["publishAt"] = opts.publish_at
     return {
@@ -156,7 +157,7 @@ def captions_digest(lec: LectureFiles) -> str:
 
 def playlist_body(name: str, lec: LectureFiles, opts: PublishOptions) -> dict[str, Any]:
     return {"snippet": {"title": name, "defaultLanguage": lec.language},
-            "status": {"privacyStatus": opts.privacy}}
+            "status": {"privacyStatus": opts.privacy or "private"}}
 
 
 def playlist_item_body(playlist_id: str, video_id: str) -> dict[str, Any]:

@@ -44,6 +44,8 @@ class PublishRecord(_Model):
     video_sha256: str = ""  # lecture.mp4 of that video
     video_size: int = 0
     metadata_sha256: str = ""  # the snippet and status last sent
+    privacy: str = ""  # the status last sent: kept when a re-run names none
+    publish_at: str = ""
     thumbnail_sha256: str = ""
     caption_id: str = ""
     captions_sha256: str = ""  # the caption file and track snippet last sent
