@@ -398,3 +398,27 @@ def test_signing_in_without_a_browser_keeps_the_token_and_publishes(
     assert json.loads(token.read_text())["refresh_token"] == REFRESH_TOKEN
     assert REFRESH_TOKEN not in err + _out and CLIENT_SECRET not in err + _out
     assert len(yt.uploaded) == 1 and "signed in" in err
+
+
+def test_a_network_that_stays_down_stops_with_one_line_and_the_rerun_finishes(
+        yt: FakeYouTube, signed_in: Path, out: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.youtube import api
+
+    monkeypatch.setattr(api, "MAX_RETRIES", 2)
+    yt.faults.drop_chunks = set(range(3, 40))  # the cable is out from the 3rd chunk on
+    code, text = publish(capsys, out)
+    assert code == 1
+    (line,) = [ln for ln in text.splitlines() if ln.startswith("failed:")]
+    assert "no connection to YouTube after 2 retries" in line and "run the same command" in line
+    held = read_publish_record(out, ID).session
+    assert held is not None and held.confirmed == 2 * limits.CHUNK_UNIT
+    yt.faults.drop_chunks = set()
+    yt.clear()
+    code, text = publish(capsys, out)
+    assert code == EXIT_OK, text
+    assert yt.calls()[0] == "upload.status" and "videos.insert" not in yt.calls()
+    size = (folder(out) / "lecture.mp4").stat().st_size
+    assert chunk_bytes(yt) == size - 2 * limits.CHUNK_UNIT
+    (data,) = yt.uploaded.values()
+    assert sha(data) == sha((folder(out) / "lecture.mp4").read_bytes())

@@ -220,14 +220,24 @@ def _find_playlist(youtube: Any, name: str, look: steps.Request, hooks: Hooks) -
 
 
 def _guarded(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """A refused token refresh (a revoked sign-in) as one line saying what to do."""
-    from google.auth.exceptions import RefreshError
+    """A refused token refresh (a revoked sign-in), or a network that stayed down through
+    every retry, as one line saying what to do."""
+    from google.auth.exceptions import RefreshError, TransportError
 
+    down: tuple[type[BaseException], ...] = (TransportError, *api.TRANSPORT_ERRORS)
     try:
         return fn()
     except RefreshError:
         raise api.PublishError("YouTube refused the stored sign-in (revoked or expired): "
                                f"sign in again with --sign-in ({auth.SIGN_IN_HINT})") from None
+    except down as exc:
+        raise NetworkDown(f"no connection to YouTube after {api.MAX_RETRIES} retries "
+                          f"({type(exc).__name__}: {exc}); what was sent is kept: run the "
+                          "same command again to go on from there") from None
+
+
+class NetworkDown(RuntimeError):
+    """The network stayed down through every retry (exit 1; a re-run goes on)."""
 
 
 __all__ = ["DEFAULT_CHUNK", "LimitsError", "Outcome", "SignIn", "Hooks", "prepare",
