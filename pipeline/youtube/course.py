@@ -132,10 +132,15 @@ def publish(prepared: Sequence[Prepared], out_root: Path, *, sign: SignIn, chunk
     playlists: dict[str, str] = {}
     outcomes = []
     for p in prepared:
-        lock = FolderLock(out_root / f".{p.lec.id}.youtube.lock", wait=False)
-        with lock:
+        with FolderLock(out_root / f".{p.lec.id}.youtube.lock", on_wait=_waiting(p.lec.id, hooks)):
             outcomes.append(_one(p, out_root, youtube, transport, chunk, hooks, playlists))
     return outcomes
+
+
+def _waiting(lecture: str, hooks: Hooks) -> Callable[[str], None]:
+    def waiting(pid: str) -> None:
+        hooks.say(f"waiting: another publish run (pid {pid}) is sending {lecture}")
+    return waiting
 
 
 def _one(p: Prepared, out_root: Path, youtube: Any, transport: Any, chunk: int, hooks: Hooks,
