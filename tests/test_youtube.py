@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import EXIT_INPUT, EXIT_OK, main
+from pipeline.lock import FolderLock
 from pipeline.records import read_record
 from pipeline.youtube import limits
 from pipeline.youtube.record import read_publish_record
@@ -41,8 +42,17 @@ ID = "yt-tiny"
 
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out, _manifest = make_lecture(tmp_path_factory.mktemp("yt-lecture"))
-    return out
+    """Rendered once a run: under xdist the workers share one render (the run's temp
+    folder, under a lock), since they may split this module's tests between them."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # pytest-N/, this run's, shared by its workers
+    base = root / "yt-lecture"
+    with FolderLock(root / "yt-lecture.lock"):
+        if not (base / "out" / ID / "manifest.json").is_file():
+            shutil.rmtree(base, ignore_errors=True)
+            make_lecture(base)
+    return base / "out"
 
 
 @pytest.fixture

@@ -119,6 +119,9 @@ def explain(exc: HttpError, call: str) -> PublishError:
     if status == 401:
         return PublishError(f"{call}: YouTube refused the sign-in (revoked or expired): "
                             "sign in again with --sign-in")
+    if status == 404 and reason in ("videoNotFound", "captionNotFound"):
+        return PublishError(f"{call}: YouTube no longer has it ({reason}), deleted there? "
+                            "Move <out>/<id>.youtube.json away to publish the lecture anew")
     detail = ": ".join(x for x in (reason, message) if x)
     return PublishError(f"{call}: YouTube answered {status}" + (f" ({detail})" if detail else ""))
 
