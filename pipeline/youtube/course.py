@@ -116,7 +116,10 @@ def dry_run(prepared: Sequence[Prepared]) -> list[dict[str, Any]]:
         if p.plan.playlist:
             reqs += steps.playlist_requests(p.lec, opts, video_id,
                                             p.rec.playlist_id or steps.PLAYLIST)
-        shown += [{"lecture": p.lec.id, **r.shown()} for r in reqs]
+        rows = [{"lecture": p.lec.id, **r.shown()} for r in reqs]
+        if p.plan.resume and p.rec.session is not None:
+            rows[0]["resume_from_byte"] = p.rec.session.confirmed  # as last confirmed
+        shown += rows
     return shown
 
 
