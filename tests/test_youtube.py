@@ -432,3 +432,19 @@ def test_a_network_that_stays_down_stops_with_one_line_and_the_rerun_finishes(
     assert chunk_bytes(yt) == size - 2 * limits.CHUNK_UNIT
     (data,) = yt.uploaded.values()
     assert sha(data) == sha((folder(out) / "lecture.mp4").read_bytes())
+
+
+def test_a_4xx_is_not_retried_and_says_what_to_do(
+        yt: FakeYouTube, signed_in: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    yt.faults.chunk_status = {2: 400}
+    code, text = publish(capsys, out)
+    assert code == EXIT_INPUT and "trying again" not in text
+    assert [ln for ln in text.splitlines() if ln.startswith("error:")] == [
+        "error: videos.insert: YouTube answered 400 (backendError: try again)"]
+    assert yt.calls().count("upload.chunk") == 2
+    yt.faults.chunk_status = {}
+    yt.faults.refuse = {"thumbnails.set": (403, "insufficientPermissions")}
+    code, text = publish(capsys, out)  # resumes the upload, then the thumbnail is refused
+    assert code == EXIT_INPUT
+    assert "thumbnails.set: the YouTube sign-in lacks a needed scope" in text
+    assert "--sign-in" in text and len(yt.sessions) == 1

@@ -61,6 +61,7 @@ class Faults:
     expire_token_before: set[int] = field(default_factory=set)  # API request numbers
     expire_session_at: set[int] = field(default_factory=set)  # chunk numbers
     quota_on: str | None = None  # a call name, e.g. "captions.insert"
+    refuse: dict[str, tuple[int, str]] = field(default_factory=dict)  # call -> status, reason
     revoked: bool = False  # the refresh token is refused (invalid_grant)
     chunk_pause: float = 0.0
 
@@ -216,6 +217,9 @@ def _handler(yt: FakeYouTube) -> type[BaseHTTPRequestHandler]:
             if seen.call == yt.faults.quota_on:
                 return _error(403, "quotaExceeded", "The request cannot be completed because "
                               "you have exceeded your quota.")
+            if seen.call in yt.faults.refuse:
+                status, reason = yt.faults.refuse[seen.call]
+                return _error(status, reason, f"refused: {reason}")
             if seen.call == "upload.status":
                 return _status(yt, seen, headers)
             if seen.call == "upload.chunk":
