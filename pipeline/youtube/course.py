@@ -18,12 +18,7 @@ from typing import Any
 from pipeline.lock import FolderLock
 from pipeline.youtube import api, auth, limits, steps
 from pipeline.youtube import lecture as L
-from pipeline.youtube.record import (
-    PublishRecord,
-    read_publish_record,
-    record_path,
-    write_publish_record,
-)
+from pipeline.youtube.record import PublishRecord, read_publish_record, write_publish_record
 from pipeline.youtube.upload import Upload, upload
 
 DEFAULT_CHUNK = 8 * 1024 * 1024
@@ -247,6 +242,3 @@ def _guarded(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 class NetworkDown(RuntimeError):
     """The network stayed down through every retry (exit 1; a re-run goes on)."""
 
-
-__all__ = ["DEFAULT_CHUNK", "LimitsError", "Outcome", "SignIn", "Hooks", "prepare",
-           "publish", "dry_run", "quota_line", "record_path"]

@@ -15,6 +15,7 @@ the transport repeats after a token refresh carries the same bytes.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,8 +89,6 @@ def status(transport: Any, uri: str, size: int) -> int | dict[str, Any] | None:
     if resp.status in EXPIRED:
         return None
     if resp.status in (200, 201):
-        import json
-
         done: dict[str, Any] = json.loads(content.decode("utf-8"))
         return done
     if resp.status != 308:
