@@ -1,0 +1,153 @@
+"""``PiperService``: the project's offline voice as a manim-voiceover speech service.
+
+A voiceover scene switches to it with one line::
+
+    from pipeline.voiceover.service import PiperService
+
+    class MyScene(VoiceoverScene):
+        def construct(self):
+            self.set_speech_service(PiperService())
+            with self.voiceover(text="This is a <bookmark mark='A'/>circle.") as tracker:
+                self.wait_until_bookmark("A")
+                ...
+
+It speaks with Piper (any voice model: ``PiperService(voice="piper:/path/voice.onnx")``),
+falling back to espeak-ng with the pipeline's warning (``audio`` voices and
+``voice`` texts, see :mod:`pipeline.voiceover.voices`). The text is read as the
+pipeline reads a narration (:mod:`audio.textnorm`: numbers, symbols) and spoken
+sentence by sentence through :func:`audio.sources.synthesize`, so it lands in the
+pipeline's speech cache (the same sentence gives the same bytes everywhere). Word
+boundaries come from the voice itself (:mod:`pipeline.voiceover.boundaries`), so
+bookmarks need no Whisper and no network.
+
+In a lecture's render child (:mod:`pipeline.voiceover.child`) the lecture's voice, rate
+and speech cache replace the arguments, and with a recorded take each block returns its
+slice of the take instead of speech.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from manim_voiceover._typing import VoiceoverData
+from manim_voiceover.services.base import PathLike, SpeechService
+
+from audio.clips import NarrationError, read_wav, write_wav
+from audio.pcm import SAMPLE_RATE
+from audio.sentences import Word
+from audio.sources import synthesize
+from audio.textnorm import shown, spoken_words
+from pipeline import paths
+from pipeline.voiceover.boundaries import remove_bookmarks, word_boundaries
+from pipeline.voiceover.job import VoiceoverJob
+from pipeline.voiceover.voices import engine_for
+
+__all__ = ["PiperService", "VoiceoverTextError", "LECTURE"]
+
+SERVICE_NAME = "diffusion-lectures"
+
+
+class VoiceoverTextError(ValueError):
+    """A voiceover block the voice cannot say (one line)."""
+
+
+class _Lecture:
+    """The lecture's job while a render child runs a segment (None elsewhere)."""
+
+    job: VoiceoverJob | None = None
+
+
+LECTURE = _Lecture()
+
+
+class PiperService(SpeechService):
+    """manim-voiceover speech service: Piper (or espeak-ng), word times from the voice.
+
+    ``voice``: ``"auto"`` (Piper, else espeak-ng with a warning), ``"piper"``,
+    ``"piper:<model.onnx>"``, ``"espeak"`` or ``"espeak:<voice>"``. ``wpm``: speaking
+    rate (espeak-ng words per minute; Piper is scaled to match). ``speech_cache``: where
+    synthetic sentences are kept (default: the pipeline's). Other keywords go to
+    manim-voiceover's ``SpeechService`` (``cache_dir``); speed is set with ``wpm``, and
+    no transcription model is needed.
+    """
+
+    def __init__(self, voice: str = "auto", wpm: int = 160,
+                 speech_cache: PathLike | None = None, **kwargs: Any) -> None:
+        if float(kwargs.get("global_speed", 1.0)) != 1.0:
+            raise ValueError("PiperService: set the speaking rate with wpm=..., not "
+                             "global_speed (that needs the sox program)")
+        if kwargs.get("transcription_model") is not None:
+            raise ValueError("PiperService: word times come from the voice; "
+                             "transcription_model is not used")
+        job = LECTURE.job
+        if job is not None:  # in a lecture the lecture's voice speaks
+            voice, wpm, speech_cache = job.voice, job.wpm, job.speech_cache
+        self.job = job
+        self.blocks_said = 0
+        self.engine = engine_for(voice, wpm, "PiperService")
+        self.speech_cache = Path(speech_cache) if speech_cache else paths.speech_cache()
+        super().__init__(**kwargs)
+
+    def generate_from_text(self, text: str, cache_dir: PathLike | None = None,
+                           path: PathLike | None = None, **kwargs: object) -> VoiceoverData:
+        """Speak ``text`` (bookmarks removed), write it as a WAV in ``cache_dir`` and
+        return manim-voiceover's record with word boundaries."""
+        folder = Path(cache_dir if cache_dir is not None else self.cache_dir)
+        content = remove_bookmarks(text)
+        if not spoken_words(content):
+            raise VoiceoverTextError(f"voiceover text {text!r} says nothing once read "
+                                     "aloud (no words after text normalisation)")
+        if self.job is not None and self.job.take is not None:
+            samples, words, key = self._take_block(content)
+        else:
+            said = synthesize(self.engine, content, cache_dir=self.speech_cache)
+            samples, words, key = np.asarray(said.samples[:, 0]), said.words, said.cache_key
+        self.blocks_said += 1
+        name = os.fspath(path) if path is not None else f"{_slug(content)}-{key[:16]}.wav"
+        target = folder / name
+        if not target.is_file() or target.stat().st_size != 44 + 2 * len(samples):
+            _write_wav_atomic(target, samples)
+        duration = len(samples) / SAMPLE_RATE
+        return {
+            "input_text": text,
+            "input_data": {"input_text": text, "service": SERVICE_NAME,
+                           "config": {"key": key}},
+            "original_audio": name,
+            "word_boundaries": word_boundaries(content, words, duration),  # type: ignore[typeddict-item]
+        }
+
+    def _take_block(self, content: str) -> tuple[np.ndarray, tuple[Word, ...], str]:
+        """The next block's slice of the lecture's recorded take."""
+        assert self.job is not None and self.job.take is not None
+        take, k = self.job.take, self.blocks_said
+        if k >= len(take) or take[k].text != shown(content):
+            raise VoiceoverTextError(
+                f"voiceover block {k + 1} ({shown(content)[:40]!r}) is not the block the "
+                "take was aligned to; the scene's voiceover texts must not change between runs")
+        block = take[k]
+        samples, sr = read_wav(block.audio)
+        if sr != SAMPLE_RATE:
+            raise NarrationError(f"{block.audio}: expected {SAMPLE_RATE} Hz")
+        words = tuple(Word(t, a, b) for t, a, b in block.words)
+        return samples[:, 0], words, f"take-{self.job.take_key}-{k}"
+
+
+def _slug(text: str) -> str:
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower())[:6])[:40] or "voiceover"
+
+
+def _write_wav_atomic(path: Path, samples: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".wav")
+    os.close(fd)
+    try:
+        write_wav(tmp, samples)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
