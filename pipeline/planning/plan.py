@@ -9,13 +9,15 @@ run in a child process, remembered under its code (``pipeline.rendering.scene_pr
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+from pathlib import Path
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from audio.narration import Narration, release_voices, resolve_narration
+from audio.narration import Narration, NarrationError, release_voices, resolve_narration
 from audio.script import mark_time, parse_marks
 from pipeline.assembly.captions import MAX_CPS, min_caption_seconds
 from pipeline.options import CAPTION_HOLD_MAX, RenderOptions
@@ -34,6 +36,7 @@ from pipeline.progress import Reporter, SilentReporter
 from pipeline.rendering.cache import render_key
 from pipeline.rendering.scene_probe import SceneProblem, probe
 from pipeline.rendering.scene_render import RenderError, RenderJob
+from pipeline.voiceover.job import Block, VoiceoverJob
 from scenes.catalog import spec as scene_spec
 from scenes.registry import SCENES
 from scenes.timing import Beat
@@ -87,6 +90,7 @@ class CheckedScene:
     params: dict[str, Any]
     author: AuthorScene | None = None
     plain: bool = False
+    blocks: tuple[Block, ...] = ()  # a voiceover scene's blocks (pipeline.voiceover)
 
 
 def checked_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality) -> CheckedScene:
@@ -100,7 +104,7 @@ def checked_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality) 
 
 
 def own_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality,
-              index: int) -> CheckedScene:
+              index: int, voiceover: VoiceoverJob | None = None) -> CheckedScene:
     """A scene named by file or module: located, imported, its ``params`` checked
     against the model it declares, and measured in a dry-run child
     (``pipeline.rendering.scene_probe``). A missing file, a class that is not there or
@@ -110,7 +114,8 @@ def own_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality,
     try:
         scene = locate(seg.scene, spec.resolve_path)
         # the dry run draws the segment's own random numbers: a length may depend on them
-        scene = scene.model_copy(update={"random_seed": segment_seed(spec.seed, seg.id)})
+        scene = scene.model_copy(update={"random_seed": segment_seed(spec.seed, seg.id),
+                                         "voiceover": voiceover})
         info = probe(scene, q, dict(seg.params))
     except ValueError as exc:
         raise InputError(f"{where}: {exc}") from None
@@ -125,7 +130,8 @@ def own_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality,
     if info.beats:
         return CheckedScene(info.beats, info.params, scene)
     seconds = max(info.frames, 1) / q.fps
-    return CheckedScene((Beat("scene", seconds, seconds),), info.params, scene, plain=True)
+    return CheckedScene((Beat("scene", seconds, seconds),), info.params, scene, plain=True,
+                        blocks=info.blocks)
 
 
 def bookmark_times(
@@ -178,6 +184,12 @@ def plan_lecture(
     q = opts.quality
     plans = []
     for index, seg in enumerate(spec.segments, start=1):
+        if not seg.narration.strip():  # a manim-voiceover scene speaks the segment
+            reporter.segment(seg.id, "narration")
+            scene, narration = voiceover_segment(spec, seg, source, opts, index - 1)
+            plans.append(plan_one(spec, index, seg, scene, narration, q, source,
+                                  caption_hold_max=opts.caption_hold_max))
+            continue
         scene = checked_scene(spec, seg, source, q)  # bad input fails before any render
         reporter.segment(seg.id, "narration")
         narration = resolve_narration(
@@ -190,6 +202,48 @@ def plan_lecture(
                               caption_hold_max=opts.caption_hold_max))
     release_voices()  # the voice model's memory is not needed while rendering
     return plans
+
+
+def voiceover_segment(spec: LectureSpec, seg: SegmentSpec, source: str, opts: RenderOptions,
+                      index: int) -> tuple[CheckedScene, Narration]:
+    """A segment whose manim-voiceover scene speaks it: a dry run with the lecture's
+    voice gives its blocks; with a recorded take, the take is cut between the blocks
+    and a second dry run times the scene by it (``pipeline.voiceover.segment``)."""
+    from audio.clips import find_clip
+    from pipeline.voiceover import segment as vo
+    from pipeline.voiceover.voices import engine_for, pinned
+
+    where = f"{source}: segments ({seg.id})"
+    q = opts.quality
+    try:
+        engine = engine_for(spec.voice, spec.wpm, f"segment {seg.id!r}")
+        job = VoiceoverJob(segment=seg.id, voice=pinned(engine), wpm=spec.wpm,
+                           identity=json.dumps(engine.identity(), sort_keys=True),
+                           speech_cache=str(opts.speech_cache),
+                           lead_in_frames=round(spec.lead_in * q.fps))
+        scene = own_scene(spec, seg, source, q, index, job)
+        take_path = seg.clip or find_clip(opts.narration_dir, seg.id)
+        if take_path is None:
+            if opts.strict:
+                raise InputError(f"segment {seg.id!r}: strict mode needs a recorded take "
+                                 f"({opts.narration_dir}/{seg.id}.wav)")
+            parts = vo.synthetic_parts(seg.id, scene.blocks, engine, opts.speech_cache)
+            return scene, vo.place(seg.id, scene.blocks, parts, fps=q.fps, source=engine.source,
+                                   detail=f"{engine.describe()}; voiceover blocks")
+        take = resolve_narration(
+            segment_id=seg.id, script=vo.block_script(scene.blocks), clip=take_path,
+            strict=opts.strict, cache_dir=opts.speech_cache,
+            allow_clipped=opts.allow_clipped, allow_unaligned=opts.allow_unaligned)
+        takes, parts = vo.split_take(seg.id, take, scene.blocks,
+                                     Path(opts.speech_cache) / "voiceover-takes")
+        job = job.model_copy(update={"take": takes, "take_key": take.cache_key})
+        scene = own_scene(spec, seg, source, q, index, job)
+        vo.check_lengths(seg.id, scene.blocks, parts)
+        return scene, vo.place(seg.id, scene.blocks, parts, fps=q.fps, source="clip",
+                               detail=f"{take.detail}; cut into voiceover blocks",
+                               path=take.path, take=take)
+    except NarrationError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 def plan_one(

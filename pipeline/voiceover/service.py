@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ import numpy as np
 from manim_voiceover._typing import VoiceoverData
 from manim_voiceover.services.base import PathLike, SpeechService
 
-from audio.clips import NarrationError, read_wav, write_wav
+from audio.clips import NarrationError, read_wav
 from audio.pcm import SAMPLE_RATE
 from audio.sentences import Word
 from audio.sources import synthesize
@@ -45,6 +44,7 @@ from audio.textnorm import shown, spoken_words
 from pipeline import paths
 from pipeline.voiceover.boundaries import remove_bookmarks, word_boundaries
 from pipeline.voiceover.job import VoiceoverJob
+from pipeline.voiceover.segment import write_wav_atomic
 from pipeline.voiceover.voices import engine_for
 
 __all__ = ["PiperService", "VoiceoverTextError", "LECTURE"]
@@ -70,13 +70,14 @@ class PiperService(SpeechService):
 
     ``voice``: ``"auto"`` (Piper, else espeak-ng with a warning), ``"piper"``,
     ``"piper:<model.onnx>"``, ``"espeak"`` or ``"espeak:<voice>"``. ``wpm``: speaking
-    rate (espeak-ng words per minute; Piper is scaled to match). ``speech_cache``: where
+    rate (espeak-ng words per minute, Piper scaled to match; 150, a lecture's default, so
+    a scene keeps its timing in a lecture). ``speech_cache``: where
     synthetic sentences are kept (default: the pipeline's). Other keywords go to
     manim-voiceover's ``SpeechService`` (``cache_dir``); speed is set with ``wpm``, and
     no transcription model is needed.
     """
 
-    def __init__(self, voice: str = "auto", wpm: int = 160,
+    def __init__(self, voice: str = "auto", wpm: int = 150,
                  speech_cache: PathLike | None = None, **kwargs: Any) -> None:
         if float(kwargs.get("global_speed", 1.0)) != 1.0:
             raise ValueError("PiperService: set the speaking rate with wpm=..., not "
@@ -111,7 +112,7 @@ class PiperService(SpeechService):
         name = os.fspath(path) if path is not None else f"{_slug(content)}-{key[:16]}.wav"
         target = folder / name
         if not target.is_file() or target.stat().st_size != 44 + 2 * len(samples):
-            _write_wav_atomic(target, samples)
+            write_wav_atomic(target, samples)
         duration = len(samples) / SAMPLE_RATE
         return {
             "input_text": text,
@@ -139,15 +140,3 @@ class PiperService(SpeechService):
 
 def _slug(text: str) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", text.lower())[:6])[:40] or "voiceover"
-
-
-def _write_wav_atomic(path: Path, samples: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".wav")
-    os.close(fd)
-    try:
-        write_wav(tmp, samples)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
