@@ -41,7 +41,8 @@ class TimingTour(VoiceoverScene):
             pass
 
         # 4. the rest of a block's time, and safe_wait
-        with self.voiceover(text="The label fades in, and stays for the rest of the sentence.") as tracker:
+        text = "The label fades in, and stays for the rest of the sentence."
+        with self.voiceover(text=text) as tracker:
             label = Text("3 shapes").to_edge(DOWN)
             self.play(FadeIn(label), run_time=0.5)
             self.safe_wait(tracker.get_remaining_duration(buff=-0.5))

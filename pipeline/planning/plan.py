@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import math
-from pathlib import Path
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from audio.narration import Narration, NarrationError, release_voices, resolve_narration

@@ -37,7 +37,8 @@ from audio.textnorm import shown, spoken_words
 from pipeline.voiceover.boundaries import remove_bookmarks
 from pipeline.voiceover.job import Block, TakeBlock
 
-__all__ = ["write_wav_atomic", "check_lengths", "Part", "block_script", "block_text", "synthetic_parts", "split_take", "place"]
+__all__ = ["Part", "block_script", "block_text", "check_lengths", "place", "split_take",
+           "synthetic_parts", "write_wav_atomic"]
 
 CUT_BEFORE = 0.1  # seconds of a take kept before a block's first word (at most half the pause)
 TOLERANCE = 1.5 / SAMPLE_RATE  # the child's and planning's block lengths must agree to this
@@ -141,36 +142,30 @@ def _cuts(blocks: Sequence[Block], matched: Sequence[Sequence[tuple[int, Word]]]
           total: float) -> list[float]:
     """Where each block's slice of the take begins: just before its first word; a block
     none of whose words were found gets a share by word count between its neighbours."""
-    cuts: list[float | None] = [0.0]
+    known: list[float | None] = [0.0]
     last_end = 0.0
     for ms in matched[1:]:
         if ms:
             onset = ms[0][1].start
-            cuts.append(max(onset - min(CUT_BEFORE, max(onset - last_end, 0.0) / 2), 0.0))
+            known.append(max(onset - min(CUT_BEFORE, max(onset - last_end, 0.0) / 2), 0.0))
         else:
-            cuts.append(None)
+            known.append(None)
         last_end = max([last_end, *(w.end for _, w in ms)])
     counts = [max(len(spoken_words(block_text(b))), 1) for b in blocks]
-    k = 0
-    while k < len(cuts):
-        if cuts[k] is None:
-            j = k
-            while j < len(cuts) and cuts[j] is None:
-                j += 1
-            lo = cuts[k - 1] or 0.0
-            hi = cuts[j] if j < len(cuts) else total
-            weights = counts[k - 1:j]
-            for n in range(k, j):
-                cuts[n] = lo + (max(hi or total, lo) - lo) * sum(weights[: n - k + 1]) / sum(weights)
-            k = j
-        k += 1
-    out: list[float] = []
-    for c in cuts:
-        out.append(max(float(c or 0.0), out[-1] if out else 0.0))
+    out: list[float] = [0.0]
+    for k in range(1, len(known)):
+        cut = known[k]
+        if cut is None:  # blocks k-1 .. j-1 share the time up to the next known cut
+            j = next((i for i in range(k, len(known)) if known[i] is not None), len(known))
+            hi = known[j] if j < len(known) else total
+            share = counts[k - 1] / sum(counts[k - 1:j])
+            cut = out[-1] + (max(hi or 0.0, out[-1]) - out[-1]) * share
+        out.append(max(cut, out[-1]))
     return out
 
 
-def _block_sentences(text: str, ms: Sequence[tuple[int, Word]], span: float) -> tuple[Sentence, ...]:
+def _block_sentences(text: str, ms: Sequence[tuple[int, Word]],
+                     span: float) -> tuple[Sentence, ...]:
     """A block's sentences timed by its found words (shifted into the slice), else shared
     in proportion over the slice."""
     sents = split_sentences(text)

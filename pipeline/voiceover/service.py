@@ -27,25 +27,31 @@ slice of the take instead of speech.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from manim_voiceover._typing import VoiceoverData
-from manim_voiceover.services.base import PathLike, SpeechService
 
-from audio.clips import NarrationError, read_wav
-from audio.pcm import SAMPLE_RATE
-from audio.sentences import Word
-from audio.sources import synthesize
-from audio.textnorm import shown, spoken_words
-from pipeline import paths
-from pipeline.voiceover.boundaries import remove_bookmarks, word_boundaries
-from pipeline.voiceover.job import VoiceoverJob
-from pipeline.voiceover.segment import write_wav_atomic
-from pipeline.voiceover.voices import engine_for
+# manim-voiceover imports the sox wrapper, which logs a long warning when the SoX program
+# is absent. Only ``global_speed`` uses SoX, and PiperService sets speed with ``wpm``.
+logging.getLogger("sox").setLevel(logging.ERROR)
+
+from manim_voiceover._typing import VoiceoverData  # noqa: E402
+from manim_voiceover.services.base import PathLike, SpeechService  # noqa: E402
+
+from audio.clips import NarrationError, read_wav  # noqa: E402
+from audio.pcm import SAMPLE_RATE  # noqa: E402
+from audio.sentences import Word  # noqa: E402
+from audio.sources import synthesize  # noqa: E402
+from audio.textnorm import shown, spoken_words  # noqa: E402
+from pipeline import paths  # noqa: E402
+from pipeline.voiceover.boundaries import remove_bookmarks, word_boundaries  # noqa: E402
+from pipeline.voiceover.job import VoiceoverJob  # noqa: E402
+from pipeline.voiceover.segment import write_wav_atomic  # noqa: E402
+from pipeline.voiceover.voices import engine_for  # noqa: E402
 
 __all__ = ["PiperService", "VoiceoverTextError", "LECTURE"]
 

@@ -1,0 +1,248 @@
+"""manim-voiceover scenes, offline (issue 22): ``PiperService`` and voiceover scenes as
+lecture segments.
+
+Real Piper speech, real manim renders at tiny size, real ffmpeg. The bookmark checks
+look for the frame where the screen turns red (the scene waits for the bookmark, then
+fills the screen) and compare its time with the voice's own onset of the word after
+the bookmark.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from audio.sentences import Word
+from pipeline.lecture import build_lecture
+from pipeline.options import RenderOptions
+from pipeline.planning.manifest import QUALITIES, InputError, load_lecture
+from pipeline.voiceover.boundaries import AUDIO_OFFSET_RESOLUTION, word_boundaries
+
+from helpers.scenes import decode_frames
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = QUALITIES["tiny"]
+
+SCENES = """\
+from manim import RED, BLUE, Circle, Create, FullScreenRectangle, FadeIn
+from manim_voiceover import VoiceoverScene
+
+from pipeline.voiceover.service import PiperService
+
+
+class Cue(VoiceoverScene):
+    def construct(self):
+        self.set_speech_service(PiperService())
+        with self.voiceover(text="A blue circle appears.") as tracker:
+            self.play(Create(Circle(color=BLUE)), run_time=tracker.duration)
+        with self.voiceover(text="Wait for the signal, <bookmark mark='red'/>now it is red.") as t:
+            self.wait_until_bookmark("red")
+            self.add(FullScreenRectangle(fill_color=RED, fill_opacity=1, stroke_width=0))
+        with self.voiceover(text="No animation here."):
+            pass
+        with self.voiceover(text="Done."):
+            self.play(FadeIn(Circle()), run_time=1.5)
+
+
+class Unknown(VoiceoverScene):
+    def construct(self):
+        self.set_speech_service(PiperService())
+        with self.voiceover(text="There is a <bookmark mark='a'/>mark here."):
+            self.wait_until_bookmark("b")
+
+
+class Nothing(VoiceoverScene):
+    def construct(self):
+        self.set_speech_service(PiperService())
+        with self.voiceover(text="... <bookmark mark='a'/> !"):
+            pass
+
+
+class Cloud(VoiceoverScene):
+    def construct(self):
+        from manim_voiceover.services.gtts import GTTSService
+
+        self.set_speech_service(GTTSService())
+        with self.voiceover(text="Hello."):
+            pass
+"""
+
+
+def lecture_toml(scene: str, *, narration: str | None = None, sid: str = "cue") -> str:
+    lines = ['id = "vo"', 'title = "Voiceover"', 'quality = "tiny"', "lead_in = 0.4",
+             "tail = 0.5", "", "[[segments]]", f'id = "{sid}"', 'chapter = "Cue"',
+             f'scene = "scenes_vo.py:{scene}"']
+    if narration is not None:
+        lines.append(f'narration = "{narration}"')
+    return "\n".join(lines) + "\n"
+
+
+def options(base: Path, **kw: object) -> RenderOptions:
+    return RenderOptions(quality=TINY, out_root=base / "out", jobs=1,
+                         speech_cache=base / "speech", **kw)  # type: ignore[arg-type]
+
+
+def red_from(frames: np.ndarray) -> int:
+    """Index of the first frame that is mostly red."""
+    r, g = frames[..., 0].astype(int), frames[..., 1].astype(int)
+    red = ((r > 180) & (g < 100)).mean(axis=(1, 2)) > 0.9
+    return int(np.argmax(red)) if red.any() else -1
+
+
+# ------------------------------------------------------------------ pure
+def test_unit_matches_manim_voiceover() -> None:
+    from manim_voiceover.tracker import AUDIO_OFFSET_RESOLUTION as theirs
+
+    assert theirs == AUDIO_OFFSET_RESOLUTION
+
+
+def test_bookmarks_interpolate_to_the_onset_of_the_spoken_word() -> None:
+    """Text offsets are positions in the written text; "3" is said "three"."""
+    from manim_voiceover.tracker import TimeInterpolator
+
+    content = "We take 3 steps now."
+    words = [Word("we", 0.1, 0.3), Word("take", 0.35, 0.6), Word("three", 0.7, 1.0),
+             Word("steps", 1.05, 1.4), Word("now", 1.5, 1.8)]
+    wb = word_boundaries(content, words, duration=2.0)
+    f = TimeInterpolator(wb)  # type: ignore[arg-type]
+    assert f.interpolate(content.index("3")) == pytest.approx(0.7)
+    assert f.interpolate(content.index("now")) == pytest.approx(1.5)
+    assert f.interpolate(0) == pytest.approx(0.1)
+    assert f.interpolate(len(content)) == pytest.approx(1.8)  # after the last word: its end
+    offsets = [b["text_offset"] for b in wb]
+    assert offsets == sorted(set(offsets)) and offsets[-1] == len(content)
+
+
+# ------------------------------------------------------------------ the service
+def test_service_same_text_same_bytes_and_clear_errors(tmp_path: Path) -> None:
+    from pipeline.voiceover.service import PiperService, VoiceoverTextError
+
+    first = PiperService(cache_dir=str(tmp_path / "a"), speech_cache=tmp_path / "speech")
+    second = PiperService(cache_dir=str(tmp_path / "b"), speech_cache=tmp_path / "other")
+    text = "It costs 2 dollars, <bookmark mark='x'/>really."
+    a = first._wrap_generate_from_text(text)
+    b = second._wrap_generate_from_text(text)
+    wav_a = (tmp_path / "a" / a["final_audio"]).read_bytes()
+    assert wav_a == (tmp_path / "b" / b["final_audio"]).read_bytes()  # no shared cache
+    assert a["word_boundaries"] == b["word_boundaries"]
+    assert [w["text"] for w in a["word_boundaries"]][:3] == ["It", "costs", "2"]
+    with pytest.raises(VoiceoverTextError, match="says nothing"):
+        first._wrap_generate_from_text("... <bookmark mark='a'/> !")
+    with pytest.raises(ValueError, match="wpm"):
+        PiperService(global_speed=1.2, cache_dir=str(tmp_path / "c"))
+
+
+# ------------------------------------------------------------------ standalone manim
+def test_standalone_manim_render_puts_the_bookmark_on_its_word(tmp_path: Path) -> None:
+    (tmp_path / "scenes_vo.py").write_text(SCENES)
+    media = tmp_path / "media"
+    subprocess.run([sys.executable, "-m", "manim", "render", "scenes_vo.py", "Cue",
+                    "-r", f"{TINY.width},{TINY.height}", "--fps", str(TINY.fps),
+                    "--media_dir", str(media), "--disable_caching", "-v", "WARNING"],
+                   cwd=tmp_path, check=True, capture_output=True, timeout=300,
+                   env={**_env(), "LECTURE_CACHE_DIR": str(tmp_path / "cache")})
+    video = next(media.rglob("Cue.mp4"))
+    first_red = red_from(decode_frames(video))
+    entries = json.loads((media / "voiceovers" / "cache.json").read_text())
+    block = next(e for e in entries if "signal" in e["input_text"])
+    now = next(w for w in block["word_boundaries"] if w["text"] == "now")
+    first = next(e for e in entries if "blue circle" in e["input_text"])
+    from mutagen.wave import WAVE
+
+    start = np.ceil(WAVE(media / "voiceovers" / first["final_audio"]).info.length * TINY.fps)
+    mark = start / TINY.fps + now["audio_offset"] / AUDIO_OFFSET_RESOLUTION
+    assert first_red / TINY.fps == pytest.approx(mark, abs=1.01 / TINY.fps)
+    audio = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a",
+                            "-show_entries", "stream=codec_type", "-of", "csv=p=0", str(video)],
+                           capture_output=True, text=True, check=True).stdout
+    assert "audio" in audio  # manim-voiceover mixed the speech into manim's sound track
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+# ------------------------------------------------------------------ a lecture segment
+@pytest.fixture(scope="module")
+def lecture(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    base = tmp_path_factory.mktemp("vo")
+    (base / "scenes_vo.py").write_text(SCENES)
+    path = base / "vo.toml"
+    path.write_text(lecture_toml("Cue"))
+    spec = load_lecture(path)
+    result = build_lecture(spec, options(base), source=str(path))
+    return {"base": base, "result": result, "out": base / "out" / "vo"}
+
+
+def test_lecture_segment_narration_captions_loudness(lecture: dict) -> None:
+    out = lecture["out"]
+    srt = (out / "captions.srt").read_text()
+    assert "now it is red." in srt.replace("\n", " ") and "bookmark" not in srt
+    assert "Done." in srt and "No animation here." in srt
+    assert (out / "chapters.txt").read_text().startswith("0:00 Cue")
+    seg = lecture["result"].record.segments[0]
+    assert seg.narration.source == "piper" and "voiceover blocks" in seg.narration.detail
+    texts = [s.text for s in seg.narration.sentences]
+    assert texts == ["A blue circle appears.", "Wait for the signal, now it is red.",
+                     "No animation here.", "Done."]
+    log = subprocess.run(["ffmpeg", "-hide_banner", "-i", str(out / "lecture.mp4"), "-af",
+                          "ebur128=peak=true", "-f", "null", "-"],
+                         capture_output=True, text=True).stderr
+    lufs = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", log)[-1])
+    peak = float(re.findall(r"Peak:\s+(-?[\d.]+) dBFS", log)[-1])
+    assert lufs == pytest.approx(-14.0, abs=1.0) and peak <= -0.9
+
+
+def test_lecture_segment_bookmark_follows_the_word(lecture: dict) -> None:
+    """The red screen appears where the lecture's narration says "now" (its word time
+    plus the lead-in), within a frame; the last block's animation outlasts its speech
+    and leaves silence (speech is never cut)."""
+    from pipeline.planning.plan import plan_lecture
+
+    base = lecture["base"]
+    spec = load_lecture(base / "vo.toml")
+    (plan,) = plan_lecture(spec, options(base))
+    now = next(w for w in plan.narration.words if w.text == "now")
+    frames = decode_frames(lecture["out"] / "lecture.mp4")
+    first_red = red_from(frames)
+    mark = plan.timing.speech_offset + now.start
+    assert first_red / TINY.fps == pytest.approx(mark, abs=1.01 / TINY.fps)
+    assert plan.timing.frames >= plan.timing.speech_frame + round(
+        plan.narration.duration * TINY.fps)
+
+
+# ------------------------------------------------------------------ errors
+@pytest.mark.parametrize(("scene", "narration", "needle"), [
+    ("Unknown", None, "There is no <bookmark mark='b'"),
+    ("Nothing", None, "says nothing"),
+    ("Cloud", None, "GTTSService"),
+    ("Cue", "Some text.", "leave narration out"),
+])
+def test_voiceover_errors_are_one_line_naming_the_segment(
+        tmp_path: Path, scene: str, narration: str | None, needle: str) -> None:
+    from pipeline.planning.plan import plan_lecture
+
+    (tmp_path / "scenes_vo.py").write_text(SCENES)
+    path = tmp_path / "bad.toml"
+    path.write_text(lecture_toml(scene, narration=narration, sid="bad-seg"))
+    with pytest.raises(InputError) as err:
+        plan_lecture(load_lecture(path), options(tmp_path))
+    message = str(err.value)
+    assert "bad-seg" in message and needle in message and "\n" not in message
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_shipped_scene_still_needs_narration(tmp_path: Path) -> None:
+    path = tmp_path / "x.toml"
+    path.write_text('id = "x"\ntitle = "X"\n[[segments]]\nid = "a"\nchapter = "A"\n'
+                    'scene = "TitleCard"\n')
+    with pytest.raises(InputError, match="narration"):
+        load_lecture(path)
