@@ -64,6 +64,17 @@ class Nothing(VoiceoverScene):
             pass
 
 
+class Long(VoiceoverScene):
+    def construct(self):
+        self.set_speech_service(PiperService())
+        with self.voiceover(text="The forward process slowly turns every training image "
+                                 "into pure Gaussian noise."):
+            pass
+        with self.voiceover(text="Sampling runs the learned reverse chain until it ends "
+                                 "at a clean digit."):
+            pass
+
+
 class Cloud(VoiceoverScene):
     def construct(self):
         from manim_voiceover.services.gtts import GTTSService
@@ -246,3 +257,79 @@ def test_a_shipped_scene_still_needs_narration(tmp_path: Path) -> None:
                     'scene = "TitleCard"\n')
     with pytest.raises(InputError, match="narration"):
         load_lecture(path)
+
+
+# ------------------------------------------------------------------ a recorded take
+BLOCKS = ["A blue circle appears.", "Wait for the signal, now it is red.",
+          "No animation here.", "Done."]
+
+
+def make_take(path: Path, blocks: list[str], *, wpm: int, pause: float,
+              cache: Path) -> list[tuple[float, float]]:
+    """A stand-in for a lecturer's take: Piper at another pace, each block followed by a
+    long pause; returns each block's (start, end) in the file."""
+    from audio.clips import write_wav
+    from audio.piper_voice import PiperEngine
+    from audio.sources import synthesize
+
+    engine, sr = PiperEngine(wpm), 48_000
+    parts, spans, pos = [np.zeros(int(0.3 * sr), np.float32)], [], int(0.3 * sr)
+    for text in blocks:
+        x = np.asarray(synthesize(engine, text, cache_dir=cache).samples[:, 0]) * 0.5
+        spans.append((pos / sr, (pos + len(x)) / sr))
+        parts += [x, np.zeros(int(pause * sr), np.float32)]
+        pos += len(x) + int(pause * sr)
+    write_wav(path, np.concatenate(parts))
+    return spans
+
+
+@pytest.mark.slow
+def test_a_take_replaces_the_voice_and_the_animation_follows_it(lecture: dict,
+                                                                 tmp_path: Path) -> None:
+    from pipeline.planning.plan import plan_lecture
+
+    (tmp_path / "scenes_vo.py").write_text(SCENES)
+    path = tmp_path / "vo.toml"
+    path.write_text(lecture_toml("Cue"))
+    takes = tmp_path / "takes"
+    takes.mkdir()
+    spans = make_take(takes / "cue.wav", BLOCKS, wpm=115, pause=1.2, cache=tmp_path / "tk")
+    opts = options(tmp_path, narration_dir=takes)
+    result = build_lecture(load_lecture(path), opts, source=str(path))
+    (plan,) = plan_lecture(load_lecture(path), opts)
+    assert plan.narration.source == "clip" and plan.narration.take is not None
+    assert not plan.narration.take.approximate
+    vo = plan.job.author.voiceover  # type: ignore[union-attr]
+    assert vo is not None and vo.take is not None and len(vo.take) == 4
+    # each block's slice spans its speech and the pause after it, so the scene's blocks
+    # start where the lecturer's do (the take's lead trimmed away)
+    trim = spans[0][0] - plan.narration.words[0].start
+    starts = [s.start for s in plan.narration.sentences]
+    for k in range(1, 4):
+        assert starts[k] == pytest.approx(spans[k][0] - trim, abs=0.2), k
+    synthetic = lecture["result"].record.segments[0]
+    assert plan.timing.duration > synthetic.duration + 3.0  # slower, with pauses
+    # the red screen waits for the take's "now"
+    now = next(w for w in plan.narration.words if w.text == "now")
+    frames = decode_frames(tmp_path / "out" / "vo" / "lecture.mp4")
+    assert red_from(frames) / TINY.fps == pytest.approx(plan.timing.speech_offset + now.start,
+                                                        abs=1.01 / TINY.fps)
+    srt = (tmp_path / "out" / "vo" / "captions.srt").read_text()
+    assert "now it is red." in srt.replace("\n", " ")
+    assert result.record.segments[0].narration.source == "clip"
+
+
+@pytest.mark.slow
+def test_an_off_script_take_is_flagged(tmp_path: Path) -> None:
+    (tmp_path / "scenes_vo.py").write_text(SCENES)
+    path = tmp_path / "vo.toml"
+    path.write_text(lecture_toml("Long"))
+    takes = tmp_path / "takes"
+    takes.mkdir()
+    make_take(takes / "cue.wav", ["Cats sleep on warm roofs in the summer.",
+                                  "My grandmother bakes bread every Sunday morning."],
+              wpm=150, pause=0.8, cache=tmp_path / "tk")
+    with pytest.warns(UserWarning, match="does not follow its script"):
+        result = build_lecture(load_lecture(path), options(tmp_path, narration_dir=takes),
+                               source=str(path))
+    assert result.record.segments[0].captions_approximate

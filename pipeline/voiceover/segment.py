@@ -200,12 +200,13 @@ def split_take(segment: str, take: Narration, blocks: Sequence[Block],
             raise NarrationError(f"segment {segment!r}: voiceover block {k + 1} "
                                  f"({block_text(b)[:40]!r}) has no speech in the take")
         span = (e - a) / SAMPLE_RATE
-        words = tuple(Word(w.text, min(max(w.start - cuts[k], 0.0), span),
-                           min(max(w.end - cuts[k], 0.0), span)) for _, w in matched[k])
+        moved = [(i, Word(w.text, min(max(w.start - cuts[k], 0.0), span),
+                          min(max(w.end - cuts[k], 0.0), span))) for i, w in matched[k]]
+        words = tuple(w for _, w in moved)
         wav = folder / f"{take.cache_key[:16]}-{k}.wav"
         if not wav.is_file():
             write_wav_atomic(wav, mono[a:e])
-        part = Part(mono[a:e], _block_sentences(block_text(b), matched[k], span), words,
+        part = Part(mono[a:e], _block_sentences(block_text(b), moved, span), words,
                     f"{take.cache_key}-{k}")
         parts.append(part)
         takes.append(TakeBlock(text=block_text(b), audio=str(wav),
