@@ -36,8 +36,10 @@ from typing import Any
 import numpy as np
 
 # manim-voiceover imports the sox wrapper, which logs a long warning when the SoX program
-# is absent. Only ``global_speed`` uses SoX, and PiperService sets speed with ``wpm``.
-logging.getLogger("sox").setLevel(logging.ERROR)
+# is absent (a filter: the wrapper sets its logger's level when imported). Only
+# ``global_speed`` uses SoX, and PiperService sets speed with ``wpm``.
+logging.getLogger("sox").addFilter(lambda record: "SoX could not be found" not in
+                                   record.getMessage())
 
 from manim_voiceover._typing import VoiceoverData  # noqa: E402
 from manim_voiceover.services.base import PathLike, SpeechService  # noqa: E402
