@@ -97,6 +97,10 @@ def checked_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality) 
     """Validate ``seg``'s parameters against the scene catalog (bad input: ``InputError``);
     a scene of the lecture's own is checked and measured by a dry run (:func:`own_scene`)."""
     index = next(i for i, s in enumerate(spec.segments) if s.id == seg.id)
+    if not seg.narration.strip():  # plan_lecture plans it (voiceover_segment)
+        raise InputError(f"{source}: segments ({seg.id}): a segment spoken by its "
+                         "voiceover scene is planned on this machine only (not with "
+                         "--executor dask)")
     params = resolve_params(seg, index, source)
     if seg.scene not in SCENES:
         return own_scene(spec, seg, source, q, index)
