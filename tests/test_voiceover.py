@@ -149,6 +149,48 @@ def test_service_same_text_same_bytes_and_clear_errors(tmp_path: Path) -> None:
         PiperService(global_speed=1.2, cache_dir=str(tmp_path / "c"))
 
 
+# ------------------------------------------------------------------ manim-voiceover's calls
+def test_tracker_calls_follow_the_voice(tmp_path: Path) -> None:
+    """tracker.duration, time_until_bookmark (with buff and limit), wait_until_bookmark,
+    get_remaining_duration and the block's closing wait_for_voiceover, run in-process
+    against PiperService's word boundaries."""
+    from manim import Circle, Create, tempconfig
+    from manim_voiceover import VoiceoverScene
+
+    from pipeline.voiceover.service import PiperService
+
+    seen: dict[str, object] = {}
+
+    class Probe(VoiceoverScene):
+        def construct(self) -> None:
+            self.set_speech_service(PiperService(speech_cache=tmp_path / "speech"))
+            text = "One two <bookmark mark='A'/>three four, <bookmark mark='B'/>five six."
+            with self.voiceover(text=text) as tr:
+                seen.update(duration=tr.duration, until_a=tr.time_until_bookmark("A"),
+                            limited=tr.time_until_bookmark("B", limit=0.2),
+                            wb=tr.data["word_boundaries"])
+                self.wait_until_bookmark("A")
+                seen.update(at_a=self.renderer.time, left=tr.get_remaining_duration())
+                self.play(Create(Circle()), run_time=tr.time_until_bookmark("B", buff=-0.1))
+                seen["before_b"] = self.renderer.time
+            seen["end"] = self.renderer.time
+
+    fps = 15
+    with tempconfig({"media_dir": str(tmp_path / "media"), "pixel_width": 128,
+                     "pixel_height": 72, "frame_rate": fps, "disable_caching": True,
+                     "write_to_movie": False, "progress_bar": "none", "verbosity": "ERROR"}):
+        Probe().render()
+    onset = {w["text"]: w["audio_offset"] / AUDIO_OFFSET_RESOLUTION
+             for w in seen["wb"]}  # type: ignore[attr-defined]
+    assert seen["until_a"] == pytest.approx(onset["three"], abs=1e-6)
+    assert seen["limited"] == pytest.approx(0.2)
+    assert seen["at_a"] == pytest.approx(onset["three"], abs=1.01 / fps)
+    assert seen["left"] == pytest.approx(seen["duration"] - seen["at_a"], abs=1e-6)  # type: ignore[operator]
+    assert seen["before_b"] == pytest.approx(onset["five"] - 0.1, abs=1.01 / fps)
+    # the block lasts its speech: manim-voiceover's safe_wait leaves less than a frame
+    assert 0 <= seen["duration"] - seen["end"] < 1 / fps  # type: ignore[operator]
+
+
 # ------------------------------------------------------------------ standalone manim
 def test_standalone_manim_render_puts_the_bookmark_on_its_word(tmp_path: Path) -> None:
     (tmp_path / "scenes_vo.py").write_text(SCENES)
@@ -333,3 +375,22 @@ def test_an_off_script_take_is_flagged(tmp_path: Path) -> None:
         result = build_lecture(load_lecture(path), options(tmp_path, narration_dir=takes),
                                source=str(path))
     assert result.record.segments[0].captions_approximate
+
+
+@pytest.mark.slow
+def test_the_timing_tour_example_plans(tmp_path: Path) -> None:
+    """examples/voiceover: five blocks in a row (nested bookmarks, a block with no
+    animation, safe_wait, an animation longer than its speech); each block starts after
+    the last one's speech (within manim-voiceover's one-frame slack) and the segment
+    outlasts the speech: the last animation leaves silence, nothing is cut."""
+    from pipeline.planning.plan import plan_lecture
+
+    spec = load_lecture(ROOT / "examples" / "voiceover" / "lecture.toml")
+    (plan,) = plan_lecture(spec, options(tmp_path))
+    assert plan.job.author is not None and plan.job.author.voiceover is not None
+    starts = [s.start for s in plan.narration.sentences]
+    assert len(starts) == 5 and starts == sorted(starts)
+    words = {w.text: w for w in plan.narration.words}
+    assert "Gone" in words
+    speech_end = plan.timing.speech_offset + words["Gone"].end
+    assert plan.timing.duration >= speech_end + 2.0  # FadeOut of 2.5 s after a short word

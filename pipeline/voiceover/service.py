@@ -94,8 +94,9 @@ class PiperService(SpeechService):
             raise ValueError("PiperService: word times come from the voice; "
                              "transcription_model is not used")
         job = LECTURE.job
-        if job is not None:  # in a lecture the lecture's voice speaks
-            voice, wpm, speech_cache = job.voice, job.wpm, job.speech_cache
+        if job is not None:  # in a lecture the lecture's voice speaks, and the WAVs go
+            voice, wpm, speech_cache = job.voice, job.wpm, job.speech_cache  # to the
+            kwargs.pop("cache_dir", None)  # child's own media folder, not the author's
         self.job = job
         self.blocks_said = 0
         self.engine = engine_for(voice, wpm, "PiperService")
