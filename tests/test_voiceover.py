@@ -75,6 +75,15 @@ class Long(VoiceoverScene):
             pass
 
 
+class Stock(VoiceoverScene):
+    def construct(self):
+        from manim_voiceover.services.pyttsx3 import PyTTSX3Service
+
+        self.set_speech_service(PyTTSX3Service())
+        with self.voiceover(text="Hello."):
+            pass
+
+
 class Cloud(VoiceoverScene):
     def construct(self):
         from manim_voiceover.services.gtts import GTTSService
@@ -277,6 +286,7 @@ def test_lecture_segment_bookmark_follows_the_word(lecture: dict) -> None:
     ("Unknown", None, "There is no <bookmark mark='b'"),
     ("Nothing", None, "says nothing"),
     ("Cloud", None, "GTTSService"),
+    ("Stock", None, "PyTTSX3Service: a lecture speaks voiceover scenes offline"),
     ("Cue", "Some text.", "leave narration out"),
 ])
 def test_voiceover_errors_are_one_line_naming_the_segment(

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from manim import config
@@ -30,6 +31,15 @@ class ServiceError(Exception):
 
 
 def _refuse_install(target_module: str | list[str], extras: str, dependent_item: str) -> None:
+    """manim-voiceover's check for a service's extra packages, without its offer to
+    install them: a missing one is an error."""
+    names = [target_module] if isinstance(target_module, str) else target_module
+    try:
+        for name in names:
+            importlib.import_module(name)
+        return
+    except ImportError:
+        pass
     raise ServiceError(f"{dependent_item} needs manim-voiceover[{extras}], which is not "
                        "installed; a lecture speaks voiceover scenes offline with "
                        "pipeline.voiceover.service.PiperService")
