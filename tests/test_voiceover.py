@@ -286,8 +286,9 @@ def test_lecture_segment_bookmark_follows_the_word(lecture: dict) -> None:
     ("Unknown", None, "There is no <bookmark mark='b'"),
     ("Nothing", None, "says nothing"),
     ("Cloud", None, "GTTSService"),
-    ("Stock", None, "PyTTSX3Service: a lecture speaks voiceover scenes offline"),
-    ("Cue", "Some text.", "leave narration out"),
+    pytest.param("Stock", None, "PyTTSX3Service: a lecture speaks voiceover scenes offline",
+                 marks=pytest.mark.slow),
+    pytest.param("Cue", "Some text.", "leave narration out", marks=pytest.mark.slow),
 ])
 def test_voiceover_errors_are_one_line_naming_the_segment(
         tmp_path: Path, scene: str, narration: str | None, needle: str) -> None:
