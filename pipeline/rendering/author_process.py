@@ -196,9 +196,9 @@ def probe_main() -> int:
 
 # ------------------------------------------------------------------ voiceover scenes
 def _prepare_voiceover(scene: AuthorScene) -> None:
-    """Before the author's module loads: the lecture's voice, and no installs
-    (``pipeline.voiceover.child.prepare``); nothing when manim-voiceover is absent."""
-    if importlib.util.find_spec("manim_voiceover") is None:
+    """Before a voiceover segment's module loads: the lecture's voice, and no installs
+    (``pipeline.voiceover.child.prepare``)."""
+    if scene.voiceover is None:
         return
     from pipeline.voiceover.child import prepare
 
