@@ -81,15 +81,16 @@ class PiperService(SpeechService):
     rate (espeak-ng words per minute, Piper scaled to match; 150, a lecture's default, so
     a scene keeps its timing in a lecture). ``speech_cache``: where
     synthetic sentences are kept (default: the pipeline's). Other keywords go to
-    manim-voiceover's ``SpeechService`` (``cache_dir``); speed is set with ``wpm``, and
-    no transcription model is needed.
+    manim-voiceover's ``SpeechService`` (``cache_dir``); the pace is set with ``wpm``
+    (not ``global_speed``), and no transcription model is needed.
     """
 
     def __init__(self, voice: str = "auto", wpm: int = 150,
                  speech_cache: PathLike | None = None, **kwargs: Any) -> None:
         if float(kwargs.get("global_speed", 1.0)) != 1.0:
             raise ValueError("PiperService: set the speaking rate with wpm=..., not "
-                             "global_speed (that needs the sox program)")
+                             "global_speed (a time stretch of the speech; a lecture speaks "
+                             "at its own wpm)")
         if kwargs.get("transcription_model") is not None:
             raise ValueError("PiperService: word times come from the voice; "
                              "transcription_model is not used")
