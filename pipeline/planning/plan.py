@@ -4,7 +4,9 @@ grid and its render job, as :class:`SegmentPlan` records.
 Scene beats and parameters come from the manim-free catalog (``scenes.catalog``), so
 bad input fails here, before any frame renders. A scene of the lecture's own
 (``"file.py:Class"``, ``pipeline.planning.scene_ref``) is checked and measured by a dry
-run in a child process, remembered under its code (``pipeline.rendering.scene_probe``).
+run in a child process, remembered under its code (``pipeline.rendering.scene_probe``);
+a manim-voiceover scene with no narration speaks the segment itself
+(:func:`voiceover_segment`, ``pipeline.voiceover``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from audio.clips import find_clip
 from audio.narration import Narration, NarrationError, release_voices, resolve_narration
 from audio.script import mark_time, parse_marks
 from pipeline.assembly.captions import MAX_CPS, min_caption_seconds
@@ -31,12 +34,14 @@ from pipeline.planning.manifest import (
     resolve_params,
 )
 from pipeline.planning.scene_ref import AuthorScene, locate, segment_seed
-from pipeline.planning.timing import SegmentTiming, hold_for_captions, plan_segment
+from pipeline.planning.timing import SegmentTiming, hold_for_captions, plan_segment, to_frames
 from pipeline.progress import Reporter, SilentReporter
 from pipeline.rendering.cache import render_key
 from pipeline.rendering.scene_probe import SceneProblem, probe
 from pipeline.rendering.scene_render import RenderError, RenderJob
+from pipeline.voiceover import segment as vo
 from pipeline.voiceover.job import Block, VoiceoverJob
+from pipeline.voiceover.voices import engine_for, pinned
 from scenes.catalog import spec as scene_spec
 from scenes.registry import SCENES
 from scenes.timing import Beat
@@ -213,10 +218,6 @@ def voiceover_segment(spec: LectureSpec, seg: SegmentSpec, source: str, opts: Re
     """A segment whose manim-voiceover scene speaks it: a dry run with the lecture's
     voice gives its blocks; with a recorded take, the take is cut between the blocks
     and a second dry run times the scene by it (``pipeline.voiceover.segment``)."""
-    from audio.clips import find_clip
-    from pipeline.voiceover import segment as vo
-    from pipeline.voiceover.voices import engine_for, pinned
-
     where = f"{source}: segments ({seg.id})"
     q = opts.quality
     try:
@@ -224,7 +225,7 @@ def voiceover_segment(spec: LectureSpec, seg: SegmentSpec, source: str, opts: Re
         job = VoiceoverJob(segment=seg.id, voice=pinned(engine), wpm=spec.wpm,
                            identity=json.dumps(engine.identity(), sort_keys=True),
                            speech_cache=str(opts.speech_cache),
-                           lead_in_frames=round(spec.lead_in * q.fps))
+                           lead_in_frames=to_frames(spec.lead_in, q.fps))
         scene = own_scene(spec, seg, source, q, index, job)
         take_path = seg.clip or find_clip(opts.narration_dir, seg.id)
         if take_path is None:
