@@ -9,6 +9,7 @@ pkgs=(
   texlive-fonts-recommended texlive-science dvisvgm cm-super-minimal
   ffmpeg                                             # ffmpeg + ffprobe for pydub, assembly and checks
   espeak-ng                                          # offline narration
+  sox                                                # manim-voiceover's sox wrapper warns without it
   fonts-dejavu-core                                  # the course font (scenes, thumbnail)
 )
 for arg in "$@"; do
