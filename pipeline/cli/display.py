@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pipeline.cli.reports import CacheInfo, CheckedLecture
     from pipeline.lecture import LectureResult
     from pipeline.planning.plan import SegmentPlan
+    from pipeline.records import TakeRow
 
 STATUS_ENV = "LECTURE_STATUS_FILE"
 
@@ -68,6 +69,9 @@ class RichReporter:
             self.progress.update(task, completed=frames)
             self.progress.update(self.overall, completed=sum(self.done.values()))
         self.progress.update(task, description=f"  {seg_id} {self.LABELS.get(state, state)}")
+
+    def takes(self, rows: Sequence[TakeRow]) -> None:
+        takes_table(self.progress.console, rows)
 
 
 @contextmanager
@@ -113,11 +117,17 @@ def summary(console: Console, result: LectureResult, elapsed: float) -> None:
     for col in ("#", "segment", "duration", "narration", "render"):
         table.add_column(col)
     for p in result.plans:
+        take = p.narration.take
+        draft = take is not None and take.transcript_source == "recogniser"
         table.add_row(
             f"{p.index:02d}", p.spec.id, f"{p.timing.duration:6.2f} s",
-            p.narration.source, "cache" if p.spec.id in result.cached else "rendered",
+            p.narration.source + (" (draft captions)" if draft else ""),
+            "cache" if p.spec.id in result.cached else "rendered",
         )
     console.print(table)
+    rows = result.record.takes if result.record is not None and result.record.takes else []
+    if rows:
+        takes_table(console, rows)
     sources: dict[str, int] = {}
     for p in result.plans:
         sources[p.narration.source] = sources.get(p.narration.source, 0) + 1
@@ -144,6 +154,42 @@ def caption_holds(console: Console, plans: Sequence[SegmentPlan]) -> None:
                 f"speech for its captions ({p.caption_reason()})")
 
 
+_SOURCES = {"script": "script", "transcript": "transcript", "recogniser": "recogniser draft"}
+
+
+def takes_table(console: Console, rows: Sequence[TakeRow]) -> None:
+    """The takes table: one row a recorded take, then one line for each take whose
+    captions are a recogniser draft or only approximate."""
+    table = Table(title="takes", show_lines=False)
+    numbers = ("duration", "speech", "levelled", "words")
+    for col in ("segment", "format", *numbers, "off-script", "level", "captions from"):
+        table.add_column(col, justify="right" if col in numbers else "left")
+    for r in rows:
+        level = ", ".join(x for x, on in (("clipped", r.clipped), ("noisy", r.noisy)) if on)
+        table.add_row(
+            r.segment, r.format.removeprefix("clip "), f"{r.duration:.1f} s", _lufs(r.speech_lufs),
+            _lufs(r.levelled_lufs), f"{r.words_found}/{r.words_expected}",
+            "off-script" if r.off_script else "-", level or "-",
+            _SOURCES.get(r.transcript_source, r.transcript_source))
+    console.print(table)
+    for r in rows:
+        if not r.off_script:
+            continue
+        write = Path(r.file).with_suffix(".txt")
+        if r.transcript_source == "recogniser":
+            say(console, f"segment {r.segment}: {r.file} is off its script; its captions are "
+                f"a recogniser draft ({r.draft or 'not saved'}); correct it and save it as "
+                f"{write} for exact captions")
+        else:
+            say(console, f"segment {r.segment}: {r.file} is off its "
+                f"{'transcript' if r.transcript_source == 'transcript' else 'script'}; its "
+                f"captions are approximate; write what was said in {write}")
+
+
+def _lufs(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} LUFS"
+
+
 def check_table(console: Console, checked: CheckedLecture) -> None:
     """``lecture check``: one row per segment, then one line for the lecture."""
     q = checked.quality
@@ -157,6 +203,8 @@ def check_table(console: Console, checked: CheckedLecture) -> None:
                       f"{p.timing.duration:6.2f} s", f"{hold:.2f} s" if hold else "-",
                       str(p.timing.frames), str(len(p.timing.beat_frames)))
     console.print(table)
+    if checked.takes:
+        takes_table(console, checked.takes)
     caption_holds(console, checked.plans)
     total = sum(p.timing.duration for p in checked.plans)
     n = len(checked.plans)
