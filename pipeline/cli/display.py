@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -154,40 +155,45 @@ def caption_holds(console: Console, plans: Sequence[SegmentPlan]) -> None:
                 f"speech for its captions ({p.caption_reason()})")
 
 
-_SOURCES = {"script": "script", "transcript": "transcript", "recogniser": "recogniser draft"}
+_SOURCES = {"script": "script", "transcript": "transcript", "recogniser": "draft"}
 
 
 def takes_table(console: Console, rows: Sequence[TakeRow]) -> None:
-    """The takes table: one row a recorded take, then one line for each take whose
-    captions are a recogniser draft or only approximate."""
-    table = Table(title="takes", show_lines=False)
-    numbers = ("duration", "speech", "levelled", "words")
-    for col in ("segment", "format", *numbers, "off-script", "level", "captions from"):
-        table.add_column(col, justify="right" if col in numbers else "left")
+    """The takes table: one row a recorded take (its format, seconds after trimming,
+    speech loudness in LUFS before and after levelling, words of its text found, where
+    its captions come from: the script, a transcript or a recogniser draft, and whether
+    it is off its text, clipped or noisy), then one line naming the takes whose
+    captions are recogniser drafts."""
+    table = Table(title="takes", box=box.SIMPLE_HEAD, pad_edge=False)
+    numbers = ("secs", "LUFS", "after", "words")
+    for col in ("segment", "format", *numbers, "captions", "notes"):
+        table.add_column(col, justify="right" if col in numbers else "left",
+                         no_wrap=col not in ("segment", "notes"), overflow="fold")
     for r in rows:
-        level = ", ".join(x for x, on in (("clipped", r.clipped), ("noisy", r.noisy)) if on)
+        notes = [x for x, on in (("off-script", r.off_script), ("clipped", r.clipped),
+                                 ("noisy", r.noisy)) if on]
         table.add_row(
-            r.segment, r.format.removeprefix("clip "), f"{r.duration:.1f} s", _lufs(r.speech_lufs),
+            r.segment, _format(r), f"{r.duration:.1f}", _lufs(r.speech_lufs),
             _lufs(r.levelled_lufs), f"{r.words_found}/{r.words_expected}",
-            "off-script" if r.off_script else "-", level or "-",
-            _SOURCES.get(r.transcript_source, r.transcript_source))
+            _SOURCES.get(r.transcript_source, r.transcript_source), ", ".join(notes) or "-")
     console.print(table)
-    for r in rows:
-        if not r.off_script:
-            continue
-        write = Path(r.file).with_suffix(".txt")
-        if r.transcript_source == "recogniser":
-            say(console, f"segment {r.segment}: {r.file} is off its script; its captions are "
-                f"a recogniser draft ({r.draft or 'not saved'}); correct it and save it as "
-                f"{write} for exact captions")
-        else:
-            say(console, f"segment {r.segment}: {r.file} is off its "
-                f"{'transcript' if r.transcript_source == 'transcript' else 'script'}; its "
-                f"captions are approximate; write what was said in {write}")
+    drafts = [r.segment for r in rows if r.transcript_source == "recogniser"]
+    if drafts:
+        say(console, f"captions of {len(drafts)} take{'' if len(drafts) == 1 else 's'} are "
+            f"recogniser drafts ({', '.join(drafts)}): each warning names the draft to "
+            "correct and the transcript file to save it as")
+
+
+def _format(r: TakeRow) -> str:
+    """``"clip 44.1 kHz mono mp3"`` -> ``"mp3 44.1k mono"``."""
+    parts = r.format.removeprefix("clip ").split()
+    if len(parts) == 4 and parts[1] == "kHz":
+        return f"{parts[3]} {parts[0]}k {parts[2]}"
+    return " ".join(parts) or Path(r.file).suffix.lstrip(".")
 
 
 def _lufs(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f} LUFS"
+    return "-" if value is None else f"{value:.1f}"
 
 
 def check_table(console: Console, checked: CheckedLecture) -> None:
