@@ -54,10 +54,11 @@ __all__ = [
     "word_error_rate",
 ]
 
-REVISION = "recognise-v1"
+REVISION = "recognise-v2"
 SENTENCE_PAUSE = 0.45  # s of silence between two words that ends a sentence
 MAX_WORDS = 18  # a longer run of words is cut at its longest pause
 BIAS_WEIGHT = 0.5  # unigram weight of a script word the language model lacks
+_PAD = 0.3  # s of silence around the take for the voice-activity segmenter
 _FILLER = re.compile(r"^(<.*>|\[.*\])$")
 
 
@@ -120,24 +121,38 @@ def _decoder(bias: Iterable[str]) -> Any:  # a pocketsphinx Decoder (untyped lib
     return d
 
 
+def _voiced(pcm: np.ndarray) -> list[tuple[float, bytes]]:
+    """The voiced stretches of ``pcm`` (16 kHz, 16-bit) with their starts in seconds,
+    from pocketsphinx's ``Segmenter``; the whole take when it finds none.
+
+    The take is padded with silence (:data:`_PAD` before, twice that after, plus a part
+    frame): the segmenter needs silence to start and to end a stretch, and a take
+    trimmed to its first and last words has none.
+    """
+    import io
+
+    from pocketsphinx import Segmenter
+
+    pad = np.zeros(int(_PAD * ALIGN_RATE), "<i2")
+    padded = np.concatenate([pad, pcm, pad, pad, np.zeros(1, "<i2")])
+    stretches = [(seg.start_time - _PAD, seg.pcm) for seg in
+                 Segmenter(sample_rate=ALIGN_RATE).segment(io.BytesIO(padded.tobytes()))]
+    return stretches or [(0.0, pcm.tobytes())]
+
+
 def recognise_words(
     samples: np.ndarray, *, sr: int = SAMPLE_RATE, bias: Sequence[str] = ()
 ) -> tuple[Word, ...]:
     """Every word pocketsphinx hears in ``samples`` with its times (seconds). Uncached."""
-    from pocketsphinx import Segmenter
-
     pcm = _pcm16k(samples, sr)
     if len(pcm) < ALIGN_RATE // 10:
         return ()
     d = _decoder(bias)
     end = len(pcm) / ALIGN_RATE
     out: list[Word] = []
-    # the segmenter's voiced stretches, each with its start in seconds
-    import io
-
-    for seg in Segmenter(sample_rate=ALIGN_RATE).segment(io.BytesIO(pcm.tobytes())):
+    for offset, chunk in _voiced(pcm):
         d.start_utt()
-        d.process_raw(seg.pcm, full_utt=True)
+        d.process_raw(chunk, full_utt=True)
         d.end_utt()
         if d.hyp() is None:
             continue
@@ -145,8 +160,10 @@ def recognise_words(
             text = re.sub(r"\(\d+\)$", "", s.word).lower()
             if _FILLER.match(text):
                 continue
-            start = min(seg.start_time + s.start_frame * FRAME, end)
-            stop = min(max(start, seg.start_time + (s.end_frame + 1) * FRAME), end)
+            start = min(max(offset + s.start_frame * FRAME, 0.0), end)
+            stop = min(max(start, offset + (s.end_frame + 1) * FRAME), end)
+            if out and start < out[-1].end:  # stretches padded into each other
+                start = min(out[-1].end, stop)
             out.append(Word(text, start, stop))
     return tuple(out)
 
