@@ -406,7 +406,7 @@ def _analyse_clip(
     source = "transcript" if transcript is not None else "script"
     draft = None
     if approximate and transcript is None:
-        heard = _heard(samples, said, cache_dir, draft_to)
+        heard = _heard(samples, cache_dir, draft_to)
         if heard is not None:
             times, draft, source = heard[0], heard[1], "recogniser"
     h = hashlib.sha256()
@@ -454,12 +454,11 @@ def _warn_level(where: str, level: TakeLevel, *, strict: bool, allow_clipped: bo
         )
 
 
-def _heard(samples: np.ndarray, said: list[list[str]], cache_dir: str | Path | None,
+def _heard(samples: np.ndarray, cache_dir: str | Path | None,
            draft_to: Path | None) -> tuple[tuple[Sentence, ...], str | None] | None:
-    """The sentences the recogniser heard in an off-script take (biased towards the
-    script's words), and where its draft transcript was written; ``None`` when it heard
-    no words."""
-    heard = recognise(samples, bias=[w for s in said for w in s], cache_dir=cache_dir)
+    """The sentences the recogniser heard in an off-script take, and where its draft
+    transcript was written; ``None`` when it heard no words."""
+    heard = recognise(samples, cache_dir=cache_dir)
     if not heard.sentences:
         return None
     if draft_to is None:

@@ -8,13 +8,14 @@ hears no punctuation. The author corrects the draft and saves it beside the take
 How (:func:`recognise`):
 
 1. The take is decoded at 16 kHz mono with the acoustic model, dictionary and trigram
-   language model the ``pocketsphinx`` wheel carries, one utterance per voiced stretch
-   (pocketsphinx's own voice-activity ``Segmenter``), so a long take never becomes one
-   long search.
-2. With ``bias`` (the script's words), words the general model lacks are added to its
-   dictionary and to its language model as unigrams (:data:`BIAS_WEIGHT`), so a
-   course's own terms can be heard at all. Measured on off-script takes by
-   ``bench/bench_recognise.py``.
+   language model of general US English that the ``pocketsphinx`` wheel carries, one
+   utterance per voiced stretch (pocketsphinx's own voice-activity ``Segmenter``), so a
+   long take never becomes one long search.
+2. Nothing of the script steers it: biasing towards the script's words was measured
+   (``bench/bench_recognise.py``) and did not help. Adding the script's words that the
+   general model lacks (``cosine``, ``noising``) as unigrams never made it hear them,
+   and a small n-gram model of the script in place of the general one helped noisy
+   takes but hurt clean ones. A draft depends on the audio alone.
 3. Words are grouped into sentences at the pauses between them (:func:`sentences_of`):
    a pause of :data:`SENTENCE_PAUSE` ends a sentence, and a sentence longer than
    :data:`MAX_WORDS` is cut at its longest pause. Each sentence is capitalised and ends
@@ -22,7 +23,7 @@ How (:func:`recognise`):
    reads back from the draft (:func:`draft_text`), so a draft saved as the take's
    transcript gives the same sentences.
 
-Results are cached under a hash of the audio, the bias words and :data:`REVISION`.
+Results are cached under a hash of the audio and :data:`REVISION`.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from audio.align import ALIGN_RATE, FRAME, pronunciation
+from audio.align import ALIGN_RATE, FRAME
 from audio.pcm import SAMPLE_RATE
 from audio.sentences import Sentence, Word, split_sentences
 
@@ -57,7 +58,6 @@ __all__ = [
 REVISION = "recognise-v2"
 SENTENCE_PAUSE = 0.45  # s of silence between two words that ends a sentence
 MAX_WORDS = 18  # a longer run of words is cut at its longest pause
-BIAS_WEIGHT = 0.5  # unigram weight of a script word the language model lacks
 _PAD = 0.3  # s of silence around the take for the voice-activity segmenter
 _FILLER = re.compile(r"^(<.*>|\[.*\])$")
 
@@ -100,25 +100,10 @@ def _pcm16k(samples: np.ndarray, sr: int) -> np.ndarray:
     return np.clip(np.round(x * 32767.0), -32768, 32767).astype("<i2")
 
 
-def _decoder(bias: Iterable[str]) -> Any:  # a pocketsphinx Decoder (untyped library)
+def _decoder() -> Any:  # a pocketsphinx Decoder (untyped library)
     from pocketsphinx import Decoder
 
-    d = Decoder(samprate=ALIGN_RATE, loglevel="FATAL")
-    words = sorted({w.lower() for w in bias if re.fullmatch(r"[a-z']+", w.lower())})
-    if not words:
-        return d
-    lm = d.get_lm()
-    added = False
-    for w in words:
-        ph = pronunciation(w, d.lookup_word)
-        if ph is not None:  # not in the dictionary: nor in the language model
-            d.add_word(w, ph, update=False)
-            lm.add_word(w, BIAS_WEIGHT)
-            added = True
-    if added:
-        d.add_lm("biased", lm)
-        d.activate_search("biased")
-    return d
+    return Decoder(samprate=ALIGN_RATE, loglevel="FATAL")
 
 
 def _voiced(pcm: np.ndarray) -> list[tuple[float, bytes]]:
@@ -140,14 +125,12 @@ def _voiced(pcm: np.ndarray) -> list[tuple[float, bytes]]:
     return stretches or [(0.0, pcm.tobytes())]
 
 
-def recognise_words(
-    samples: np.ndarray, *, sr: int = SAMPLE_RATE, bias: Sequence[str] = ()
-) -> tuple[Word, ...]:
+def recognise_words(samples: np.ndarray, *, sr: int = SAMPLE_RATE) -> tuple[Word, ...]:
     """Every word pocketsphinx hears in ``samples`` with its times (seconds). Uncached."""
     pcm = _pcm16k(samples, sr)
     if len(pcm) < ALIGN_RATE // 10:
         return ()
-    d = _decoder(bias)
+    d = _decoder()
     end = len(pcm) / ALIGN_RATE
     out: list[Word] = []
     for offset, chunk in _voiced(pcm):
@@ -225,16 +208,14 @@ def recognise(
     samples: np.ndarray,
     *,
     sr: int = SAMPLE_RATE,
-    bias: Sequence[str] = (),
     cache_dir: str | Path | None = None,
 ) -> Recognition:
     """:func:`recognise_words` grouped into sentences, cached in ``cache_dir`` (when
-    given) under a hash of the audio, the bias words and the recogniser."""
+    given) under a hash of the audio and the recogniser."""
     path = None
     if cache_dir is not None:
         h = hashlib.sha256()
-        h.update(json.dumps([REVISION, _model_version(), sorted(set(bias)),
-                             SENTENCE_PAUSE, MAX_WORDS, BIAS_WEIGHT]).encode())
+        h.update(json.dumps([REVISION, _model_version(), SENTENCE_PAUSE, MAX_WORDS]).encode())
         h.update(_pcm16k(samples, sr).tobytes())
         path = Path(cache_dir) / f"recognise-{h.hexdigest()[:24]}.json"
         try:
@@ -243,7 +224,7 @@ def recognise(
             return Recognition(words, sentences_of(words) if words else ())
         except (OSError, ValueError, KeyError, TypeError):
             pass  # missing or damaged: recognised again
-    words = recognise_words(samples, sr=sr, bias=bias)
+    words = recognise_words(samples, sr=sr)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")

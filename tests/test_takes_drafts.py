@@ -79,7 +79,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def _build(folder: dict, clips: Path) -> tuple[object, list[str]]:
     opts = RenderOptions(quality=TINY, out_root=folder["base"] / "out", narration_dir=clips,
-                         jobs=2, speech_cache=folder["base"] / "cache")
+                         jobs=2, speech_cache=folder["base"] / "user-cache" / "speech")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = build_lecture(load_lecture(folder["toml"]), opts, source=str(folder["toml"]))
@@ -181,3 +181,39 @@ def test_a_rerun_with_nothing_changed_runs_no_recogniser(
     assert not result.assembled  # type: ignore[attr-defined]
     assert time.perf_counter() - t0 < 10  # generous: the machine is shared
     assert sum("does not follow" in w for w in said) == len(SAID)  # still warned
+
+
+def test_lecture_check_shows_every_off_script_take(
+    folder: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pipeline.cli import main
+
+    # the render's user cache: the takes' analysis is read back, not redone
+    monkeypatch.setenv("LECTURE_CACHE_DIR", str(folder["base"] / "user-cache"))
+    assert main(["check", str(folder["toml"]), "--narration-dir", str(folder["clips"])],
+                prog_name="lecture") == 0
+    out, err = capsys.readouterr()
+    rows = [ln.split() for ln in out.splitlines() if ln.split()[:1] in (["noise"], ["steps"])]
+    assert [r[0] for r in rows] == list(SAID)
+    assert all(r[1] in ("mp3", "m4a") and r[-2:] == ["draft", "off-script"] for r in rows)
+    err = " ".join(err.split())
+    for sid in SAID:
+        assert f"(segment '{sid}'): the take does not follow its script" in err
+
+
+@pytest.mark.slow  # loads the shipped lectures: their placeholders start the math core
+def test_lecture_list_marks_an_off_script_take(
+    folder: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pipeline.cli import main
+
+    monkeypatch.setenv("LECTURE_CACHE_DIR", str(tmp_path / "cache"))
+    takes = tmp_path / "takes"
+    takes.mkdir()
+    shutil.copy(folder["clips"] / "noise.mp3", takes / "01_00_intro.mp3")
+    assert main(["list", "--narration-dir", str(takes)], prog_name="lecture") == 0
+    out = capsys.readouterr().out
+    [line] = [ln for ln in out.splitlines() if "off-script take" in ln]
+    assert "01_00_intro" in line
