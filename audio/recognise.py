@@ -12,10 +12,13 @@ How (:func:`recognise`):
    utterance per voiced stretch (pocketsphinx's own voice-activity ``Segmenter``), so a
    long take never becomes one long search.
 2. Nothing of the script steers it: biasing towards the script's words was measured
-   (``bench/bench_recognise.py``) and did not help. Adding the script's words that the
-   general model lacks (``cosine``, ``noising``) as unigrams never made it hear them,
-   and a small n-gram model of the script in place of the general one helped noisy
-   takes but hurt clean ones. A draft depends on the audio alone.
+   (``bench/bench_recognise.py``, figures in ``bench/results/recognise.md``) and was not
+   worth keeping. Adding the script's words that the general model lacks (``cosine``,
+   ``noising``) as unigrams never made it hear them; a small n-gram model of the script
+   in place of the general one was no better on average for a clear voice (better on
+   degraded takes, worse on most clean ones) and pulls a draft towards words of the
+   script that were not said, which an author correcting it would miss. A draft
+   depends on the audio alone.
 3. Words are grouped into sentences at the pauses between them (:func:`sentences_of`):
    a pause of :data:`SENTENCE_PAUSE` ends a sentence, and a sentence longer than
    :data:`MAX_WORDS` is cut at its longest pause. Each sentence is capitalised and ends

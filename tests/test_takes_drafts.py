@@ -105,7 +105,8 @@ def test_off_script_short_takes_render_with_recogniser_drafts(lecture: dict) -> 
         assert take is not None and take.approximate
         assert seg.captions_approximate and seg.captions_draft
         assert take.transcript_source == "recogniser"
-        assert seg.narration.duration < 8.0  # shorter than its script would take to say
+        # the script could not be captioned in the take's time: the take says far less
+        assert len(SCRIPT[seg.id]) / captions.MAX_CPS > 2 * seg.narration.duration
         heard = " ".join(s.text for s in seg.narration.sentences)
         shown = " ".join(c.text.replace("\n", " ") for c in srt
                          if seg.start <= c.start < seg.start + seg.duration)
