@@ -5,6 +5,7 @@ recognised with pocketsphinx, rendered at tiny size."""
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 import warnings
@@ -192,8 +193,13 @@ def test_lecture_check_shows_every_off_script_take(
 
     # the render's user cache: the takes' analysis is read back, not redone
     monkeypatch.setenv("LECTURE_CACHE_DIR", str(folder["base"] / "user-cache"))
-    assert main(["check", str(folder["toml"]), "--narration-dir", str(folder["clips"])],
-                prog_name="lecture") == 0
+    # logging hooks Python's warnings only once per process: after an earlier test's
+    # command, pytest's per-test warning capture has unhooked it; hook it again
+    logging.captureWarnings(False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # shown again, though an earlier test saw them
+        assert main(["check", str(folder["toml"]), "--narration-dir", str(folder["clips"])],
+                    prog_name="lecture") == 0
     out, err = capsys.readouterr()
     rows = [ln.split() for ln in out.splitlines() if ln.split()[:1] in (["noise"], ["steps"])]
     assert [r[0] for r in rows] == list(SAID)
