@@ -224,3 +224,30 @@ def test_lecture_list_marks_an_off_script_take(
     out = capsys.readouterr().out
     [line] = [ln for ln in out.splitlines() if "off-script take" in ln]
     assert "01_00_intro" in line
+
+
+def test_saved_drafts_caption_the_next_render_exactly(lecture: dict, folder: dict,
+                                                      tmp_path: Path) -> None:
+    """The author's two-minute job: save each draft as ``<segment-id>.txt`` beside its
+    take; the next render captions from it, word for word, and nothing is a draft."""
+    clips = tmp_path / "clips"
+    shutil.copytree(folder["clips"], clips)
+    drafts = {r["segment"]: Path(r["draft"]) for r in lecture["manifest"]["takes"]}
+    for sid, draft in drafts.items():
+        shutil.copy(draft, clips / f"{sid}.txt")
+    opts = RenderOptions(quality=TINY, out_root=tmp_path / "out", narration_dir=clips, jobs=2,
+                         speech_cache=folder["base"] / "user-cache" / "speech")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        build_lecture(load_lecture(folder["toml"]), opts, source=str(folder["toml"]))
+    assert not [w for w in caught if "does not follow" in str(w.message)]
+    d = tmp_path / "out" / "drafts"
+    rec = read_record(d / "manifest.json")
+    assert rec.captions_draft == [] and rec.captions_approximate == []
+    assert [r.transcript_source for r in rec.takes] == ["transcript"] * len(SAID)
+    srt = captions.parse_srt((d / "captions.srt").read_text(encoding="utf-8"))
+    assert captions.check_cues(srt, fps=TINY.fps, video_end=rec.duration) == []
+    for seg in rec.segments:
+        shown = " ".join(c.text.replace("\n", " ") for c in srt
+                         if seg.start <= c.start < seg.start + seg.duration)
+        assert shown == " ".join(drafts[seg.id].read_text(encoding="utf-8").split())
