@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from pipeline.cli.reports import CacheInfo, CheckedLecture
     from pipeline.lecture import LectureResult
     from pipeline.planning.plan import SegmentPlan
-    from pipeline.youtube.course import Outcome
     from pipeline.records import TakeRow
+    from pipeline.youtube.course import Outcome
 
 STATUS_ENV = "LECTURE_STATUS_FILE"
 
