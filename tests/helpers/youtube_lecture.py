@@ -1,5 +1,5 @@
 """A small real lecture to publish: three chapters of about 11 s (YouTube's chapter
-rules hold), narrated by recorded takes with a noise floor, so its ``lecture.mp4`` is
+rules hold), narrated by recorded takes with a noise floor and a transcript beside each, so its ``lecture.mp4`` is
 some 1.5 MB: several 256 KiB chunks. Rendered once through the real command line."""
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ def make_lecture(base: Path) -> tuple[Path, Path]:
         take = speechlike(4, seed=10 + i, lead=0.1, tail=0.1, pause=(0.5, 0.8),
                           noise_dbfs=-38.0)
         write_audio(takes / f"{seg}.wav", take.samples)
+        # the takes are speech-like noise: a transcript beside each keeps the recogniser
+        # (and so draft captions, which publishing holds back) out of these tests
+        (takes / f"{seg}.txt").write_text("\n".join(take.texts) + "\n", encoding="utf-8")
         toml += segment_toml(i, seg, " ".join(take.texts))
     manifest = base / "yt-tiny.toml"
     manifest.write_text(toml, encoding="utf-8")
