@@ -34,6 +34,7 @@ async function refresh() {
   if (!r.ok) { setStatus(`state: ${r.status}`); return; }
   const s = await r.json();
   studio.last = s.last;
+  if ($("status").textContent === "connecting…") setStatus(s.job ? `${s.job}: running` : "ready");
   showError(s.error);
   showJobs(s.jobs, s.job);
   if (s.preview) applyPreview(s.preview);
@@ -83,7 +84,7 @@ function positionAfterSwap(old, p, t) {
 function applyPreview(p) {
   const old = studio.preview;
   studio.preview = p;
-  $("title").textContent = `${p.title} · preview ${p.quality} · ${p.version}`;
+  $("title").textContent = `${p.title} · ${p.quality} · ${p.version}`;
   document.title = `${p.title} · studio`;
   if (studio.version !== p.version) swapVideo(old, p);
   renderSegments();
