@@ -23,7 +23,6 @@ import mimetypes
 import queue
 import re
 import threading
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -81,7 +80,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _route(self, method: str) -> None:
         url = urlsplit(self.path)
-        refusal = self.server.guard.check(method, url.query, self.headers)
+        headers = {k.title(): v for k, v in self.headers.items()}
+        if len(self.headers.get_all("Host") or []) > 1:
+            headers["Host"] = ""  # two Host headers: neither is believed
+        refusal = self.server.guard.check(method, url.query, headers)
         if refusal is not None:
             self._text(refusal.status, refusal.reason)
             return
@@ -165,8 +167,9 @@ class Handler(BaseHTTPRequestHandler):
             extra["Content-Security-Policy"] = CSP
         first, last = 0, size - 1
         status = 200
-        wanted = _byte_range(self.headers.get("Range"), size)
-        if wanted == "bad":
+        try:
+            wanted = _byte_range(self.headers.get("Range"), size)
+        except ValueError:
             self._head(416, "text/plain", 0, {"Content-Range": f"bytes */{size}"})
             return
         if wanted is not None:
@@ -212,8 +215,8 @@ class Handler(BaseHTTPRequestHandler):
             hub.unsubscribe(q)
 
 
-def _byte_range(header: str | None, size: int) -> tuple[int, int] | str | None:
-    """``Range: bytes=a-b`` (one range) as (first, last); "bad" if unsatisfiable."""
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """``Range: bytes=a-b`` (one range) as (first, last); ValueError if unsatisfiable."""
     if not header:
         return None
     m = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", header)
@@ -221,10 +224,12 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | str | None:
         return None
     if not m[1]:
         n = int(m[2])
-        return (max(0, size - n), size - 1) if n > 0 and size > 0 else "bad"
+        if n <= 0 or size <= 0:
+            raise ValueError(header)
+        return max(0, size - n), size - 1
     first = int(m[1])
     last = min(int(m[2]), size - 1) if m[2] else size - 1
     if first >= size or last < first:
-        return "bad"
+        raise ValueError(header)
     return first, last
 

@@ -98,7 +98,8 @@ class Studio:
         data: dict[str, Any] = json.loads(body)
         return data
 
-    def wait(self, test: Callable[[dict[str, Any]], bool], timeout: float = 120.0) -> dict[str, Any]:
+    def wait(self, test: Callable[[dict[str, Any]], bool],
+             timeout: float = 120.0) -> dict[str, Any]:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             s = self.state()
