@@ -30,9 +30,13 @@ from typing import Any
 from audio.clips import NarrationError
 from pipeline.lecture import LectureResult, build_lecture
 from pipeline.lock import LockBusy
-from pipeline.planning.manifest import InputError
+from pipeline.options import RenderOptions
+from pipeline.planning.manifest import InputError, LectureSpec
+from pipeline.planning.plan import SegmentPlan, plan_lecture
+from pipeline.progress import Reporter
 from pipeline.publish import store_of
 from pipeline.rendering.executors import LectureRequest
+from pipeline.rendering.renderer import LocalRenderer
 from pipeline.studio.events import Cancelled, Hub, StudioReporter
 from pipeline.studio.sources import Sources, lecture_sources
 from pipeline.studio.view import Waveforms, lecture_view
@@ -56,6 +60,15 @@ def failure_line(exc: BaseException) -> str:
     if isinstance(exc, (InputError, NarrationError)):
         return f"error: {exc}"
     return f"failed: {exc}"
+
+
+class WarmRenderer(LocalRenderer):
+    """The local renderer, but the voice model stays loaded between builds: an edited
+    sentence is spoken without loading the model again first."""
+
+    def plan(self, spec: LectureSpec, opts: RenderOptions, source: str,
+             reporter: Reporter) -> list[SegmentPlan]:
+        return plan_lecture(spec, opts, source=source, reporter=reporter, keep_voices=True)
 
 
 @dataclass
@@ -246,7 +259,8 @@ class Session:
         opts = replace(req.opts, wait=False)
         while True:
             try:
-                return build_lecture(req.spec, opts, source=req.source, reporter=reporter)
+                return build_lecture(req.spec, opts, source=req.source, reporter=reporter,
+                                     renderer=WarmRenderer())
             except LockBusy as exc:
                 self.hub.publish("progress", {"job": job, "stage": f"waiting: {exc}"})
                 if self._cancel.wait(1.0):

@@ -267,7 +267,7 @@ function onProgress(d) {
 
 function onDone(d) {
   studio.progress = {};
-  studio.lastDone = d;
+  studio.lastDone = { ...d, at: Date.now() };
   let text = `${d.job}: `;
   if (d.stopped) text += "stopped";
   else if (!d.ok) text += "failed (see the line above)";
