@@ -147,7 +147,10 @@ class Page:
 
     def shot(self, name: str) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => r()))")
+        self.page.wait_for_function("(v => !v.seeking && v.readyState >= 2)"
+                                    "(document.getElementById('video'))")
+        self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => "
+                           "requestAnimationFrame(() => r())))")
         self.page.screenshot(path=str(SHOTS / name))
 
     def close(self) -> None:
@@ -187,6 +190,8 @@ def test_seek_from_script_beat_and_segment(studio: Studio, browser: Any) -> None
                - seg_b["start"]) < 0.05
     page.wait_for_function("document.getElementById('script-title').textContent.endsWith('b')")
     assert page.locator("#segments tbody tr.playing").get_attribute("data-id") == "b"
+    page.locator("#script .sentence").nth(1).click()  # the title is up by then
+    page.wait_for_function("document.querySelectorAll('.sentence')[1].classList.contains('now')")
     p.shot("seeked.png")
     p.close()
 
