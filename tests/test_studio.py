@@ -147,7 +147,7 @@ class Page:
 
     def shot(self, name: str) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.wait_for_function("(v => !v.seeking && v.readyState >= 2)"
+        self.page.wait_for_function("(v => !v.seeking && v.readyState >= 3)"
                                     "(document.getElementById('video'))")
         self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => "
                            "requestAnimationFrame(() => r())))")
@@ -217,6 +217,7 @@ def test_edit_break_and_fix_the_toml_with_two_pages(studio: Studio, browser: Any
     one.page.wait_for_function(
         "[...document.getElementById('video').textTracks[0].cues]"
         ".some(c => c.text.includes('Five brand new'))")
+    one.page.locator("#script .sentence").nth(1).click()  # the new sentence
     one.shot("edited.png")
     assert time.time() - t0 < 120
 
