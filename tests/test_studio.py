@@ -19,9 +19,11 @@ from typing import Any
 
 import pytest
 
-from pipeline.lock import try_exclusive
+from pipeline.lock import FolderLock, try_exclusive
+from pipeline.planning.manifest import load_lecture
 from pipeline.publish import lock_of, store_of
 from pipeline.studio.guard import Guard, confined
+from pipeline.studio.sources import lecture_sources
 
 from helpers.studio import ROOT, TOML, Studio, idle_after, rewrite
 
@@ -35,6 +37,7 @@ LECTURE = "studio-test"
 
 def _lecture(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / "takes").mkdir(exist_ok=True)
     toml = folder / "lecture.toml"
     toml.write_text(TOML, encoding="utf-8")
     return toml
@@ -314,3 +317,98 @@ def test_state_json_shape(studio: Studio) -> None:
     assert seg["source"] == "espeak"
     assert json.dumps(st)  # all JSON
     assert set(st["waveform"]["loudness"]) == {"a", "b"}
+
+
+# ---------------------------------------------------------------- bad input, buttons
+def _cli_line(studio: Studio, *args: str) -> str:
+    """The one line ``lecture check`` prints for the lecture as it is on disk."""
+    cli = subprocess.run([sys.executable, "-m", "pipeline", "check", str(studio.toml), *args],
+                         cwd=studio.folder, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                         capture_output=True, text=True, timeout=60)
+    assert cli.returncode == 2, cli.stderr
+    [line] = [ln for ln in cli.stderr.splitlines() if ln.strip()]
+    return line
+
+
+def test_unknown_beat_and_broken_take_show_the_cli_line(studio: Studio) -> None:
+    version = studio.state()["preview"]["version"]
+    finished = studio.state()["last"]["finished"]
+    text = studio.toml.read_text(encoding="utf-8")
+    rewrite(studio.toml, "The second one", '<mark name=\\"nope\\"/>The second one')
+    line = _cli_line(studio)
+    assert "nope" in line
+    assert studio.wait(idle_after(studio, finished))["error"] == line
+    finished = studio.state()["last"]["finished"]
+    studio.toml.write_text(text, encoding="utf-8")
+    state = studio.wait(idle_after(studio, finished))
+    assert state["error"] is None and state["preview"]["version"] == version
+
+    take = studio.folder / "takes" / "b.wav"
+    take.write_bytes(b"RIFF\0\0\0\0WAVEnot audio at all")
+    line = _cli_line(studio, "--narration-dir", str(studio.folder / "takes"))
+    assert "b.wav" in line
+    state = studio.wait(lambda st: st["error"] == line and st["job"] is None)
+    assert state["preview"]["version"] == version  # the last good preview stays
+    finished = state["last"]["finished"]
+    take.unlink()
+    state = studio.wait(idle_after(studio, finished))
+    assert state["error"] is None and state["last"]["rendered"] == []
+
+
+@pytest.mark.browser
+def test_buttons_check_render_and_slides(studio: Studio, browser: Any) -> None:
+    p = Page(browser, studio)
+    page = p.page
+
+    def run(button: str, job: str) -> dict[str, Any]:
+        before = page.evaluate("studio.lastDone ? studio.lastDone.at : 0")
+        page.locator(button).click()
+        page.wait_for_function(
+            "([t, j]) => studio.lastDone && studio.lastDone.at > t && studio.lastDone.job === j",
+            arg=[before, job], timeout=120_000)
+        done: dict[str, Any] = page.evaluate("studio.lastDone")
+        return done
+
+    done = run("#run-check", "check")
+    assert done["ok"], done
+    log = page.locator("#log").inner_text()
+    assert "inputs are valid" in log and "espeak" in log
+    # a CLI render holding the lecture: the full render waits for it, then runs
+    held = FolderLock(lock_of(studio.out, LECTURE)).acquire()
+    try:
+        page.locator("#run-render").click()
+        page.wait_for_function("document.getElementById('status').textContent"
+                               ".includes('waiting')", timeout=60_000)
+        p.shot("waiting.png")
+    finally:
+        held.release()
+    page.wait_for_function("studio.lastDone && studio.lastDone.job === 'render'",
+                           timeout=120_000)
+    assert page.evaluate("studio.lastDone.ok")
+    assert (studio.out / LECTURE / "manifest.json").is_file()
+    done = run("#run-slides", "slides")
+    assert done["ok"], done
+    assert (studio.out / LECTURE / "slides" / "index.html").is_file()
+    assert "slides written to" in page.locator("#status").inner_text()
+    p.shot("buttons.png")
+    p.close()
+
+
+def test_sources_cover_the_scene_and_its_local_imports(tmp_path: Path) -> None:
+    (tmp_path / "takes").mkdir()
+    (tmp_path / "helper.py").write_text("SIZE = 2\n")
+    (tmp_path / "scenes.py").write_text(
+        "from manim import Scene, Square\nfrom helper import SIZE\n\n\n"
+        "class Box(Scene):\n    def construct(self):\n        self.add(Square(SIZE))\n")
+    toml = tmp_path / "lecture.toml"
+    toml.write_text(TOML.replace('scene = "TitleCard"\nparams = { title = "Second" }',
+                                 'scene = "scenes.py:Box"'), encoding="utf-8")
+    spec = load_lecture(toml)
+    src = lecture_sources(toml, spec, tmp_path / "takes")
+    assert {toml, tmp_path / "scenes.py", tmp_path / "helper.py"} <= src.files
+    assert src.roots == {tmp_path, tmp_path / "takes"}
+    assert src.matters(tmp_path / "takes" / "b.wav")
+    assert src.matters(tmp_path / "helper.py")
+    assert not src.matters(tmp_path / "notes.md")
+    assert not src.matters(tmp_path / ".lecture.toml.swp")
+    assert not src.matters(tmp_path / "takes" / "b.wav~")
