@@ -373,17 +373,27 @@ def test_buttons_check_render_and_slides(studio: Studio, browser: Any) -> None:
     assert done["ok"], done
     log = page.locator("#log").inner_text()
     assert "inputs are valid" in log and "espeak" in log
-    # a CLI render holding the lecture: the full render waits for it, then runs
+    # a CLI render holding the lecture: the full render waits for it; Stop stops it,
+    # and once the other run is done a full render runs
     held = FolderLock(lock_of(studio.out, LECTURE)).acquire()
     try:
         page.locator("#run-render").click()
         page.wait_for_function("document.getElementById('status').textContent"
                                ".includes('waiting')", timeout=60_000)
         p.shot("waiting.png")
+        before = page.evaluate("studio.lastDone ? studio.lastDone.at : 0")
+        page.locator("#stop").click()
+        page.wait_for_function("t => studio.lastDone && studio.lastDone.at > t", arg=before)
+        assert page.evaluate("studio.lastDone").get("stopped"), page.evaluate("studio.lastDone")
+        assert not (studio.out / LECTURE).exists()
+        before = page.evaluate("studio.lastDone.at")
+        page.locator("#run-render").click()
+        page.wait_for_function("document.getElementById('status').textContent"
+                               ".includes('waiting')", timeout=60_000)
     finally:
         held.release()
-    page.wait_for_function("studio.lastDone && studio.lastDone.job === 'render'",
-                           timeout=120_000)
+    page.wait_for_function("t => studio.lastDone.at > t && studio.lastDone.job === 'render'",
+                           arg=before, timeout=120_000)
     assert page.evaluate("studio.lastDone.ok")
     assert (studio.out / LECTURE / "manifest.json").is_file()
     done = run("#run-slides", "slides")

@@ -288,7 +288,11 @@ function connect() {
   const es = new EventSource("/api/events");
   const on = (kind, fn) => es.addEventListener(kind, (e) => { studio.events += 1; fn(JSON.parse(e.data)); });
   on("progress", onProgress);
-  on("job", (d) => { setStatus(`${d.job}: started`); if (d.job !== "preview") $("log").textContent = ""; });
+  on("job", (d) => {
+    setStatus(`${d.job}: started`);
+    $("stop").disabled = false;
+    if (d.job !== "preview") $("log").textContent = "";
+  });
   on("done", onDone);
   on("preview", () => refresh());
   on("waveform", () => refresh());
