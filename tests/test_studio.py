@@ -49,7 +49,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
     s = Studio(folder, _lecture(folder))
     s.wait(lambda st: st["preview"] is not None and st["waveform"] is not None)
     yield s
-    assert s.stop() == 130
+    assert s.stop() == 130  # Ctrl-C (the last test may have sent it already)
     assert not list(store_of(s.out / ".studio", LECTURE).glob(".staging-*"))
 
 
@@ -256,59 +256,6 @@ def test_edit_break_and_fix_the_toml_with_two_pages(studio: Studio, browser: Any
     two.close()
 
 
-# ---------------------------------------------------------------- stopping mid-render
-def test_client_gone_mid_render_and_ctrl_c_mid_render(tmp_path: Path) -> None:
-    s = Studio(tmp_path, _lecture(tmp_path))
-    try:
-        first = s.wait(lambda st: st["last"] is not None and st["job"] is None)
-        assert first["last"]["ok"], first
-        # a page that goes away while a segment renders changes nothing for the build
-        finished = first["last"]["finished"]
-        sock = _events_until_change(s, "The first sentence is here.", "A first line, changed.")
-        sock.shutdown(socket.SHUT_RDWR)
-        sock.close()
-        done = s.wait(idle_after(s, finished))["last"]
-        assert done["ok"] and done["rendered"] == ["a"], done
-        # Ctrl-C (SIGINT to the studio) while the next render runs
-        _events_until_change(s, "A first line, changed.", "Another first line.")
-        os.kill(s.proc.pid, signal.SIGINT)
-        assert s.proc.wait(60) == 130
-    finally:
-        if s.proc.poll() is None:
-            os.killpg(s.proc.pid, signal.SIGKILL)
-    preview = s.out / ".studio"
-    assert not list(store_of(preview, LECTURE).glob(".staging-*"))
-    assert [v.name for v in store_of(preview, LECTURE).glob("v*")] and \
-        (preview / LECTURE / "manifest.json").is_file()
-    held = try_exclusive(lock_of(preview, LECTURE))
-    assert held is not None, "the lecture's lock is still held"
-    held.release()
-    assert not [p for p in (s.out / ".cache").rglob("*") if "work" in p.parts and p.is_file()]
-    assert "interrupted: earlier outputs are untouched" in s.lines[-1]
-    # the stopped build published nothing: the preview is the one before it
-    published = json.loads((preview / LECTURE / "manifest.json").read_text())
-    said = " ".join(x["text"] for x in published["segments"][0]["narration"]["sentences"])
-    assert "A first line, changed." in said and "Another" not in said
-
-
-def _events_until_change(s: Studio, old: str, new: str) -> socket.socket:
-    """Listen to the events, make the change, return the stream's socket once a segment
-    renders."""
-    sock = socket.create_connection(("127.0.0.1", s.port), timeout=90)
-    sock.sendall(f"GET /api/events?token={s.token} HTTP/1.0\r\n"
-                 f"Host: 127.0.0.1:{s.port}\r\n\r\n".encode())
-    stream = sock.makefile("rb")
-    assert b" 200 " in stream.readline()
-    rewrite(s.toml, old, new)
-    end = time.monotonic() + 90
-    while time.monotonic() < end:
-        line = stream.readline().decode()
-        if line.startswith("data:") and '"state": "rendering"' in line:
-            stream.close()
-            return sock
-    raise AssertionError("no render started")
-
-
 def test_state_json_shape(studio: Studio) -> None:
     st = studio.state()
     seg = st["preview"]["segments"][0]
@@ -422,3 +369,58 @@ def test_sources_cover_the_scene_and_its_local_imports(tmp_path: Path) -> None:
     assert not src.matters(tmp_path / "notes.md")
     assert not src.matters(tmp_path / ".lecture.toml.swp")
     assert not src.matters(tmp_path / "takes" / "b.wav~")
+
+
+# ---------------------------------------------------------------- stopping mid-render
+def test_client_gone_mid_render_and_ctrl_c_mid_render(studio: Studio) -> None:
+    """Last in this file: it stops the module's studio."""
+    s = studio
+    try:
+        first = s.wait(lambda st: st["last"] is not None and st["job"] is None
+                       and not st["pending"])
+        assert first["last"]["ok"], first
+        # a page that goes away while a segment renders changes nothing for the build
+        finished = first["last"]["finished"]
+        sock = _events_until_change(s, "The first sentence is here.", "A first line, changed.")
+        sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
+        done = s.wait(idle_after(s, finished))["last"]
+        assert done["ok"] and done["rendered"] == ["a"], done
+        # Ctrl-C (SIGINT to the studio) while the next render runs
+        _events_until_change(s, "A first line, changed.", "Another first line.")
+        os.kill(s.proc.pid, signal.SIGINT)
+        assert s.proc.wait(60) == 130
+    finally:
+        if s.proc.poll() is None:
+            os.killpg(s.proc.pid, signal.SIGKILL)
+    preview = s.out / ".studio"
+    assert not list(store_of(preview, LECTURE).glob(".staging-*"))
+    assert [v.name for v in store_of(preview, LECTURE).glob("v*")] and \
+        (preview / LECTURE / "manifest.json").is_file()
+    held = try_exclusive(lock_of(preview, LECTURE))
+    assert held is not None, "the lecture's lock is still held"
+    held.release()
+    assert not [p for p in (s.out / ".cache").rglob("*") if "work" in p.parts and p.is_file()]
+    assert "interrupted: earlier outputs are untouched" in s.lines[-1]
+    # the stopped build published nothing: the preview is the one before it
+    published = json.loads((preview / LECTURE / "manifest.json").read_text())
+    said = " ".join(x["text"] for x in published["segments"][0]["narration"]["sentences"])
+    assert "A first line, changed." in said and "Another" not in said
+
+
+def _events_until_change(s: Studio, old: str, new: str) -> socket.socket:
+    """Listen to the events, make the change, return the stream's socket once a segment
+    renders."""
+    sock = socket.create_connection(("127.0.0.1", s.port), timeout=90)
+    sock.sendall(f"GET /api/events?token={s.token} HTTP/1.0\r\n"
+                 f"Host: 127.0.0.1:{s.port}\r\n\r\n".encode())
+    stream = sock.makefile("rb")
+    assert b" 200 " in stream.readline()
+    rewrite(s.toml, old, new)
+    end = time.monotonic() + 90
+    while time.monotonic() < end:
+        line = stream.readline().decode()
+        if line.startswith("data:") and '"state": "rendering"' in line:
+            stream.close()
+            return sock
+    raise AssertionError("no render started")
