@@ -424,3 +424,36 @@ def _events_until_change(s: Studio, old: str, new: str) -> socket.socket:
             stream.close()
             return sock
     raise AssertionError("no render started")
+
+
+@pytest.mark.slow
+def test_own_scene_error_and_fix_from_the_scene_file(tmp_path: Path) -> None:
+    """An exception in a lecture's own scene: the line ``lecture render`` prints; the
+    scene file fixed (the watcher sees it): a new preview."""
+    (tmp_path / "takes").mkdir()
+    scene = tmp_path / "boxes.py"  # not scenes.py: python -m in this folder would import it
+    scene.write_text("from manim import Scene, Square\n\n\nclass Box(Scene):\n"
+                     "    def construct(self):\n        raise RuntimeError('box is broken')\n")
+    toml = tmp_path / "lecture.toml"
+    toml.write_text(TOML.replace('scene = "TitleCard"\nparams = { title = "Second" }',
+                                 'scene = "boxes.py:Box"'), encoding="utf-8")
+    cli = subprocess.run([sys.executable, "-m", "pipeline", "render", str(toml), "--out",
+                          str(tmp_path / "cli-out")], cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                         text=True, timeout=300)
+    assert cli.returncode in (1, 2), cli.stderr
+    line = [ln for ln in cli.stderr.splitlines() if ln.startswith(("error:", "failed:"))][-1]
+    assert "box is broken" in line
+    s = Studio(tmp_path, toml)
+    try:
+        state = s.wait(lambda st: st["last"] is not None and st["job"] is None, timeout=300)
+        assert state["error"] == line and state["preview"] is None
+        finished = state["last"]["finished"]
+        scene.write_text(scene.read_text().replace(
+            "raise RuntimeError('box is broken')", "self.play(Create(Square()), run_time=1)")
+            .replace("import Scene, Square", "import Create, Scene, Square"))
+        state = s.wait(idle_after(s, finished), timeout=300)
+        assert state["error"] is None and state["preview"] is not None, state
+        assert "b" in state["last"]["rendered"]  # (a too if the failed run cut it short)
+    finally:
+        assert s.stop() == 130

@@ -30,7 +30,8 @@ def serve(setup: Setup, *, port: int = 0, open_browser: bool = True,
     server = StudioServer(port, session, hub)  # a port in use fails here, one line
     url = server.guard.url()
     say(f"studio: {url}")
-    say("studio: watching the lecture; Ctrl-C stops")
+    takes = f" and the takes in {setup.takes}" if setup.takes is not None else ""
+    say(f"studio: watching {setup.toml}, its scenes{takes}; Ctrl-C stops")
     try:
         if open_browser:
             webbrowser.open(url)

@@ -163,4 +163,7 @@ class Waveforms:
             p, lufs = self.segment(folder / seg.files.segment, seg.clip_key, seg.duration)
             peaks += p
             loudness[seg.id] = lufs
+        keep = {seg.clip_key for seg in record.segments}
+        with self._lock:  # clips no longer in the lecture are forgotten
+            self._known = {k: v for k, v in self._known.items() if k in keep}
         return {"rate": PEAKS_PER_SECOND, "peaks": peaks, "loudness": loudness}
