@@ -457,3 +457,32 @@ def test_own_scene_error_and_fix_from_the_scene_file(tmp_path: Path) -> None:
         assert "b" in state["last"]["rendered"]  # (a too if the failed run cut it short)
     finally:
         assert s.stop() == 130
+
+
+def test_remembered_sentences_are_not_spoken_again(tmp_path: Path) -> None:
+    """The studio keeps sentences in memory: a script with one sentence changed speaks
+    only that one, and the narration is the same as one spoken from scratch."""
+    import numpy as np
+
+    from audio.sources import remember_sentences, synthesize
+    from audio.speech import EspeakEngine
+
+    class Counting(EspeakEngine):
+        calls: list[str] = []
+
+        def say(self, text: str, words: Any) -> Any:
+            self.calls.append(text)
+            return super().say(text, words)
+
+    engine = Counting("en-us", 160)
+    remember_sentences(8)
+    try:
+        synthesize(engine, "One sentence here. Two more words.", cache_dir=tmp_path / "a")
+        edited = synthesize(engine, "One sentence here. Three new words.",
+                            cache_dir=tmp_path / "a")
+        assert len(engine.calls) == 3, engine.calls
+    finally:
+        remember_sentences(0)
+    fresh = synthesize(engine, "One sentence here. Three new words.", cache_dir=tmp_path / "b")
+    assert len(engine.calls) == 5
+    np.testing.assert_array_equal(np.asarray(edited.samples), np.asarray(fresh.samples))

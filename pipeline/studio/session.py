@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from audio.clips import NarrationError
+from audio.sources import remember_sentences
 from pipeline.lecture import LectureResult, build_lecture
 from pipeline.lock import LockBusy
 from pipeline.options import RenderOptions
@@ -43,6 +44,7 @@ from pipeline.studio.view import Waveforms, lecture_view
 
 log = logging.getLogger("pipeline.studio")
 LOG_LINES = 200  # lines of an action's output kept for a page that opens later
+SENTENCES_KEPT = 64  # synthetic sentences kept in memory (about 1 MB each): an edit speaks its own
 #: an action writes its lines through the callable it is given and returns a summary
 Action = Callable[[Callable[[str], None]], str]
 
@@ -124,6 +126,7 @@ class Session:
         self._closing = False
         self._known_children: set[int] = set()
         self._thread = threading.Thread(target=self._loop, name="studio-worker", daemon=True)
+        remember_sentences(SENTENCES_KEPT)
 
     # ------------------------------------------------------------ control
     def start(self) -> None:
