@@ -73,8 +73,8 @@ narration = "{short}"
 """
 EDIT = ("After enough steps nothing of the picture is left, only noise.",
         "After enough steps the picture is gone, and only noise remains.")
-EDIT2 = ("Sampling runs the chain backwards, from pure noise to a picture.",
-         "Sampling runs the chain the other way, from noise back to a picture.")
+EDIT2 = ("We start from a clean picture and add a little Gaussian noise at every step.",
+         "We begin with a clean picture and add some Gaussian noise at each step.")
 
 
 def make_takes(folder: Path) -> tuple[Path, Path]:
@@ -139,7 +139,7 @@ def run(folder: Path, quality: str, quick: bool) -> dict[str, Any]:
     first, second = make_takes(spare)
     shutil.copyfile(first, takes / "take.wav")
     toml = folder / "lecture.toml"
-    long = LONG if not quick else " ".join(LONG.split(". ")[:3]) + "."
+    long = LONG if not quick else ". ".join(LONG.split(". ")[:3]) + "."
     toml.write_text(TOML.format(long=long, short=SHORT), encoding="utf-8")
     studio = Studio(folder, toml, quality=quality)
     figures: dict[str, Any] = {}

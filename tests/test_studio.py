@@ -187,6 +187,14 @@ def test_seek_from_script_beat_and_segment(studio: Studio, browser: Any) -> None
     second.click()
     assert abs(page.evaluate("document.getElementById('video').currentTime") - start) < 0.05
     page.wait_for_function("document.querySelectorAll('.sentence')[1].classList.contains('now')")
+    # the bookmark sits in the sentence where it was written and seeks to its beat
+    chip = page.locator("#script .sentence").nth(1).locator(".mark")
+    assert chip.inner_text() == "chapter"
+    assert page.locator("#script .sentence").nth(1).inner_text().startswith("The second one")
+    beat = page.evaluate("studio.preview.segments[0].beats.find(b => b.name === 'chapter')")
+    chip.click()
+    assert abs(page.evaluate("document.getElementById('video').currentTime")
+               - beat["start"]) < 0.05
     page.locator("#segments tbody tr").nth(1).click()
     seg_b = page.evaluate("studio.preview.segments[1]")
     assert abs(page.evaluate("document.getElementById('video').currentTime")

@@ -29,7 +29,7 @@ id = "a"
 chapter = "Opening"
 scene = "TitleCard"
 params = { title = "First" }
-narration = "The first sentence is here. The second one follows it."
+narration = "The first sentence is here. The second one <mark name=\\"chapter\\"/>follows it."
 
 [[segments]]
 id = "b"
