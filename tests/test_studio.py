@@ -494,3 +494,47 @@ def test_remembered_sentences_are_not_spoken_again(tmp_path: Path) -> None:
     fresh = synthesize(engine, "One sentence here. Three new words.", cache_dir=tmp_path / "b")
     assert len(engine.calls) == 5
     np.testing.assert_array_equal(np.asarray(edited.samples), np.asarray(fresh.samples))
+
+
+def test_segment_warnings_name_what_to_look_at() -> None:
+    from pipeline.records import NarrationRecord, SegmentFiles, SegmentRecord, TakeRecord
+    from pipeline.studio.view import segment_warnings
+
+    take = TakeRecord(clipped=True, clipped_share=0.0123, approximate=True, words_found=7,
+                      words_expected=12, noisy=True)
+    seg = SegmentRecord(
+        index=1, id="a", chapter="A", scene="TitleCard", start=0.0, start_frame=0,
+        duration=3.0, frames=45, speech_start=0.2,
+        narration=NarrationRecord(source="clip", duration=2.0, take=take),
+        beats={"title": 3.0}, padding=0.5, cache_key="k", files=SegmentFiles(segment="s.mp4"),
+        caption_hold=1.25, caption_hold_reason="captions need 4.2 s", captions_relaxed=True)
+    assert segment_warnings(seg) == [
+        "clipped take (1.23% of samples at full scale)",
+        "off-script take: 7 of 12 words aligned", "noisy take", "scene padded by 0.50 s",
+        "caption hold 1.25 s: captions need 4.2 s", "captions over 17 characters per second"]
+    plain = seg.model_copy(update={"narration": NarrationRecord(source="piper", duration=2.0),
+                                   "padding": 0.0, "caption_hold": 0.0,
+                                   "captions_relaxed": False})
+    assert segment_warnings(plain) == []
+
+
+def test_publish_button_only_when_the_command_exists(tmp_path: Path) -> None:
+    import click
+
+    from pipeline.cli.studio import _publish_command
+
+    @click.group()
+    def root() -> None: ...
+
+    @root.command("publish")
+    @click.option("--dry-run", is_flag=True)
+    def publish(dry_run: bool) -> None: ...
+
+    toml = tmp_path / "lecture.toml"
+    with click.Context(root):
+        assert _publish_command(toml) == [sys.executable, "-m", "pipeline", "publish",
+                                          str(toml), "--dry-run"]
+    from pipeline.cli import cli
+
+    with click.Context(cli):  # this version has no publish command: no button
+        assert _publish_command(toml) is None
