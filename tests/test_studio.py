@@ -46,7 +46,7 @@ def _lecture(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
     folder = tmp_path_factory.mktemp("studio")
-    s = Studio(folder, _lecture(folder))
+    s = Studio(folder, _lecture(folder), name="lecture.toml")  # messages name it so
     s.wait(lambda st: st["preview"] is not None and st["waveform"] is not None)
     yield s
     assert s.stop() == 130  # Ctrl-C (the last test may have sent it already)
@@ -235,7 +235,7 @@ def test_edit_break_and_fix_the_toml_with_two_pages(studio: Studio, browser: Any
     # a broken TOML: the CLI's line in the page, the last preview still plays
     finished = studio.state()["last"]["finished"]
     studio.toml.write_text(studio.toml.read_text() + "\n[[segments]\n", encoding="utf-8")
-    cli = subprocess.run([sys.executable, "-m", "pipeline", "check", str(studio.toml)],
+    cli = subprocess.run([sys.executable, "-m", "pipeline", "check", "lecture.toml"],
                          cwd=studio.folder, env={**os.environ, "PYTHONPATH": str(ROOT)},
                          capture_output=True, text=True, timeout=60)
     assert cli.returncode == 2
@@ -277,7 +277,7 @@ def test_state_json_shape(studio: Studio) -> None:
 # ---------------------------------------------------------------- bad input, buttons
 def _cli_line(studio: Studio, *args: str) -> str:
     """The one line ``lecture check`` prints for the lecture as it is on disk."""
-    cli = subprocess.run([sys.executable, "-m", "pipeline", "check", str(studio.toml), *args],
+    cli = subprocess.run([sys.executable, "-m", "pipeline", "check", "lecture.toml", *args],
                          cwd=studio.folder, env={**os.environ, "PYTHONPATH": str(ROOT)},
                          capture_output=True, text=True, timeout=60)
     assert cli.returncode == 2, cli.stderr
@@ -300,7 +300,7 @@ def test_unknown_beat_and_broken_take_show_the_cli_line(studio: Studio) -> None:
 
     take = studio.folder / "takes" / "b.wav"
     take.write_bytes(b"RIFF\0\0\0\0WAVEnot audio at all")
-    line = _cli_line(studio, "--narration-dir", str(studio.folder / "takes"))
+    line = _cli_line(studio, "--narration-dir", "takes")
     assert "b.wav" in line
     state = studio.wait(lambda st: st["error"] == line and st["job"] is None)
     assert state["preview"]["version"] == version  # the last good preview stays

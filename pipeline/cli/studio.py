@@ -20,6 +20,7 @@ import click
 import cloup
 from rich.console import Console
 
+from pipeline import paths
 from pipeline.cli import display, run
 from pipeline.cli.options import (
     CONTEXT,
@@ -101,15 +102,15 @@ def studio_setup(lecture: str | None, flag: str | None, quality: str,
     out_root = preflight.output_root(out, preflight.DEFAULT_OUT)
     takes = narration_dir
     if takes is None and (toml.parent / "takes").is_dir():
-        takes = toml.parent / "takes"
-    base = run.RenderRequest(lectures=(str(toml),), narration_dir=takes, voice=voice,
-                             out=out_root)
+        takes = Path(paths.shown(toml.parent / "takes"))  # as messages name it
+    # the lecture as it was named, so messages name it as the other commands do
+    base = run.RenderRequest(lectures=(name,), narration_dir=takes, voice=voice, out=out_root)
     preview = run.RenderRequest(
-        lectures=(str(toml),), quality=quality, narration_dir=takes, voice=voice,
+        lectures=(name,), quality=quality, narration_dir=takes, voice=voice,
         out=out_root / PREVIEW_ROOT, cache=str(out_root / ".cache"))
     actions: dict[str, Callable[[Say], str]] = {
         "check": lambda say: _check(base, say),
-        "slides": lambda say: _slides(str(toml), out_root, say),
+        "slides": lambda say: _slides(name, out_root, say),
     }
     publish = _publish_command(toml)
     if publish is not None:

@@ -43,12 +43,14 @@ narration = "Three little words. Four more words here."
 class Studio:
     """A running ``lecture studio`` (its own process group) and its output lines."""
 
-    def __init__(self, folder: Path, toml: Path, *args: str, quality: str = "tiny") -> None:
+    def __init__(self, folder: Path, toml: Path, *args: str, quality: str = "tiny",
+                 name: str | None = None) -> None:
+        """``name``: the lecture as given on the command line (default: ``toml``)."""
         self.folder, self.toml = folder, toml
         self.out = folder / "out"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline", "studio", str(toml), "--out", str(self.out),
+            [sys.executable, "-m", "pipeline", "studio", name or str(toml), "--out", str(self.out),
              "--no-browser", "--quality", quality, *args],
             cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True)
