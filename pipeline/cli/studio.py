@@ -108,6 +108,7 @@ def studio_setup(lecture: str | None, flag: str | None, quality: str,
     preview = run.RenderRequest(
         lectures=(name,), quality=quality, narration_dir=takes, voice=voice,
         out=out_root / PREVIEW_ROOT, cache=str(out_root / ".cache"))
+    run.check_flags(preview)  # a bad --voice fails now, in one line, not in the page
     actions: dict[str, Callable[[Say], str]] = {
         "check": lambda say: _check(base, say),
         "slides": lambda say: _slides(name, out_root, say),
