@@ -1,7 +1,8 @@
 """``lecture studio`` end to end: a real studio process on a tiny lecture, driven by
 headless Chromium (as the deck tests are) and by plain HTTP requests.
 
-Screenshots of the page at each state go to ``bench/results/studio/``.
+Screenshots of the page at each state go to ``tests/.artifacts/studio/``
+(``STUDIO_SHOTS=results``: to ``bench/results/studio/``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run",
         "--autoplay-policy=no-user-gesture-required"]
-SHOTS = ROOT / "bench" / "results" / "studio"
+# Screenshots: tests/.artifacts/studio/, or bench/results/studio/ (kept in the repository)
+# with STUDIO_SHOTS=results, so an ordinary run leaves the tree as it was.
+SHOTS = ROOT / "bench" / "results" / "studio" if os.environ.get("STUDIO_SHOTS") == "results" \
+    else Path(__file__).resolve().parent / ".artifacts" / "studio"
 LECTURE = "studio-test"
 
 
