@@ -101,7 +101,7 @@ class Handler(BaseHTTPRequestHandler):
             self._media(path.removeprefix("/media/"))
         elif path == "/api/state":
             self._json(self.server.session.state())
-        elif path == "/api/events":
+        elif path == "/api/events" and method == "GET":
             self._events()
         else:
             self._text(404, "not found")
