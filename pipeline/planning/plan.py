@@ -188,7 +188,10 @@ def plan_lecture(
     *,
     source: str = "config",
     reporter: Reporter | None = None,
+    keep_voices: bool = False,
 ) -> list[SegmentPlan]:
+    """Every segment's plan. ``keep_voices``: keep the voice model loaded afterwards (a
+    process that plans again soon, such as ``lecture studio``)."""
     reporter = reporter or SilentReporter()
     q = opts.quality
     plans = []
@@ -209,7 +212,8 @@ def plan_lecture(
         )
         plans.append(plan_one(spec, index, seg, scene, narration, q, source,
                               caption_hold_max=opts.caption_hold_max))
-    release_voices()  # the voice model's memory is not needed while rendering
+    if not keep_voices:
+        release_voices()  # the voice model's memory is not needed while rendering
     return plans
 
 
