@@ -113,7 +113,7 @@ def studio_setup(lecture: str | None, flag: str | None, quality: str,
         "check": lambda say: _check(base, say),
         "slides": lambda say: _slides(name, out_root, say),
     }
-    publish = _publish_command(toml)
+    publish = _publish_command(toml, out_root)
     if publish is not None:
         actions["publish"] = lambda say: _stream(publish, say)
     return Setup(toml=toml, takes=takes, load_preview=lambda: run.prepare(preview)[0],
@@ -155,16 +155,17 @@ def _slides(toml: str, out_root: Path, say: Say) -> str:
     return f"slides written to {folder}"
 
 
-def _publish_command(toml: Path) -> list[str] | None:
-    """``lecture publish LECTURE --dry-run`` when this version has that command (the
-    hook for the publishing work: the button appears once the command exists)."""
+def _publish_command(toml: Path, out_root: Path) -> list[str] | None:
+    """``lecture publish youtube LECTURE --dry-run`` when this version has that command:
+    the button checks the last full render against YouTube's rules and shows the requests,
+    sending nothing (``None``, so no button, without the command)."""
     root = click.get_current_context().find_root().command
-    if not isinstance(root, click.Group):
-        return None
-    cmd = root.commands.get("publish")
+    group = root.commands.get("publish") if isinstance(root, click.Group) else None
+    cmd = group.commands.get("youtube") if isinstance(group, click.Group) else None
     if cmd is None or not any("--dry-run" in getattr(p, "opts", ()) for p in cmd.params):
         return None
-    return [sys.executable, "-m", "pipeline", "publish", str(toml), "--dry-run"]
+    return [sys.executable, "-m", "pipeline", "publish", "youtube", str(toml),
+            "--out", str(out_root), "--dry-run"]
 
 
 def _stream(argv: list[str], say: Say) -> str:

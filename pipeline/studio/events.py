@@ -13,7 +13,11 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipeline.records import TakeRow
 
 #: the stages at which a cancelled build may stop (publishing runs to its end)
 STOPPABLE = ("planning", "rendering", "assembling")
@@ -83,3 +87,8 @@ class StudioReporter:
         self.states[seg_id] = state
         self.hub.publish("progress", {"job": self.job, "segment": seg_id, "state": state,
                                       "frames": frames})
+
+    def takes(self, rows: Sequence[TakeRow]) -> None:
+        """The takes table reaches the page with the record (``manifest.json`` holds it);
+        here only the pages hear that the takes were analysed."""
+        self.hub.publish("progress", {"job": self.job, "stage": "takes", "takes": len(rows)})

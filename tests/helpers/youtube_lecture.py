@@ -1,6 +1,7 @@
 """A small real lecture to publish: three chapters of about 11 s (YouTube's chapter
-rules hold), narrated by recorded takes with a noise floor and a transcript beside each, so its ``lecture.mp4`` is
-some 1.5 MB: several 256 KiB chunks. Rendered once through the real command line."""
+rules hold), narrated by recorded takes with a noise floor and a transcript beside each,
+so its ``lecture.mp4`` is some 1.5 MB: several 256 KiB chunks. Rendered once through the
+real command line."""
 
 from __future__ import annotations
 
