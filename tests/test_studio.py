@@ -522,23 +522,26 @@ def test_segment_warnings_name_what_to_look_at() -> None:
     assert segment_warnings(plain) == []
 
 
-def test_publish_button_only_when_the_command_exists(tmp_path: Path) -> None:
+def test_publish_button_runs_the_youtube_dry_run(tmp_path: Path) -> None:
     import click
 
+    from pipeline.cli import cli
     from pipeline.cli.studio import _publish_command
+
+    toml, out = tmp_path / "lecture.toml", tmp_path / "out"
+    with click.Context(cli):  # this version has `lecture publish youtube --dry-run`
+        assert _publish_command(toml, out) == [
+            sys.executable, "-m", "pipeline", "publish", "youtube", str(toml),
+            "--out", str(out), "--dry-run"]
 
     @click.group()
     def root() -> None: ...
 
-    @root.command("publish")
-    @click.option("--dry-run", is_flag=True)
-    def publish(dry_run: bool) -> None: ...
+    @root.group("publish")
+    def publish() -> None: ...
 
-    toml = tmp_path / "lecture.toml"
-    with click.Context(root):
-        assert _publish_command(toml) == [sys.executable, "-m", "pipeline", "publish",
-                                          str(toml), "--dry-run"]
-    from pipeline.cli import cli
+    @publish.command("youtube")
+    def youtube() -> None: ...
 
-    with click.Context(cli):  # this version has no publish command: no button
-        assert _publish_command(toml) is None
+    with click.Context(root):  # a publish command without a dry run: no button
+        assert _publish_command(toml, out) is None
