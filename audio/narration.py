@@ -45,7 +45,7 @@ from audio.piper_voice import release as release_piper
 from audio.sentences import Sentence, Word, proportional_times, split_sentences
 from audio.sources import SOURCES, Narration, SpeechEngine, silent_narration, synthesize
 from audio.speech import EspeakEngine, espeak_binary, speak
-from audio.textnorm import shown, spoken_words
+from audio.textnorm import readings, shown
 
 __all__ = [
     "NarrationError",
@@ -384,7 +384,7 @@ def _analyse_clip(
     text = read_transcript(transcript) if transcript is not None else script
     sentences = split_sentences(shown(text))
     pauses = detect_sentence_times(samples, sentences)
-    said = [spoken_words(s) for s in sentences]
+    said = [readings(s) for s in sentences]  # every way of reading it aloud
     windows = [(s.start, s.end) for s in pauses.sentences]
     alignment = align(samples, said, windows if len(windows) == len(said) else None,
                       cache_dir=cache_dir)
