@@ -60,7 +60,7 @@ MIN_FOUND_SHARE = 0.6  # a take with fewer of its words found is off-script
 ALIGN_REVISION = "align-v2"
 # Wide beams, and no lattice best path: with it, the last words of a long take can be
 # dropped for a one-frame end marker.
-_DECODE = {"beam": 1e-80, "wbeam": 1e-60, "pbeam": 1e-80, "bestpath": False}
+_DECODE = {"beam": 1e-80, "wbeam": 1e-60, "pbeam": 1e-80, "bestpath": False, "silprob": 0.1}
 
 
 @dataclass(frozen=True)
@@ -211,28 +211,49 @@ Slot = tuple[tuple[str, ...], ...]  # one token's readings, the script's own fir
 
 def _clean_slots(slots: list[Slot]) -> list[Slot]:
     """Readings in lower case with only letters and apostrophes; a slot whose own reading
-    is empty is dropped (nothing of it can be timed)."""
+    is empty is dropped (nothing of it can be timed), and so is any empty reading."""
     out = []
     for slot in slots:
         clean = [tuple(w.lower() for w in r if re.fullmatch(r"[a-z']+", w.lower()))
                  for r in slot]
         if clean and clean[0]:
-            out.append(tuple(dict.fromkeys(clean)))
+            out.append(tuple(r for r in dict.fromkeys(clean) if r))
     return out
 
 
-def _grammar(d: Any, slots: list[Slot]) -> Any:
-    """A finite-state grammar that says the slots in order, each in one of its readings."""
+# Phones of the US-English model, each a "word" of the loose grammar's phone loop.
+_PHONES = ("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH "
+           "T TH UH UW V W Y Z ZH").split()
+_LOOP = "qq"  # prefix of the phone words (no English word starts so)
+LOOSE_PROB = 1e-3  # how unlikely the phone loop is, against a slot's own readings
+
+
+def _spelled(slot: Slot) -> bool:
+    """Whether a token is read as several words or in several ways: a number, a formula,
+    a symbol, an abbreviation, an acronym. A lecturer may say it some other way still."""
+    return len(slot) > 1 or len(slot[0]) > 1
+
+
+def _grammar(d: Any, slots: list[Slot], loose: bool = False) -> Any:
+    """A finite-state grammar that says the slots in order, each in one of its readings.
+
+    ``loose``: a slot that is spelled out (:func:`_spelled`) may also be said some other
+    way, a loop of phones, at a low prior.
+    """
     transitions: list[tuple[int, ...] | tuple[int, int, float, str]] = []
     state = 0
     nxt = 1
     for slot in slots:
         end = nxt
         nxt += 1
+        if loose and _spelled(slot):  # (no null transitions: the search ignores them)
+            loop = nxt
+            nxt += 1
+            for ph in (_LOOP + p.lower() for p in _PHONES):
+                transitions.append((state, loop, LOOSE_PROB / len(_PHONES), ph))
+                transitions.append((loop, loop, 0.5 / len(_PHONES), ph))
+                transitions.append((loop, end, 0.5 / len(_PHONES), ph))
         for reading in slot:
-            if not reading:
-                transitions.append((state, end, 1.0 / len(slot)))
-                continue
             here = state
             for k, w in enumerate(reading):
                 to = end if k == len(reading) - 1 else nxt
@@ -244,34 +265,43 @@ def _grammar(d: Any, slots: list[Slot]) -> Any:
     return d.create_fsg("take", 0, state, transitions)
 
 
-def _parse(words: list[str], slots: list[Slot]) -> list[int] | None:
-    """Which reading of each slot the decoded ``words`` are (None when they are not)."""
-    memo: dict[tuple[int, int], list[int] | None] = {}
+def _parse(words: list[str], slots: list[Slot]) -> list[tuple[int, int]] | None:
+    """Which reading of each slot the decoded ``words`` are, and how many words each
+    took (reading -1: the phone loop); None when they are not the slots."""
+    memo: dict[tuple[int, int], list[tuple[int, int]] | None] = {}
 
-    def go(k: int, p: int) -> list[int] | None:
+    def go(k: int, p: int) -> list[tuple[int, int]] | None:
         if k == len(slots):
             return [] if p == len(words) else None
         if (k, p) not in memo:
             memo[(k, p)] = None
-            for i, r in enumerate(slots[k]):
-                if tuple(words[p : p + len(r)]) == r:
-                    rest = go(k + 1, p + len(r))
-                    if rest is not None:
-                        memo[(k, p)] = [i, *rest]
-                        break
+            options = [(i, len(r)) for i, r in enumerate(slots[k])
+                       if tuple(words[p : p + len(r)]) == r]
+            loop = p
+            while loop < len(words) and words[loop].startswith(_LOOP):
+                loop += 1
+            if loop > p:
+                options.append((-1, loop - p))
+            for i, n in options:
+                rest = go(k + 1, p + n)
+                if rest is not None:
+                    memo[(k, p)] = [(i, n), *rest]
+                    break
         return memo[(k, p)]
 
     return go(0, 0)
 
 
-def _canonical_words(segs: list[Word], slots: list[Slot], chosen: list[int]) -> list[Word]:
+def _canonical_words(
+    segs: list[Word], slots: list[Slot], chosen: list[tuple[int, int]]
+) -> list[Word]:
     """The script's own words with times: a slot said another way gives its words the
     time of what was said, shared in proportion to their letters."""
     out: list[Word] = []
     p = 0
-    for slot, i in zip(slots, chosen, strict=True):
-        said = segs[p : p + len(slot[i])]
-        p += len(slot[i])
+    for slot, (i, n) in zip(slots, chosen, strict=True):
+        said = segs[p : p + n]
+        p += n
         if i == 0:
             out.extend(said)
             continue
@@ -285,7 +315,8 @@ def _canonical_words(segs: list[Word], slots: list[Slot], chosen: list[int]) -> 
 
 
 def align_readings(
-    samples: np.ndarray, slots: list[Slot], *, sr: int = SAMPLE_RATE, fillers: bool = True
+    samples: np.ndarray, slots: list[Slot], *, sr: int = SAMPLE_RATE, fillers: bool = True,
+    loose: bool = False,
 ) -> Alignment:
     """Align a text given as slots (:func:`audio.textnorm.readings`) to ``samples``.
 
@@ -293,7 +324,8 @@ def align_readings(
     script's own words (the first reading of each slot), so it lines up with
     :func:`audio.textnorm.spoken_words`. Uncached. ``fillers`` lets silence and noise
     sit between words (precise word edges); without them the search fails less often,
-    but pauses are counted into the words.
+    but pauses are counted into the words. ``loose``: see :func:`_grammar`; a slot said
+    in none of its readings is placed where the phone loop was, its words count as found.
     """
     slots = _clean_slots(slots)
     expected = sum(len(s[0]) for s in slots)
@@ -303,10 +335,12 @@ def align_readings(
     d = _decoder(fsgusefiller=fillers, **_DECODE)
     vocab = dict.fromkeys(w for s in slots for r in s for w in r)
     new = [(w, ph) for w in vocab if (ph := pronunciation(w, d.lookup_word))]
+    if loose:
+        new += [(_LOOP + ph.lower(), ph) for ph in _PHONES]
     for i, (w, ph) in enumerate(new):
         d.add_word(w, ph, update=i == len(new) - 1)
     try:
-        d.add_fsg("take", _grammar(d, slots))
+        d.add_fsg("take", _grammar(d, slots, loose))
         d.activate_search("take")
         d.start_utt()
         d.process_raw(pcm, full_utt=True)
@@ -370,6 +404,8 @@ def align_sentences(
     index = tuple(i for i, s in enumerate(slotted) for slot in s for _ in slot[0])
     expected = len(index)
     whole = align_readings(samples, flat, sr=sr)
+    if not whole.words and any(map(_spelled, flat)):
+        whole = align_readings(samples, flat, sr=sr, loose=True)
     if whole.words or not flat or windows is None or len(sentences) < 2:
         found = Alignment(whole.words, whole.found, expected, index if whole.words else ())
         return anchor_starts(samples, found, sr=sr)
@@ -381,6 +417,8 @@ def align_sentences(
         lo, hi = max(0.0, a - 0.5), min(total, b + 0.5)
         chunk = samples[int(lo * sr) : int(hi * sr)]
         part = align_readings(chunk, ws, sr=sr)
+        if not part.words and any(map(_spelled, ws)):
+            part = align_readings(chunk, ws, sr=sr, loose=True)
         if part.words:
             part = _shift(part, lo, total)
             if words and part.words[0].start < words[-1].end:
@@ -401,6 +439,7 @@ SNAP = 0.15  # a sentence aligned this close after a pause's end starts at that 
 # A start this close before an onset is kept: a soft first sound ("f", "h") can sit under
 # the room's noise, where only the recogniser hears it.
 LEEWAY = 0.12
+HEAD = 0.08  # a gap this soon after a word's aligned start ends the word before it
 
 
 @dataclass(frozen=True)
@@ -470,10 +509,16 @@ def _sentence_onset(start: float, q: Quiet) -> float:
     return max(near) if near else start
 
 
-def _word_onset(start: float, q: Quiet) -> float:
-    """A word aligned to start inside a gap starts at the onset after it."""
-    k = q.holding(start, MIN_GAP)
-    return q.onsets[k] if k is not None and q.onsets[k] - start > LEEWAY else start
+def _word_onset(w: Word, q: Quiet) -> float:
+    """A word aligned to start inside a gap, or just before one, starts at the onset
+    after it."""
+    k = q.holding(w.start, MIN_GAP)
+    if k is not None:
+        return q.onsets[k] if q.onsets[k] - w.start > LEEWAY else w.start
+    for (a, b), on in zip(q.stretches, q.onsets, strict=True):
+        if w.start < a <= w.start + HEAD and on < w.end and b - a >= MIN_GAP:
+            return on
+    return w.start
 
 
 def anchor_starts(
@@ -495,7 +540,7 @@ def anchor_starts(
     index = alignment.sentence or (0,) * len(words)
     for k, w in enumerate(words):
         first = k == 0 or index[k] != index[k - 1]
-        start = _sentence_onset(w.start, q) if first else _word_onset(w.start, q)
+        start = _sentence_onset(w.start, q) if first else _word_onset(w, q)
         if k:
             start = max(start, words[k - 1].end)
         if start != w.start and start < w.end:
