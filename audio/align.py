@@ -49,6 +49,10 @@ __all__ = [
     "align",
     "align_words",
     "align_sentences",
+    "align_readings",
+    "anchor_starts",
+    "onset_after_pause",
+    "quiet_stretches",
     "pronunciation",
     "letter_to_sound",
     "aligner_version",
@@ -519,6 +523,18 @@ def _word_onset(w: Word, q: Quiet) -> float:
         if w.start < a <= w.start + HEAD and on < w.end and b - a >= MIN_GAP:
             return on
     return w.start
+
+
+def onset_after_pause(samples: np.ndarray, after: float, before: float, *,
+                      sr: int = SAMPLE_RATE) -> float | None:
+    """The first speech onset after a pause that ends after ``after`` and before
+    ``before`` (seconds); None when there is none. Where a sentence that could
+    not be aligned starts, when the sentence before it ended at ``after``."""
+    q = quiet_stretches(samples, sr=sr)
+    for (a, b), on in zip(q.stretches, q.onsets, strict=True):
+        if b > after and b - a >= MIN_PAUSE and on < before:
+            return on
+    return None
 
 
 def anchor_starts(

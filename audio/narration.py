@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audio.align import Alignment, align, aligner_version
+from audio.align import Alignment, align, aligner_version, onset_after_pause
 from audio.clips import (
     CLIP_EXTENSIONS,
     NarrationError,
@@ -246,10 +246,12 @@ def read_transcript(path: Path) -> str:
 
 
 def _sentence_times(
-    texts: list[str], alignment: Alignment, pauses: PauseTiming, total: float
+    texts: list[str], alignment: Alignment, pauses: PauseTiming, total: float,
+    samples: np.ndarray | None = None,
 ) -> tuple[Sentence, ...]:
     """Sentence spans from the aligned words; sentences without a found word share the
-    time between their aligned neighbours (or get their pause-based times)."""
+    time between their aligned neighbours (or get their pause-based times), from the
+    speech onset after the pause that follows the sentence before them."""
     spans: list[tuple[float, float] | None] = [None] * len(texts)
     for w, ok, i in zip(alignment.words, alignment.found, alignment.sentence, strict=True):
         if ok:
@@ -272,6 +274,8 @@ def _sentence_times(
         nxt = spans[j] if j < len(texts) else None
         last = pauses.sentences[-1].end if pauses.sentences else total
         hi = nxt[0] if nxt is not None else max(lo, last)
+        onset = onset_after_pause(samples, lo, hi) if samples is not None and out else None
+        lo = onset if onset is not None else lo
         out.extend(proportional_times(texts[i:j], lo, max(lo, hi), gap=0.1))
         i = j
     return tuple(out)
@@ -400,7 +404,7 @@ def _analyse_clip(
         if strict and not allow_unaligned:
             raise NarrationError(msg + " (add a transcript beside it, or pass --allow-unaligned)")
         warnings.warn(msg, stacklevel=3)
-    times = _sentence_times(sentences, alignment, pauses, len(samples) / SAMPLE_RATE)
+    times = _sentence_times(sentences, alignment, pauses, len(samples) / SAMPLE_RATE, samples)
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
