@@ -19,7 +19,12 @@ through :func:`audio.script.mark_time`, as planning places beats. To measure ano
 tree's aligner (main, before a change), run this script with ``PYTHONPATH`` set to it.
 
 Writes ``takes-align.md`` and ``takes-align.json`` to ``--out`` (``--quick``: a check
-run on a few segments, written as ``takes-align-quick.*``).
+run on a few segments, written as ``takes-align-quick.*``). ``--compare`` puts an
+earlier run's figures beside this one's: the full bench, before and after::
+
+    PYTHONPATH=/path/to/main .venv/bin/python bench/bench_takes_align.py --name takes-align-before
+    PYTHONPATH=. .venv/bin/python bench/bench_takes_align.py \
+        --compare bench/results/takes-align-before.json
 """
 
 from __future__ import annotations
@@ -143,7 +148,11 @@ def report(result: dict[str, Any]) -> str:
         "| starts of | count | median | p95 | worst | early > 100 ms | late > 100 ms "
         "| > 250 ms |", "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for name, r in (("sentences", s), ("bookmarks", b)):
+    rows = [("sentences", s), ("bookmarks", b)]
+    if "before" in result:
+        rows += [(f"{name}, before (`{result['before']['tree']}`)", result["before"][name])
+                 for name in ("sentences", "bookmarks")]
+    for name, r in rows:
         lines.append(f"| {name} | {r['count']} | {r['median_ms']:.0f} ms | {r['p95_ms']:.0f} ms"
                      f" | {r['worst_ms']:.0f} ms | {r['early_over_100ms']} | "
                      f"{r['late_over_100ms']} | {r['over_250ms']} |")
@@ -160,6 +169,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="a check run on a few segments")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     ap.add_argument("--name", default="takes-align", help="file stem of the results")
+    ap.add_argument("--compare", type=Path, help="a JSON of an earlier run (another "
+                    "tree's aligner) to show beside this one")
     args = ap.parse_args()
     segments = lecture_segments()
     if args.quick:
@@ -178,6 +189,9 @@ def main() -> None:
         "bookmarks": stats([e for t in takes for e in t["bookmark_errors"]]),
         "per_take": takes,
     }
+    if args.compare is not None:
+        old = json.loads(args.compare.read_text(encoding="utf-8"))
+        result["before"] = {k: old[k] for k in ("tree", "sentences", "bookmarks")}
     stem = args.name + ("-quick" if args.quick else "")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{stem}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
