@@ -411,8 +411,8 @@ def align_sentences(
     if not whole.words and any(map(_spelled, flat)):
         whole = align_readings(samples, flat, sr=sr, loose=True)
     if whole.words or not flat or windows is None or len(sentences) < 2:
-        found = Alignment(whole.words, whole.found, expected, index if whole.words else ())
-        return anchor_starts(samples, found, sr=sr)
+        result = Alignment(whole.words, whole.found, expected, index if whole.words else ())
+        return anchor_starts(samples, result, sr=sr)
     total = len(samples) / sr
     words: list[Word] = []
     found: list[bool] = []
