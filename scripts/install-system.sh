@@ -9,6 +9,7 @@ pkgs=(
   texlive-fonts-recommended texlive-science dvisvgm cm-super-minimal
   ffmpeg                                             # ffmpeg + ffprobe for pydub, assembly and checks
   espeak-ng                                          # offline narration
+  flite                                              # other voices for the takes-align bench
   fonts-dejavu-core                                  # the course font (scenes, thumbnail)
 )
 for arg in "$@"; do
