@@ -1,8 +1,9 @@
 """Word-level forced alignment of a recorded take to its text, offline, with pocketsphinx.
 
 The text is what the speaker was asked to say (the script, or a transcript beside the
-take); its words are those of :func:`audio.textnorm.spoken_words`, so ``x_t`` is aligned
-as "x sub t" and ``0.5`` as "zero point five", exactly what a voice says for them.
+take). A lecturer reads numbers, formulas and abbreviations their own way, so each token
+comes with all its readings (:func:`audio.textnorm.readings`): ``x_t`` as "x sub t" or
+"x t", ``0.078`` as "zero point zero seven eight" or "point oh seven eight".
 
 How (:func:`align`):
 
@@ -11,13 +12,20 @@ How (:func:`align`):
    (``-s``, ``-ed``, ``-ing``...), else spelled out when it is a short run of capitals
    that came through normalisation, else given a pronunciation by a letter-to-sound
    rule (:func:`letter_to_sound`).
-2. The take is decoded at 16 kHz mono in pocketsphinx's alignment mode
-   (``set_align_text``) with wide beams; word times are its 10 ms frames.
+2. The take is decoded at 16 kHz mono against a grammar that says the tokens in order,
+   each in one of its readings, with wide beams; the recogniser picks the reading that
+   was said, and the result holds the script's own words (the first reading of each
+   token), timed by what was said for them. Word times are its 10 ms frames.
 3. Forced alignment either reaches the end of the text or fails: sound that is not the
-   text cannot be forced onto it within the beams. When the whole text fails (an ad-lib,
-   a changed sentence, another take), each sentence is aligned on its own near where
-   the take's pauses put it (:func:`align_sentences`); the words of the sentences that
-   align are *found*, the others are not.
+   text cannot be forced onto it within the beams. When the whole text fails, it is
+   tried again with a *loose* grammar, where a number or formula may also be a loop of
+   phones (said in a way no reading covers); when that fails too (an ad-lib, a changed
+   sentence, another take), each sentence is aligned on its own near where the take's
+   pauses put it (:func:`align_sentences`); the words of the sentences that align are
+   *found*, the others are not.
+4. Starts are anchored to the speech (:func:`anchor_starts`): a sentence aligned into
+   the pause before it starts at the onset after that pause, a word aligned into a gap
+   at the onset after the gap (:func:`quiet_stretches`, energy of 10 ms frames).
 
 The result says which share of the text's words was found; :data:`MIN_FOUND_SHARE` is
 the share under which a take is *off-script* (its captions are approximate). Results
