@@ -106,6 +106,11 @@ class TakeReport:
     words_expected: int
     approximate: bool  # captions and sentence times estimated, not aligned
     transcript: str | None  # the transcript file that replaced the script, if any
+    # where the captions' words come from: "script", "transcript" or "recogniser" (a draft)
+    transcript_source: str = "script"
+    draft: str | None = None  # the recogniser's draft transcript, written for the author
+    levelled_lufs: float = float("nan")  # speech loudness after levelling
+    source_format: str = ""  # e.g. "clip 44.1 kHz mono mp3"
 
     @property
     def share_found(self) -> float:

@@ -38,10 +38,11 @@ from audio.clips import (
     find_clip,
     read_clip,
 )
-from audio.level import TakeReport, level_take, trim_edges
+from audio.level import TakeLevel, TakeReport, level_take, speech_loudness, trim_edges
 from audio.pcm import SAMPLE_RATE
 from audio.piper_voice import PiperEngine, piper_available
 from audio.piper_voice import release as release_piper
+from audio.recognise import draft_text, recognise
 from audio.sentences import Sentence, Word, proportional_times, split_sentences
 from audio.sources import SOURCES, Narration, SpeechEngine, silent_narration, synthesize
 from audio.speech import EspeakEngine, espeak_binary, speak
@@ -283,7 +284,7 @@ def _sentence_times(
 
 # Code that shapes a take's analysis: a change in any of these invalidates the cache.
 _ANALYSIS_SOURCES = ("narration.py", "clips.py", "pcm.py", "sentences.py", "level.py",
-                     "peaks.py", "align.py", "textnorm.py")
+                     "peaks.py", "align.py", "textnorm.py", "recognise.py")
 
 
 @functools.lru_cache(maxsize=1)
@@ -338,11 +339,16 @@ def _clip_narration(
             if fields.get("take") is not None:
                 fields["take"] = dataclasses.replace(
                     fields["take"], transcript=str(transcript) if transcript else None)
-            return Narration(samples=samples, **fields)
+            cached = Narration(samples=samples, **fields)
         except (OSError, ValueError, EOFError, pickle.UnpicklingError, TypeError):
             pass
+        else:
+            _still_off_script(cached, segment_id)
+            return cached
+    draft_to = folder / f"{key}-draft" / f"{segment_id}.txt" if folder is not None else None
     n = _analyse_clip(path, script, segment_id=segment_id, cache_dir=cache_dir, strict=strict,
-                      allow_clipped=allow_clipped, allow_unaligned=allow_unaligned)
+                      allow_clipped=allow_clipped, allow_unaligned=allow_unaligned,
+                      draft_to=draft_to)
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".{key}-{os.getpid()}"
@@ -355,6 +361,17 @@ def _clip_narration(
     return n
 
 
+def _still_off_script(n: Narration, segment_id: str) -> None:
+    """A take read back from the cache: an off-script take is warned about on every
+    render, and its draft transcript written again when it was removed."""
+    take = n.take
+    if take is None or not take.approximate or n.path is None:
+        return
+    if take.draft is not None and not Path(take.draft).is_file():
+        write_draft(Path(take.draft), n.sentences)
+    warnings.warn(off_script_message(n.path, segment_id, take), stacklevel=4)
+
+
 def _analyse_clip(
     path: Path,
     script: str,
@@ -364,26 +381,16 @@ def _analyse_clip(
     strict: bool = False,
     allow_clipped: bool = False,
     allow_unaligned: bool = False,
+    draft_to: Path | None = None,
 ) -> Narration:
-    """A recorded take: trimmed of silence, levelled, aligned to what was said."""
+    """A recorded take: trimmed of silence, levelled, aligned to what was said. A take
+    off its script with no transcript beside it is captioned from the recogniser
+    (:func:`_heard`), its draft transcript written to ``draft_to``."""
     decoded = decode_clip(path)
     trimmed, cut = trim_edges(decoded.samples)
     samples, level = level_take(trimmed, decoded.clipped_share)
     where = f"{path} (segment {segment_id!r})"
-    if level.clipped:
-        msg = (
-            f"{where}: clipped take, {level.clipped_share:.2%} of its loud samples at full "
-            "scale; re-record it"
-        )
-        if strict and not allow_clipped:
-            raise NarrationError(msg + " (or pass --allow-clipped)")
-        warnings.warn(msg, stacklevel=3)
-    if level.noisy:
-        warnings.warn(
-            f"{where}: noisy take, speech only {level.snr_db:.0f} dB above the room "
-            f"(floor {level.floor_dbfs:.0f} dBFS)",
-            stacklevel=3,
-        )
+    _warn_level(where, level, strict=strict, allow_clipped=allow_clipped)
     transcript = find_transcript(path)
     text = read_transcript(transcript) if transcript is not None else script
     sentences = split_sentences(shown(text))
@@ -392,39 +399,102 @@ def _analyse_clip(
     windows = [(s.start, s.end) for s in pauses.sentences]
     alignment = align(samples, said, windows if len(windows) == len(said) else None,
                       cache_dir=cache_dir)
-    found = sum(alignment.found)
-    expected = alignment.expected
+    found, expected = sum(alignment.found), alignment.expected
     approximate = not alignment.on_script
-    if approximate:
-        msg = (
-            f"{where}: the take does not follow its "
-            f"{'transcript' if transcript else 'script'}: {found} of {expected} words "
-            f"({alignment.share:.0%}) found; captions are approximate"
-        )
-        if strict and not allow_unaligned:
-            raise NarrationError(msg + " (add a transcript beside it, or pass --allow-unaligned)")
-        warnings.warn(msg, stacklevel=3)
+    if approximate and strict and not allow_unaligned:
+        raise NarrationError(
+            f"{where}: the take does not follow its {'transcript' if transcript else 'script'}"
+            f": {found} of {expected} words ({alignment.share:.0%}) found (add a transcript "
+            "beside it, or pass --allow-unaligned)")
     times = _sentence_times(sentences, alignment, pauses, len(samples) / SAMPLE_RATE, samples)
+    source = "transcript" if transcript is not None else "script"
+    draft = None
+    if approximate and transcript is None:
+        heard = _heard(samples, cache_dir, draft_to)
+        if heard is not None:
+            times, draft, source = heard[0], heard[1], "recogniser"
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
-    h.update(json.dumps({"text": text, "aligner": aligner_version()}, ensure_ascii=False).encode())
+    h.update(json.dumps({"text": text, "aligner": aligner_version(),
+                         "heard": [s.text for s in times] if draft is not None else None},
+                        ensure_ascii=False).encode())
     how = (
         f"{found}/{expected} words aligned" if not approximate
-        else f"off-script ({alignment.share:.0%} of words found), times estimated"
+        else f"off-script ({alignment.share:.0%} of words found), "
+        + ("captions from the recogniser (draft)" if source == "recogniser"
+           else "times estimated")
     )
+    report = TakeReport(level, cut, found, expected, approximate,
+                        str(transcript) if transcript else None, transcript_source=source,
+                        draft=draft, levelled_lufs=speech_loudness(samples),
+                        source_format=decoded.describe)
+    if approximate:
+        warnings.warn(off_script_message(path, segment_id, report), stacklevel=3)
     return Narration(
-        source="clip",
-        samples=samples,
-        sentences=times,
-        path=path,
-        detail=f"{decoded.describe}; {level.describe()}; {how}",
-        cache_key=h.hexdigest(),
-        words=alignment.found_words(),
-        take=TakeReport(level, cut, found, expected, approximate,
-                        str(transcript) if transcript else None),
+        source="clip", samples=samples, sentences=times, path=path,
+        detail=f"{decoded.describe}; {level.describe()}; {how}", cache_key=h.hexdigest(),
+        words=alignment.found_words(), take=report,
     )
+
+
+def _warn_level(where: str, level: TakeLevel, *, strict: bool, allow_clipped: bool) -> None:
+    """A clipped take is a warning (under ``strict`` an error unless allowed); a noisy
+    one is a warning."""
+    if level.clipped:
+        msg = (
+            f"{where}: clipped take, {level.clipped_share:.2%} of its loud samples at full "
+            "scale; re-record it"
+        )
+        if strict and not allow_clipped:
+            raise NarrationError(msg + " (or pass --allow-clipped)")
+        warnings.warn(msg, stacklevel=4)
+    if level.noisy:
+        warnings.warn(
+            f"{where}: noisy take, speech only {level.snr_db:.0f} dB above the room "
+            f"(floor {level.floor_dbfs:.0f} dBFS)",
+            stacklevel=4,
+        )
+
+
+def _heard(samples: np.ndarray, cache_dir: str | Path | None,
+           draft_to: Path | None) -> tuple[tuple[Sentence, ...], str | None] | None:
+    """The sentences the recogniser heard in an off-script take, and where its draft
+    transcript was written; ``None`` when it heard no words."""
+    heard = recognise(samples, cache_dir=cache_dir)
+    if not heard.sentences:
+        return None
+    if draft_to is None:
+        return heard.sentences, None
+    write_draft(draft_to, heard.sentences)
+    return heard.sentences, str(draft_to)
+
+
+def write_draft(path: Path, sentences: Sequence[Sentence]) -> None:
+    """The recogniser's draft transcript at ``path`` (temporary file, then renamed), in
+    the plain-text format a ``<segment-id>.txt`` beside a take is read in."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}-{os.getpid()}")
+    tmp.write_text(draft_text(sentences), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def off_script_message(path: Path, segment_id: str, take: TakeReport) -> str:
+    """The warning for a take that does not follow its text: its segment, its file, how
+    much of the text was found, and where the captions come from."""
+    text = "transcript" if take.transcript_source == "transcript" else "script"
+    msg = (f"{path} (segment {segment_id!r}): the take does not follow its {text}: "
+           f"{take.words_found} of {take.words_expected} words ({take.share_found:.0%}) "
+           "found; captions are approximate")
+    write = path.with_suffix(".txt")
+    if take.transcript_source == "recogniser":
+        saved = f"draft {take.draft}" if take.draft else "draft (not saved: no cache folder)"
+        return (f"{msg}, a recogniser {saved}; for exact captions correct it and save it as "
+                f"{write}")
+    if take.transcript_source == "script":
+        return f"{msg} (the recogniser heard no words); write what was said in {write}"
+    return msg
 
 
 def expected_clip_paths(narration_dir: str | Path | None, segment_id: str) -> list[Path]:

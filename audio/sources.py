@@ -22,7 +22,9 @@ import json
 import os
 import re
 import tempfile
+import threading
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -251,6 +253,42 @@ def _place_words(said: SaidSentence, a: int, b: int, offset: int) -> list[Word]:
     return out
 
 
+# Sentences spoken lately, kept in memory when a long-lived process asks for it
+# (:func:`remember_sentences`); the engines are deterministic, so a hit is what the
+# engine would say again.
+_SAID: OrderedDict[tuple[str, str, tuple[str, ...]], SaidSentence] = OrderedDict()
+_SAID_LOCK = threading.Lock()
+_said_max = 0
+
+
+def remember_sentences(count: int) -> None:
+    """Keep the last ``count`` sentences spoken in memory (0, the default: none). For a
+    process that speaks a script again after one sentence of it changed
+    (``lecture studio``): the other sentences are not spoken again."""
+    global _said_max
+    with _SAID_LOCK:
+        _said_max = max(0, count)
+        while len(_SAID) > _said_max:
+            _SAID.popitem(last=False)
+
+
+def _say(engine: SpeechEngine, text: str, words: Sequence[str]) -> SaidSentence:
+    if _said_max == 0:
+        return engine.say(text, words)
+    key = (json.dumps(engine.identity(), sort_keys=True), text, tuple(words))
+    with _SAID_LOCK:
+        hit = _SAID.get(key)
+        if hit is not None:
+            _SAID.move_to_end(key)
+            return hit
+    said = engine.say(text, words)
+    with _SAID_LOCK:
+        _SAID[key] = said
+        while len(_SAID) > _said_max:
+            _SAID.popitem(last=False)
+    return said
+
+
 def synthesize(engine: SpeechEngine, script: str, *, cache_dir: str | Path) -> Narration:
     """Speak ``script`` with ``engine`` sentence by sentence, or load it from ``cache_dir``.
 
@@ -277,7 +315,7 @@ def synthesize(engine: SpeechEngine, script: str, *, cache_dir: str | Path) -> N
         words: list[Word] = []
         pos = 0
         for s in sentences:
-            said = engine.say(spoken(s), spoken_words(s))
+            said = _say(engine, spoken(s), spoken_words(s))
             a, b = trim_bounds(said.samples)
             chunk = trim_silence(said.samples)
             if parts:

@@ -23,14 +23,14 @@ from pathlib import Path
 from pipeline import media
 from pipeline.assembly import parts
 from pipeline.assembly.build import assemble
-from pipeline.assembly.lecture_record import published_gain, up_to_date
+from pipeline.assembly.lecture_record import published_gain, take_rows, up_to_date
 from pipeline.options import RenderOptions
 from pipeline.planning import preflight
 from pipeline.planning.manifest import InputError, LectureSpec
 from pipeline.planning.plan import SegmentPlan, select_segments
 from pipeline.progress import Reporter, SilentReporter
 from pipeline.publish import LectureWriter
-from pipeline.records import LectureRecord, LoudnessRecord
+from pipeline.records import LectureRecord, LoudnessRecord, TakeRow
 from pipeline.rendering import housekeeping
 from pipeline.rendering.executors import Executor, LectureRequest, row_name
 from pipeline.rendering.renderer import LocalRenderer, Renderer
@@ -66,6 +66,9 @@ def build_lecture(
     t0 = time.perf_counter()
     reporter.stage("planning")
     plans = renderer.plan(spec, opts, source, reporter)
+    rows = take_rows(plans)
+    if rows:
+        reporter.takes(rows)
     key = parts.assembly_key(spec, plans, opts.quality)
     out_dir = opts.out_root / spec.id / ("only" if opts.only else "")
     timings = {"plan": time.perf_counter() - t0}
@@ -178,3 +181,6 @@ class _Prefixed:
 
     def segment(self, seg_id: str, state: str, frames: int = 0) -> None:
         self.inner.segment(row_name(self.lecture, seg_id, True), state, frames)
+
+    def takes(self, rows: Sequence[TakeRow]) -> None:
+        self.inner.takes(rows)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from pipeline.records import TakeRow
 
 
 class Reporter(Protocol):
@@ -13,10 +17,16 @@ class Reporter(Protocol):
         """``frames``: the segment's total when "queued", "cached" or "done"; frames
         written so far while "rendering"."""
 
+    def takes(self, rows: Sequence[TakeRow]) -> None:
+        """The takes table, once planning has analysed every recorded take."""
+
 
 class SilentReporter:
     def stage(self, name: str) -> None:
         pass
 
     def segment(self, seg_id: str, state: str, frames: int = 0) -> None:
+        pass
+
+    def takes(self, rows: Sequence[TakeRow]) -> None:
         pass

@@ -51,6 +51,26 @@ class TakeRecord(_Record):
     transcript_source: str = "script"
 
 
+class TakeRow(_Record):
+    """One recorded take as the takes table shows it (``lecture check``, the start of a
+    render, its summary): what it is, how loud, how much of its text was found, and
+    where its captions' words come from."""
+
+    segment: str
+    file: str
+    format: str = ""  # e.g. "clip 44.1 kHz mono mp3"
+    duration: float = 0.0  # seconds, after trimming
+    speech_lufs: float | None = None  # before levelling
+    levelled_lufs: float | None = None  # after levelling
+    words_found: int = 0
+    words_expected: int = 0
+    off_script: bool = False
+    clipped: bool = False
+    noisy: bool = False
+    transcript_source: str = "script"  # "script" | "transcript" | "recogniser"
+    draft: str | None = None  # the recogniser's draft transcript, to correct and save
+
+
 class NarrationRecord(_Record):
     source: str  # "clip" | "espeak" | "silence"
     detail: str = ""
@@ -120,12 +140,14 @@ class LectureRecord(_Record):
     frames: int
     duration: float
     seed: int = 0
+    language: str = "en"  # BCP-47 of the narration and captions (every voice here is English)
     versions: dict[str, str] = Field(default_factory=dict)
     assembly_key: str = ""  # hash of everything that shapes the outputs (pipeline.assembly.parts)
     loudness: LoudnessRecord | None = None
     captions: int = 0  # number of caption cues
     captions_approximate: list[str] = Field(default_factory=list)  # segment ids
     captions_draft: list[str] = Field(default_factory=list)  # segment ids, recogniser drafts
+    takes: list[TakeRow] = Field(default_factory=list)  # the takes table, one row a take
     chapters: list[ChapterRecord] = Field(default_factory=list)
     segments: list[SegmentRecord] = Field(min_length=1)
     created: str = ""  # UTC time the outputs were assembled

@@ -10,6 +10,7 @@ pkgs=(
   ffmpeg                                             # ffmpeg + ffprobe for pydub, assembly and checks
   espeak-ng                                          # offline narration
   flite                                              # other voices for the takes-align bench
+  sox                                                # manim-voiceover's sox wrapper warns without it
   fonts-dejavu-core                                  # the course font (scenes, thumbnail)
 )
 for arg in "$@"; do

@@ -94,7 +94,8 @@ def toml(tmp_path: Path) -> Path:
 # ------------------------------------------------------------------ tree and help
 def test_the_tree() -> None:
     assert {" ".join(p) for p, _ in commands()} == {
-        "new", "render", "check", "slides", "list", "cache", "cache info", "cache prune"}
+        "new", "render", "check", "slides", "studio", "list", "cache", "cache info",
+        "cache prune", "publish", "publish youtube"}
 
 
 def test_group_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,6 +24,7 @@ from pipeline.records import (
     SegmentRecord,
     SentenceRecord,
     TakeRecord,
+    TakeRow,
     read_record,
 )
 from pipeline.rendering.cache import versions
@@ -45,7 +46,37 @@ def take_record(n: Narration) -> TakeRecord | None:
         floor_dbfs=lv.floor_dbfs, clipped=lv.clipped, clipped_share=lv.clipped_share,
         noisy=lv.noisy, trimmed_start=t.trimmed_start, words_found=t.words_found,
         words_expected=t.words_expected, approximate=t.approximate, transcript=t.transcript,
+        transcript_source=t.transcript_source,
     )
+
+
+def _draft(n: Narration) -> bool:
+    return bool(n.take and n.take.transcript_source == "recogniser")
+
+
+def _lufs(value: float) -> float | None:
+    return round(value, 2) if np.isfinite(value) else None
+
+
+def take_row(segment_id: str, n: Narration) -> TakeRow | None:
+    """A segment's row of the takes table (``None`` when no recorded take narrates it)."""
+    t = n.take
+    if t is None:
+        return None
+    return TakeRow(
+        segment=segment_id, file=str(n.path) if n.path else "", format=t.source_format,
+        duration=round(n.duration, 3), speech_lufs=_lufs(t.level.loudness_lufs),
+        levelled_lufs=_lufs(t.levelled_lufs), words_found=t.words_found,
+        words_expected=t.words_expected, off_script=t.approximate,
+        clipped=t.level.clipped, noisy=t.level.noisy,
+        transcript_source=t.transcript_source, draft=t.draft,
+    )
+
+
+def take_rows(plans: Sequence[SegmentPlan]) -> list[TakeRow]:
+    """The takes table: one row for each segment narrated by a recorded take."""
+    rows = (take_row(p.spec.id, p.narration) for p in plans)
+    return [r for r in rows if r is not None]
 
 
 def segment_record(p: SegmentPlan, start: int, videos: dict[str, Path],
@@ -70,6 +101,7 @@ def segment_record(p: SegmentPlan, start: int, videos: dict[str, Path],
             take=take_record(n),
         ),
         captions_approximate=_approximate(n),
+        captions_draft=_draft(n),
         beats=p.timing.beat_seconds(),
         padding=p.timing.padding_seconds,
         caption_hold=p.timing.caption_hold,
@@ -137,5 +169,7 @@ def lecture_record(
         created=datetime.now(UTC).isoformat(timespec="milliseconds"),
         clips_made=list(clips_made),
         captions_approximate=[p.spec.id for p in plans if _approximate(p.narration)],
+        captions_draft=[p.spec.id for p in plans if _draft(p.narration)],
+        takes=take_rows(plans),
         timings=stages,
     )

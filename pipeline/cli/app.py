@@ -26,8 +26,10 @@ from pipeline.cli.check import check_command
 from pipeline.cli.list import list_command
 from pipeline.cli.new import new_command
 from pipeline.cli.options import CONTEXT, State
+from pipeline.cli.publish import publish_group
 from pipeline.cli.render import render_command
 from pipeline.cli.slides import slides_command
+from pipeline.cli.studio import studio_command
 from pipeline.lock import LockBusy
 from pipeline.planning.manifest import InputError, available_lectures
 
@@ -78,7 +80,9 @@ def cli() -> None:
     """
 
 
-cli.section("Making a lecture", new_command, render_command, check_command, slides_command)
+cli.section("Making a lecture", new_command, render_command, check_command, slides_command,
+            studio_command)
+cli.section("Publishing", publish_group)
 cli.section("Lectures and cache", list_command, cache_group)
 
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from pipeline.cli.reports import CacheInfo, CheckedLecture
     from pipeline.lecture import LectureResult
     from pipeline.planning.plan import SegmentPlan
+    from pipeline.records import TakeRow
+    from pipeline.youtube.course import Outcome
 
 STATUS_ENV = "LECTURE_STATUS_FILE"
 
@@ -68,6 +71,9 @@ class RichReporter:
             self.progress.update(task, completed=frames)
             self.progress.update(self.overall, completed=sum(self.done.values()))
         self.progress.update(task, description=f"  {seg_id} {self.LABELS.get(state, state)}")
+
+    def takes(self, rows: Sequence[TakeRow]) -> None:
+        takes_table(self.progress.console, rows)
 
 
 @contextmanager
@@ -113,11 +119,17 @@ def summary(console: Console, result: LectureResult, elapsed: float) -> None:
     for col in ("#", "segment", "duration", "narration", "render"):
         table.add_column(col)
     for p in result.plans:
+        take = p.narration.take
+        draft = take is not None and take.transcript_source == "recogniser"
         table.add_row(
             f"{p.index:02d}", p.spec.id, f"{p.timing.duration:6.2f} s",
-            p.narration.source, "cache" if p.spec.id in result.cached else "rendered",
+            p.narration.source + (" (draft captions)" if draft else ""),
+            "cache" if p.spec.id in result.cached else "rendered",
         )
     console.print(table)
+    rows = result.record.takes if result.record is not None and result.record.takes else []
+    if rows:
+        takes_table(console, rows)
     sources: dict[str, int] = {}
     for p in result.plans:
         sources[p.narration.source] = sources.get(p.narration.source, 0) + 1
@@ -144,6 +156,47 @@ def caption_holds(console: Console, plans: Sequence[SegmentPlan]) -> None:
                 f"speech for its captions ({p.caption_reason()})")
 
 
+_SOURCES = {"script": "script", "transcript": "transcript", "recogniser": "draft"}
+
+
+def takes_table(console: Console, rows: Sequence[TakeRow]) -> None:
+    """The takes table: one row a recorded take (its format, seconds after trimming,
+    speech loudness in LUFS before and after levelling, words of its text found, where
+    its captions come from: the script, a transcript or a recogniser draft, and whether
+    it is off its text, clipped or noisy), then one line naming the takes whose
+    captions are recogniser drafts."""
+    table = Table(title="takes", box=box.SIMPLE_HEAD, pad_edge=False)
+    numbers = ("secs", "LUFS", "after", "words")
+    for col in ("segment", "format", *numbers, "captions", "notes"):
+        table.add_column(col, justify="right" if col in numbers else "left",
+                         no_wrap=col not in ("segment", "notes"), overflow="fold")
+    for r in rows:
+        notes = [x for x, on in (("off-script", r.off_script), ("clipped", r.clipped),
+                                 ("noisy", r.noisy)) if on]
+        table.add_row(
+            r.segment, _format(r), f"{r.duration:.1f}", _lufs(r.speech_lufs),
+            _lufs(r.levelled_lufs), f"{r.words_found}/{r.words_expected}",
+            _SOURCES.get(r.transcript_source, r.transcript_source), ", ".join(notes) or "-")
+    console.print(table)
+    drafts = [r.segment for r in rows if r.transcript_source == "recogniser"]
+    if drafts:
+        say(console, f"captions of {len(drafts)} take{'' if len(drafts) == 1 else 's'} are "
+            f"recogniser drafts ({', '.join(drafts)}): each warning names the draft to "
+            "correct and the transcript file to save it as")
+
+
+def _format(r: TakeRow) -> str:
+    """``"clip 44.1 kHz mono mp3"`` -> ``"mp3 44.1k mono"``."""
+    parts = r.format.removeprefix("clip ").split()
+    if len(parts) == 4 and parts[1] == "kHz":
+        return f"{parts[3]} {parts[0]}k {parts[2]}"
+    return " ".join(parts) or Path(r.file).suffix.lstrip(".")
+
+
+def _lufs(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
 def check_table(console: Console, checked: CheckedLecture) -> None:
     """``lecture check``: one row per segment, then one line for the lecture."""
     q = checked.quality
@@ -157,6 +210,8 @@ def check_table(console: Console, checked: CheckedLecture) -> None:
                       f"{p.timing.duration:6.2f} s", f"{hold:.2f} s" if hold else "-",
                       str(p.timing.frames), str(len(p.timing.beat_frames)))
     console.print(table)
+    if checked.takes:
+        takes_table(console, checked.takes)
     caption_holds(console, checked.plans)
     total = sum(p.timing.duration for p in checked.plans)
     n = len(checked.plans)
@@ -251,3 +306,40 @@ def stdout_console(like: Console) -> Console:
     """A console on standard output for a command's result (a table, a listing), drawn
     like ``like`` (a notebook stays a notebook)."""
     return Console(force_jupyter=like.is_jupyter or None, highlight=False)
+
+
+@contextmanager
+def transfer_progress(console: Console) -> Iterator[Callable[[str, int, int], None]]:
+    """An upload's bar per lecture: bytes, rate and time left (on a terminal or in a
+    notebook, as the render bars); yields ``on_bytes(lecture, done, total)``."""
+    from rich.progress import DownloadColumn, TimeRemainingColumn, TransferSpeedColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+        TransferSpeedColumn(), TimeRemainingColumn(), console=console, transient=True,
+        disable=not (console.is_terminal or console.is_jupyter),
+    ) as progress:
+        rows: dict[str, TaskID] = {}
+
+        def on_bytes(lecture: str, done: int, total: int) -> None:
+            if lecture not in rows:
+                rows[lecture] = progress.add_task(f"uploading {lecture}", total=total)
+            progress.update(rows[lecture], completed=done, total=total)
+
+        yield on_bytes
+
+
+def publish_summary(console: Console, outcomes: Sequence[Outcome], elapsed: float) -> None:
+    """``lecture publish youtube``: one line per lecture, with the video's address."""
+    for o in outcomes:
+        if not o.sent:
+            say(console, f"{o.lecture}: up to date on YouTube ({o.url}); nothing sent")
+            continue
+        upload = ""
+        if o.uploaded:
+            upload = f"; {size_text(o.uploaded)} uploaded"
+        say(console, f"{o.lecture}: {o.url} ({', '.join(o.sent)}{upload})")
+        if o.replaced:
+            say(console, f"{o.lecture}: the new upload replaces video {o.replaced}, which is "
+                "still on YouTube: delete it there if you no longer want it")
+    say(console, f"{len(outcomes)} lecture{'s' if len(outcomes) != 1 else ''}; {elapsed:.1f} s")

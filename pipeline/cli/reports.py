@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pipeline.planning.manifest import LectureSpec, Quality
     from pipeline.planning.plan import SegmentPlan
+    from pipeline.records import TakeRow
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class CheckedLecture:
     quality: Quality
     plans: list[SegmentPlan]
     assembly_key: str
+    takes: list[TakeRow] = field(default_factory=list)  # one row a recorded take
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from pipeline.planning.manifest import (
 if TYPE_CHECKING:
     from pipeline.lecture import LectureResult
     from pipeline.options import RenderOptions
+    from pipeline.records import TakeRow
     from pipeline.rendering.executors import LectureRequest
 
 DEFAULT_LECTURE = "forward-diffusion"
@@ -188,6 +189,7 @@ def check(req: RenderRequest, console: Console) -> CheckedLecture:
         raise InputError("check: give one lecture")
     check_flags(req)
     [(spec, source)] = load_specs(req)
+    from pipeline.assembly.lecture_record import take_rows
     from pipeline.assembly.parts import assembly_key
     from pipeline.lecture import check_inputs
     from pipeline.options import RenderOptions
@@ -203,7 +205,8 @@ def check(req: RenderRequest, console: Console) -> CheckedLecture:
     with display.live_progress(console) as reporter:
         reporter.stage("planning")
         plans = plan_lecture(spec, opts, source=source, reporter=reporter)
-    return CheckedLecture(spec, source, q, plans, assembly_key(spec, plans, q))
+    return CheckedLecture(spec, source, q, plans, assembly_key(spec, plans, q),
+                          take_rows(plans))
 
 
 # ------------------------------------------------------------------ slides, list
@@ -226,14 +229,45 @@ def slides(lecture: str, *, out: Path | None, wait: bool, console: Console) -> P
     return folder
 
 
-def list_lectures(console: Console) -> None:
-    """Every lecture found (``./config``, then the shipped ones) and its segments."""
+def list_lectures(console: Console, narration_dir: Path | None = None) -> None:
+    """Every lecture found (``./config``, then the shipped ones) and its segments; with
+    ``narration_dir``, each lecture's takes there, analysed (cached with a render's
+    analysis), in the takes table."""
+    if narration_dir is not None:
+        preflight.folder_flag("--narration-dir", narration_dir)
     for lid in available_lectures():
         spec = load_lecture(lid)
         console.print(f"[bold]{lid}[/]: {spec.title} ({len(spec.segments)} segments)",
                       highlight=False)
+        rows = lecture_takes(spec, narration_dir) if narration_dir is not None else []
+        off = {r.segment for r in rows if r.off_script}
         for i, s in enumerate(spec.segments, 1):
-            display.say(console, f"  {i:02d} {s.id:<40} {s.scene:<20} {s.chapter}")
+            mark = "  off-script take" if s.id in off else ""
+            display.say(console, f"  {i:02d} {s.id:<40} {s.scene:<20} {s.chapter}{mark}")
+        if rows:
+            display.takes_table(console, rows)
+
+
+def lecture_takes(spec: LectureSpec, narration_dir: Path) -> list[TakeRow]:
+    """The takes table of the segments of ``spec`` that have a take in ``narration_dir``
+    (or a ``clip`` of their own): each take analysed as a render analyses it."""
+    from audio.clips import NarrationError, find_clip
+    from audio.narration import resolve_narration
+    from pipeline.assembly.lecture_record import take_row
+
+    rows = []
+    for seg in spec.segments:
+        try:
+            if seg.clip is None and find_clip(narration_dir, seg.id) is None:
+                continue  # a render would synthesise this one: no take to show
+            n = resolve_narration(segment_id=seg.id, script=seg.narration, clip=seg.clip,
+                                  narration_dir=narration_dir, cache_dir=paths.speech_cache())
+        except NarrationError as exc:
+            raise InputError(str(exc)) from None
+        row = take_row(seg.id, n)
+        if row is not None:
+            rows.append(row)
+    return rows
 
 
 # ------------------------------------------------------------------ cache

@@ -83,7 +83,8 @@ class SegmentSpec(_Strict):
     chapter: str = Field(min_length=1, max_length=100)
     scene: str
     params: dict[str, Any] = Field(default_factory=dict)
-    narration: str = Field(min_length=1)
+    # "" only for a manim-voiceover scene of the lecture's own: it speaks its blocks
+    narration: str = ""
     clip: Path | None = None
     cues: list[float] | None = None
     slide: SlideOptions = SlideOptions()
@@ -95,6 +96,13 @@ class SegmentSpec(_Strict):
             raise ValueError(f"unknown scene {v!r}; known scenes: {', '.join(SCENES)}; "
                              "or a scene of your own as 'file.py:Class' or 'module:Class'")
         return v
+
+    @model_validator(mode="after")
+    def _narrated(self) -> SegmentSpec:
+        if not self.narration.strip() and not is_reference(self.scene):
+            raise ValueError("narration: missing or empty (only a manim-voiceover scene of "
+                             "your own, 'file.py:Class', speaks without it)")
+        return self
 
     @field_validator("clip")
     @classmethod

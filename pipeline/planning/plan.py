@@ -4,18 +4,23 @@ grid and its render job, as :class:`SegmentPlan` records.
 Scene beats and parameters come from the manim-free catalog (``scenes.catalog``), so
 bad input fails here, before any frame renders. A scene of the lecture's own
 (``"file.py:Class"``, ``pipeline.planning.scene_ref``) is checked and measured by a dry
-run in a child process, remembered under its code (``pipeline.rendering.scene_probe``).
+run in a child process, remembered under its code (``pipeline.rendering.scene_probe``);
+a manim-voiceover scene with no narration speaks the segment itself
+(:func:`voiceover_segment`, ``pipeline.voiceover``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from audio.narration import Narration, release_voices, resolve_narration
+from audio.clips import find_clip
+from audio.narration import Narration, NarrationError, release_voices, resolve_narration
 from audio.script import mark_time, parse_marks
 from pipeline.assembly.captions import MAX_CPS, min_caption_seconds
 from pipeline.options import CAPTION_HOLD_MAX, RenderOptions
@@ -29,11 +34,14 @@ from pipeline.planning.manifest import (
     resolve_params,
 )
 from pipeline.planning.scene_ref import AuthorScene, locate, segment_seed
-from pipeline.planning.timing import SegmentTiming, hold_for_captions, plan_segment
+from pipeline.planning.timing import SegmentTiming, hold_for_captions, plan_segment, to_frames
 from pipeline.progress import Reporter, SilentReporter
 from pipeline.rendering.cache import render_key
 from pipeline.rendering.scene_probe import SceneProblem, probe
 from pipeline.rendering.scene_render import RenderError, RenderJob
+from pipeline.voiceover import segment as vo
+from pipeline.voiceover.job import Block, VoiceoverJob
+from pipeline.voiceover.voices import engine_for, pinned
 from scenes.catalog import spec as scene_spec
 from scenes.registry import SCENES
 from scenes.timing import Beat
@@ -87,12 +95,17 @@ class CheckedScene:
     params: dict[str, Any]
     author: AuthorScene | None = None
     plain: bool = False
+    blocks: tuple[Block, ...] = ()  # a voiceover scene's blocks (pipeline.voiceover)
 
 
 def checked_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality) -> CheckedScene:
     """Validate ``seg``'s parameters against the scene catalog (bad input: ``InputError``);
     a scene of the lecture's own is checked and measured by a dry run (:func:`own_scene`)."""
     index = next(i for i, s in enumerate(spec.segments) if s.id == seg.id)
+    if not seg.narration.strip():  # plan_lecture plans it (voiceover_segment)
+        raise InputError(f"{source}: segments ({seg.id}): a segment spoken by its "
+                         "voiceover scene is planned on this machine only (not with "
+                         "--executor dask)")
     params = resolve_params(seg, index, source)
     if seg.scene not in SCENES:
         return own_scene(spec, seg, source, q, index)
@@ -100,7 +113,7 @@ def checked_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality) 
 
 
 def own_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality,
-              index: int) -> CheckedScene:
+              index: int, voiceover: VoiceoverJob | None = None) -> CheckedScene:
     """A scene named by file or module: located, imported, its ``params`` checked
     against the model it declares, and measured in a dry-run child
     (``pipeline.rendering.scene_probe``). A missing file, a class that is not there or
@@ -110,7 +123,8 @@ def own_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality,
     try:
         scene = locate(seg.scene, spec.resolve_path)
         # the dry run draws the segment's own random numbers: a length may depend on them
-        scene = scene.model_copy(update={"random_seed": segment_seed(spec.seed, seg.id)})
+        scene = scene.model_copy(update={"random_seed": segment_seed(spec.seed, seg.id),
+                                         "voiceover": voiceover})
         info = probe(scene, q, dict(seg.params))
     except ValueError as exc:
         raise InputError(f"{where}: {exc}") from None
@@ -125,7 +139,8 @@ def own_scene(spec: LectureSpec, seg: SegmentSpec, source: str, q: Quality,
     if info.beats:
         return CheckedScene(info.beats, info.params, scene)
     seconds = max(info.frames, 1) / q.fps
-    return CheckedScene((Beat("scene", seconds, seconds),), info.params, scene, plain=True)
+    return CheckedScene((Beat("scene", seconds, seconds),), info.params, scene, plain=True,
+                        blocks=info.blocks)
 
 
 def bookmark_times(
@@ -173,11 +188,20 @@ def plan_lecture(
     *,
     source: str = "config",
     reporter: Reporter | None = None,
+    keep_voices: bool = False,
 ) -> list[SegmentPlan]:
+    """Every segment's plan. ``keep_voices``: keep the voice model loaded afterwards (a
+    process that plans again soon, such as ``lecture studio``)."""
     reporter = reporter or SilentReporter()
     q = opts.quality
     plans = []
     for index, seg in enumerate(spec.segments, start=1):
+        if not seg.narration.strip():  # a manim-voiceover scene speaks the segment
+            reporter.segment(seg.id, "narration")
+            scene, narration = voiceover_segment(spec, seg, source, opts, index - 1)
+            plans.append(plan_one(spec, index, seg, scene, narration, q, source,
+                                  caption_hold_max=opts.caption_hold_max))
+            continue
         scene = checked_scene(spec, seg, source, q)  # bad input fails before any render
         reporter.segment(seg.id, "narration")
         narration = resolve_narration(
@@ -188,8 +212,47 @@ def plan_lecture(
         )
         plans.append(plan_one(spec, index, seg, scene, narration, q, source,
                               caption_hold_max=opts.caption_hold_max))
-    release_voices()  # the voice model's memory is not needed while rendering
+    if not keep_voices:
+        release_voices()  # the voice model's memory is not needed while rendering
     return plans
+
+
+def voiceover_segment(spec: LectureSpec, seg: SegmentSpec, source: str, opts: RenderOptions,
+                      index: int) -> tuple[CheckedScene, Narration]:
+    """A segment whose manim-voiceover scene speaks it: a dry run with the lecture's
+    voice gives its blocks; with a recorded take, the take is cut between the blocks
+    and a second dry run times the scene by it (``pipeline.voiceover.segment``)."""
+    where = f"{source}: segments ({seg.id})"
+    q = opts.quality
+    try:
+        engine = engine_for(spec.voice, spec.wpm, f"segment {seg.id!r}")
+        job = VoiceoverJob(segment=seg.id, voice=pinned(engine), wpm=spec.wpm,
+                           identity=json.dumps(engine.identity(), sort_keys=True),
+                           speech_cache=str(opts.speech_cache),
+                           lead_in_frames=to_frames(spec.lead_in, q.fps))
+        scene = own_scene(spec, seg, source, q, index, job)
+        take_path = seg.clip or find_clip(opts.narration_dir, seg.id)
+        if take_path is None:
+            if opts.strict:
+                raise InputError(f"segment {seg.id!r}: strict mode needs a recorded take "
+                                 f"({opts.narration_dir}/{seg.id}.wav)")
+            parts = vo.synthetic_parts(seg.id, scene.blocks, engine, opts.speech_cache)
+            return scene, vo.place(seg.id, scene.blocks, parts, fps=q.fps, source=engine.source,
+                                   detail=f"{engine.describe()}; voiceover blocks")
+        take = resolve_narration(
+            segment_id=seg.id, script=vo.block_script(scene.blocks), clip=take_path,
+            strict=opts.strict, cache_dir=opts.speech_cache,
+            allow_clipped=opts.allow_clipped, allow_unaligned=opts.allow_unaligned)
+        takes, parts = vo.split_take(seg.id, take, scene.blocks,
+                                     Path(opts.speech_cache) / "voiceover-takes")
+        job = job.model_copy(update={"take": takes, "take_key": take.cache_key})
+        scene = own_scene(spec, seg, source, q, index, job)
+        vo.check_lengths(seg.id, scene.blocks, parts)
+        return scene, vo.place(seg.id, scene.blocks, parts, fps=q.fps, source="clip",
+                               detail=f"{take.detail}; cut into voiceover blocks",
+                               path=take.path, take=take)
+    except NarrationError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 def plan_one(

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from pipeline.voiceover.job import VoiceoverJob
+
 REFERENCE = re.compile(r"^(?P<where>[^:]+):(?P<cls>[A-Za-z_]\w*)$")
 MODULE = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
 
@@ -36,6 +38,7 @@ class AuthorScene(BaseModel):
     cls: str
     random_seed: int = 0  # seeds `random` and numpy's global generator in the child
     hold_to: int | None = None  # a plain scene: hold its last frame until this frame
+    voiceover: VoiceoverJob | None = None  # a manim-voiceover scene speaking the segment
 
     @property
     def name(self) -> str:

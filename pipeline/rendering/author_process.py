@@ -172,7 +172,9 @@ def probe_main() -> int:
     request = json.loads(os.environ[PROBE_ENV])
     scene = AuthorScene.model_validate(request["scene"])
     try:
+        _prepare_voiceover(scene)
         cls = load_class(scene)
+        _check_voiceover(cls, scene)
         params = author_params(cls, scene, dict(request.get("params") or {}))
         beats = declared_beats(cls, scene)
     except SceneLoadError as exc:
@@ -181,11 +183,53 @@ def probe_main() -> int:
         return _emit({"error": exc.message, "field": exc.field, "kind": "params"})
     if beats is not None:
         return _emit({"beats": beats, "params": params})
+    blocks: list[Any] = []
     try:
-        frames = count_frames(cls, scene, Quality(**request["quality"]), params)
+        frames = count_frames(cls, scene, Quality(**request["quality"]), params, blocks)
     except Exception as exc:
-        return _emit({"error": where_in(exc, scene), "kind": "run"})
+        return _emit({"error": where_in(exc, scene), "kind": _error_kind(exc, scene)})
+    if scene.voiceover is not None:
+        return _emit({"frames": frames, "params": params,
+                      "voiceover": [b.model_dump() for b in blocks]})
     return _emit({"frames": frames, "params": params})
+
+
+# ------------------------------------------------------------------ voiceover scenes
+def _prepare_voiceover(scene: AuthorScene) -> None:
+    """Before a voiceover segment's module loads: the lecture's voice, and no installs
+    (``pipeline.voiceover.child.prepare``)."""
+    if scene.voiceover is None:
+        return
+    from pipeline.voiceover.child import prepare
+
+    prepare(scene.voiceover)
+
+
+def _check_voiceover(cls: type, scene: AuthorScene) -> None:
+    """A manim-voiceover scene speaks its own narration: the TOML gives none, and a
+    segment without narration needs a voiceover scene."""
+    voiced = "manim_voiceover" in sys.modules and _is_voiceover(cls)
+    if voiced and scene.voiceover is None:
+        raise SceneLoadError(f"{_defined_at(cls, scene)}: {scene.cls} is a manim-voiceover "
+                             "scene: it speaks its own narration; leave narration out of "
+                             "the segment")
+    if not voiced and scene.voiceover is not None:
+        raise SceneLoadError(f"{scene.file}: the segment has no narration and {scene.cls} is "
+                             "not a manim-voiceover scene (VoiceoverScene); give narration")
+
+
+def _is_voiceover(cls: type) -> bool:
+    from pipeline.voiceover.child import is_voiceover
+
+    return is_voiceover(cls)
+
+
+def _error_kind(exc: BaseException, scene: AuthorScene) -> str:
+    if scene.voiceover is None:
+        return "run"
+    from pipeline.voiceover.child import is_input_error
+
+    return "input" if is_input_error(exc) else "run"
 
 
 def _emit(result: dict[str, Any]) -> int:
@@ -203,9 +247,11 @@ def settings(q: Quality, media_dir: Path, seed: int) -> dict[str, Any]:
     }
 
 
-def count_frames(cls: type, scene: AuthorScene, q: Quality, params: dict[str, Any]) -> int:
+def count_frames(cls: type, scene: AuthorScene, q: Quality, params: dict[str, Any],
+                 blocks: list[Any] | None = None) -> int:
     """Frames a render of ``cls`` at quality ``q`` emits, nothing drawn or encoded (the
-    render's own size: text outlines, and so ``Write``'s length, depend on it)."""
+    render's own size: text outlines, and so ``Write``'s length, depend on it); a
+    voiceover scene's blocks are appended to ``blocks``."""
     from manim import tempconfig
 
     from pipeline.rendering.scene_process import Target, _stream_writer
@@ -221,16 +267,24 @@ def count_frames(cls: type, scene: AuthorScene, q: Quality, params: dict[str, An
 
         renderer = _author_renderer(target, CountingWriter, None)
         with tempconfig(settings(q, Path(tmp) / "media", scene.random_seed)):
-            instance = run_scene(cls, renderer, params)
+            instance = run_scene(cls, renderer, params, scene, blocks)
         return int(instance.renderer.frame_index)
 
 
-def run_scene(cls: type, renderer: type[CairoRenderer], params: dict[str, Any]) -> Any:
+def run_scene(cls: type, renderer: type[CairoRenderer], params: dict[str, Any],
+              scene: AuthorScene | None = None, blocks: list[Any] | None = None) -> Any:
     """Render an instance of ``cls`` with ``self.params`` set before ``setup`` and
     ``construct`` (a ``TimedScene`` sets its own from the job); the renderer's ``hold``
-    runs after ``tear_down``, before manim checks that a video has frames."""
+    runs after ``tear_down``, before manim checks that a video has frames. A voiceover
+    segment's scene is instrumented (``pipeline.voiceover.child``) and its blocks go to
+    ``blocks``."""
     instance: Any = cls(renderer=renderer())
     instance.params = params
+    met: list[Any] = []
+    if scene is not None and scene.voiceover is not None:
+        from pipeline.voiceover.child import instrument
+
+        met = instrument(instance, scene.voiceover)
     own_tear_down = instance.tear_down
 
     def tear_down() -> None:
@@ -239,6 +293,8 @@ def run_scene(cls: type, renderer: type[CairoRenderer], params: dict[str, Any]) 
 
     instance.tear_down = tear_down
     instance.render()
+    if blocks is not None:
+        blocks.extend(met)
     return instance
 
 
@@ -255,6 +311,7 @@ def render_main() -> int:
     target = target.model_copy(update={"out": str(out)})
     q = Quality(**target.quality)
     try:
+        _prepare_voiceover(scene)
         cls = load_class(scene)
     except SceneLoadError as exc:
         print(f"{ERROR_TAG} {exc}", file=sys.stderr, flush=True)
@@ -264,7 +321,7 @@ def render_main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempconfig(settings(q, out.parent / f"{out.stem}-media", scene.random_seed)):
         try:
-            run_scene(cls, renderer, dict(SceneJob.from_env().params))
+            run_scene(cls, renderer, dict(SceneJob.from_env().params), scene)
         except Exception as exc:
             print(f"{ERROR_TAG} {where_in(exc, scene)}", file=sys.stderr, flush=True)
             return 1

@@ -120,6 +120,8 @@ def author_key(author: AuthorScene, plan: dict[str, float], quality: Quality,
         "seed": author.random_seed,
         "toolchain": fingerprint.toolchain(),
     }
+    if author.voiceover is not None:  # the voice, its rate, the lead-in, the take
+        payload["voiceover"] = author.voiceover.key_payload()
     return fingerprint.digest(json.dumps(payload, sort_keys=True, default=str))[:24]
 
 

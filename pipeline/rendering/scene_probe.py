@@ -24,9 +24,10 @@ from pipeline import files, paths
 from pipeline.planning.manifest import Quality
 from pipeline.planning.scene_ref import AuthorScene
 from pipeline.rendering import fingerprint
+from pipeline.voiceover.job import Block
 from scenes.timing import Beat
 
-PROBE_FORMAT = 2  # 2: params checked, answered with the model's defaults
+PROBE_FORMAT = 3  # 2: params checked, answered with the model's defaults; 3: voiceover
 DRY_RUN_SECONDS = 900  # a scene that never ends must not hang planning
 HERE = Path(__file__).resolve().parent
 
@@ -48,6 +49,7 @@ class SceneInfo:
     beats: tuple[Beat, ...]  # declared by a TimedScene subclass; empty for a plain scene
     frames: int  # a plain scene's natural length at the quality asked for
     params: dict[str, Any]  # the segment's params as the scene gets them (model defaults in)
+    blocks: tuple[Block, ...] = ()  # a voiceover segment's blocks (pipeline.voiceover)
 
 
 def child_sources() -> dict[str, str]:
@@ -62,6 +64,7 @@ def probe_key(scene: AuthorScene, q: Quality, params: dict[str, Any]) -> str:
         "code": fingerprint.author_fingerprint(Path(scene.file), Path(scene.root)),
         "child": child_sources(), "toolchain": fingerprint.toolchain(),
         "seed": scene.random_seed,
+        "voiceover": scene.voiceover.key_payload() if scene.voiceover else None,
     }
     return fingerprint.digest(json.dumps(payload, sort_keys=True, default=str))[:32]
 
@@ -94,7 +97,8 @@ def probe(scene: AuthorScene, q: Quality, params: dict[str, Any]) -> SceneInfo:
     if "beats" in result:
         return SceneInfo(tuple(Beat(str(n), float(s), float(m)) for n, s, m in result["beats"]),
                          0, resolved)
-    return SceneInfo((), int(result["frames"]), resolved)
+    blocks = tuple(Block.model_validate(b) for b in result.get("voiceover") or ())
+    return SceneInfo((), int(result["frames"]), resolved, blocks)
 
 
 def _run_child(scene: AuthorScene, q: Quality, params: dict[str, Any]) -> dict[str, Any]:

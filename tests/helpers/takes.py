@@ -99,3 +99,18 @@ def _per_word_take(
     y = np.concatenate(parts)
     y = y * (amp / max(float(np.abs(y).max()), 1e-9))
     return KnownTake(y.astype(np.float32), tuple(starts), tuple(words), " ".join(sentences))
+
+
+def voiced_take(text: str, *, voice: str = "piper", wpm: int = 160) -> np.ndarray:
+    """``text`` spoken by the project's Piper voice (or ``"espeak"``), mono float32 at
+    48 kHz: a take whose words are known but not its script's."""
+    import tempfile
+
+    from audio.piper_voice import PiperEngine
+    from audio.sources import SpeechEngine, synthesize
+    from audio.speech import EspeakEngine
+
+    engine: SpeechEngine = PiperEngine(wpm) if voice == "piper" else EspeakEngine("en-us", wpm)
+    with tempfile.TemporaryDirectory() as tmp:
+        n = synthesize(engine, text, cache_dir=tmp)
+        return np.array(n.samples[:, 0], dtype=np.float32)
