@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audio.align import Alignment, align, aligner_version
+from audio.align import Alignment, align, aligner_version, onset_after_pause
 from audio.clips import (
     CLIP_EXTENSIONS,
     NarrationError,
@@ -46,7 +46,7 @@ from audio.recognise import draft_text, recognise
 from audio.sentences import Sentence, Word, proportional_times, split_sentences
 from audio.sources import SOURCES, Narration, SpeechEngine, silent_narration, synthesize
 from audio.speech import EspeakEngine, espeak_binary, speak
-from audio.textnorm import shown, spoken_words
+from audio.textnorm import readings, shown
 
 __all__ = [
     "NarrationError",
@@ -247,10 +247,12 @@ def read_transcript(path: Path) -> str:
 
 
 def _sentence_times(
-    texts: list[str], alignment: Alignment, pauses: PauseTiming, total: float
+    texts: list[str], alignment: Alignment, pauses: PauseTiming, total: float,
+    samples: np.ndarray | None = None,
 ) -> tuple[Sentence, ...]:
     """Sentence spans from the aligned words; sentences without a found word share the
-    time between their aligned neighbours (or get their pause-based times)."""
+    time between their aligned neighbours (or get their pause-based times), from the
+    speech onset after the pause that follows the sentence before them."""
     spans: list[tuple[float, float] | None] = [None] * len(texts)
     for w, ok, i in zip(alignment.words, alignment.found, alignment.sentence, strict=True):
         if ok:
@@ -273,6 +275,8 @@ def _sentence_times(
         nxt = spans[j] if j < len(texts) else None
         last = pauses.sentences[-1].end if pauses.sentences else total
         hi = nxt[0] if nxt is not None else max(lo, last)
+        onset = onset_after_pause(samples, lo, hi) if samples is not None and out else None
+        lo = onset if onset is not None else lo
         out.extend(proportional_times(texts[i:j], lo, max(lo, hi), gap=0.1))
         i = j
     return tuple(out)
@@ -391,7 +395,7 @@ def _analyse_clip(
     text = read_transcript(transcript) if transcript is not None else script
     sentences = split_sentences(shown(text))
     pauses = detect_sentence_times(samples, sentences)
-    said = [spoken_words(s) for s in sentences]
+    said = [readings(s) for s in sentences]  # every way of reading it aloud
     windows = [(s.start, s.end) for s in pauses.sentences]
     alignment = align(samples, said, windows if len(windows) == len(said) else None,
                       cache_dir=cache_dir)
@@ -402,7 +406,7 @@ def _analyse_clip(
             f"{where}: the take does not follow its {'transcript' if transcript else 'script'}"
             f": {found} of {expected} words ({alignment.share:.0%}) found (add a transcript "
             "beside it, or pass --allow-unaligned)")
-    times = _sentence_times(sentences, alignment, pauses, len(samples) / SAMPLE_RATE)
+    times = _sentence_times(sentences, alignment, pauses, len(samples) / SAMPLE_RATE, samples)
     source = "transcript" if transcript is not None else "script"
     draft = None
     if approximate and transcript is None:

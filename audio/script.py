@@ -86,14 +86,18 @@ def parse_marks(script: str) -> tuple[Marker, ...]:
     return tuple(out)
 
 
+MIN_RUN = 3  # a word is placed by a run of at least this many matching words
+
+
 def _aligned_index(expected: Sequence[str], words: Sequence[Word], index: int) -> int | None:
-    """Index in ``words`` of ``expected[index]`` (None when the aligner skipped it)."""
+    """Index in ``words`` of ``expected[index]`` (None when the aligner skipped it, or
+    when it matches only in a run too short to trust: a lone "step" of another sentence)."""
     a = [w.lower() for w in expected]
     b = [w.text.lower() for w in words]
     if a == b:
         return index
     for block in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_matching_blocks():
-        if block.a <= index < block.a + block.size:
+        if block.a <= index < block.a + block.size and block.size >= MIN_RUN:
             return block.b + index - block.a
     return None
 
@@ -104,15 +108,28 @@ def mark_time(
     words: Sequence[Word],
     sentences: Sequence[Sentence],
 ) -> tuple[float, str]:
-    """Seconds into the narration where ``marker``'s word is spoken, and how it was found
-    (``"word"`` or ``"sentence"``)."""
+    """Seconds into the narration where ``marker``'s word is spoken, and how it was found:
+    ``"word"`` (its aligned word), or ``"sentence"`` (no word times for it: its place in
+    the span of the sentence that holds it)."""
     if words:
         k = _aligned_index(spoken_words(script), words, marker.word)
         if k is not None:
             return words[k].start, "word"
     if sentences:
-        return sentences[min(marker.sentence, len(sentences) - 1)].start, "sentence"
+        return _within_sentence(marker, script, sentences), "sentence"
     return 0.0, "sentence"
+
+
+def _within_sentence(marker: Marker, script: str, sentences: Sequence[Sentence]) -> float:
+    """Where the marker's word falls in its sentence's span, by its place among the
+    sentence's spoken words (a sentence's first word: the sentence's start)."""
+    k = min(marker.sentence, len(sentences) - 1)
+    counts = [len(spoken_words(s)) for s in split_sentences(shown(script))]
+    if len(counts) != len(sentences) or not counts[k]:
+        return sentences[k].start
+    offset = marker.word - sum(counts[:k])
+    span = sentences[k]
+    return span.start + (span.end - span.start) * max(0, offset) / counts[k]
 
 
 def find_placeholders(text: str) -> list[Placeholder]:

@@ -45,7 +45,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from num2words import num2words
 
 __all__ = [
     "Token",
@@ -53,6 +55,10 @@ __all__ = [
     "spoken",
     "shown",
     "spoken_words",
+    "Style",
+    "STYLES",
+    "readings",
+    "spoken_readings",
     "number_words",
     "integer_words",
     "strip_marks",
@@ -63,16 +69,41 @@ __all__ = [
 
 MARK = re.compile(r"<mark\s+name\s*=\s*\"([^\"]*)\"\s*/>")
 
-_ONES = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen "
-    "fourteen fifteen sixteen seventeen eighteen nineteen"
-).split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-_SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"))
-_ORDINAL = {
-    "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-    "nine": "ninth", "twelve": "twelfth",
-}
+_DIGIT = "zero one two three four five six seven eight nine".split()
+
+
+@dataclass(frozen=True)
+class Style:
+    """One way of reading numbers and formulas aloud. ``Style()`` is the way every voice
+    of the project reads them (:func:`spoken`); the others are ways a lecturer may.
+
+    ``decimal``: ``"zero"`` ("zero point zero seven eight"), ``"point"`` ("point zero
+    seven eight"), ``"oh"`` ("point oh seven eight"). ``integer``: ``"plain"`` ("two
+    hundred fifty nine"), ``"and"`` ("two hundred and fifty nine"), ``"a"`` ("a
+    thousand"), ``"pairs"`` (as a year is read: "two fifty nine", "nineteen ninety
+    nine"). ``sub``: say "sub" between a letter and its subscript ("x sub t") or not
+    ("x t"). ``root``, ``equals``: the words for ``√`` and ``=``.
+    """
+
+    decimal: str = "zero"
+    integer: str = "plain"
+    sub: bool = True
+    root: str = "the square root of"
+    equals: str = "equals"
+
+
+_CASUAL = Style("oh", "pairs", False, "root", "is")
+# The readings tried when aligning a take: the voices' own, each habit on its own, and
+# two casual readers who have all of them at once.
+STYLES: tuple[Style, ...] = (
+    Style(),
+    Style(decimal="point"), Style(decimal="oh"),
+    Style(integer="and"), Style(integer="a"), Style(integer="pairs"),
+    Style(sub=False), Style(root="square root of"), Style(root="root"),
+    Style(equals="is"), Style(equals="equal to"),
+    _CASUAL, replace(_CASUAL, decimal="point", integer="a", root="square root of"),
+)
+_PLAIN = STYLES[0]
 
 ABBREVIATIONS: dict[str, str] = {
     "e.g.": "for example",
@@ -178,38 +209,33 @@ def _bare_words(text: str) -> list[str]:
 # ------------------------------------------------------------------ numbers
 
 
-def integer_words(n: int) -> str:
-    """Cardinal words for an integer, American style without "and" (``-3`` → "minus three")."""
+def _library(n: int, to: str = "cardinal") -> str:
+    """``num2words`` in English, as plain words: no hyphens, no commas."""
+    return " ".join(num2words(n, lang="en", to=to).replace("-", " ").replace(",", " ").split())
+
+
+def integer_words(n: int, style: Style = _PLAIN) -> str:
+    """Cardinal words for an integer (``-3`` → "minus three"), from ``num2words``.
+
+    The default is American style without "and" ("two hundred fifty nine"); ``style``
+    may keep the "and", say "a thousand", or read a number of two to four digits in
+    pairs, as a year is read ("two fifty nine", "nineteen ninety nine").
+    """
     if n < 0:
-        return "minus " + integer_words(-n)
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return _TENS[tens] + ("" if ones == 0 else " " + _ONES[ones])
-    if n < 1000:
-        hundreds, rest = divmod(n, 100)
-        return _ONES[hundreds] + " hundred" + ("" if rest == 0 else " " + integer_words(rest))
-    if n >= 10**15:
-        return " ".join(_ONES[int(d)] for d in str(n))
-    for scale, name in _SCALES:
-        if n >= scale:
-            high, rest = divmod(n, scale)
-            return integer_words(high) + " " + name + (
-                "" if rest == 0 else " " + integer_words(rest)
-            )
-    raise AssertionError(n)  # unreachable
+        return "minus " + integer_words(-n, style)
+    if style.integer == "pairs" and 100 <= n < 10_000 and n % 1000:
+        return _library(n, "year")
+    said = _library(n)
+    if style.integer != "and":
+        said = " ".join(w for w in said.split() if w != "and")
+    if style.integer == "a" and n >= 100 and said.startswith("one "):
+        said = "a " + said[4:]
+    return said
 
 
-def _ordinal(words: str) -> str:
-    head, _, last = words.rpartition(" ")
-    if last in _ORDINAL:
-        last = _ORDINAL[last]
-    elif last.endswith("y"):
-        last = last[:-1] + "ieth"
-    else:
-        last += "th"
-    return f"{head} {last}" if head else last
+def _ordinal(n: int, style: Style = _PLAIN) -> str:
+    said = _library(n, "ordinal")
+    return said if style.integer == "and" else " ".join(w for w in said.split() if w != "and")
 
 
 def number_words(text: str) -> str:
@@ -221,36 +247,41 @@ def number_words(text: str) -> str:
     m = _NUMBER.fullmatch(text.strip().replace("−", "-").split("e")[0].split("E")[0])
     if not m or not (m.group("int") or m.group("frac")):
         raise ValueError(f"not a number: {text!r}")
-    out = _number_from_match(m)
+    out = _number_from_match(m, _PLAIN)
     sci = _SCI.search(text)
     if sci:
         out += " times ten to the " + _exponent_words(sci.group("exp"))
     return out
 
 
-def _number_from_match(m: re.Match[str]) -> str:
+def _number_from_match(m: re.Match[str], style: Style) -> str:
     parts = []
     if m.group("sign"):
         parts.append("minus")
-    if m.group("int"):
-        parts.append(integer_words(int(m.group("int").replace(",", ""))))
-    if m.group("frac") is not None:
-        if not m.group("int"):
+    whole = m.group("int")
+    frac = m.group("frac")
+    if whole and not (frac is not None and style.decimal != "zero" and int(whole) == 0):
+        parts.append(integer_words(int(whole.replace(",", "")), style))
+    if frac is not None:
+        if not whole and style.decimal == "zero":
             parts.append("zero")
-        parts.append("point " + " ".join(_ONES[int(d)] for d in m.group("frac")))
+        digits = [_DIGIT[int(d)] for d in frac]
+        if style.decimal == "oh":
+            digits = ["oh" if d == "zero" else d for d in digits]
+        parts.append("point " + " ".join(digits))
     return " ".join(parts)
 
 
-def _exponent_words(exp: str) -> str:
+def _exponent_words(exp: str, style: Style = _PLAIN) -> str:
     exp = exp.replace("−", "-")
     sign = "minus " if exp.startswith("-") else ""
-    return sign + integer_words(int(exp.lstrip("+-")))
+    return sign + integer_words(int(exp.lstrip("+-")), style)
 
 
 # ------------------------------------------------------------------ one token
 
 
-def _power_words(sup: str) -> str:
+def _power_words(sup: str, style: Style) -> str:
     """Words for a superscript's content (already in ASCII)."""
     s = sup.strip()
     if s == "2":
@@ -261,7 +292,7 @@ def _power_words(sup: str) -> str:
         return "transpose"
     if s in ("-1", "−1"):
         return "inverse"
-    return "to the " + _inline(s)
+    return "to the " + _inline(s, style)
 
 
 def _group(text: str, i: int) -> tuple[str, int]:
@@ -304,8 +335,9 @@ class _Reader:
     last thing said: ``"latin1"`` (a single Latin letter), ``"greek"``, ``"word"``,
     ``"num"``, ``"op"`` or ``""`` (nothing yet)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, style: Style) -> None:
         self.text = text
+        self.style = style
         self.n = len(text)
         self.i = 0
         self.out: list[str] = []
@@ -322,9 +354,9 @@ class _Reader:
         return re.sub(r"\s+", " ", text_out).strip()
 
 
-def _inline(text: str) -> str:
-    """Words for the inside of a token (no surrounding whitespace)."""
-    r = _Reader(text)
+def _inline(text: str, style: Style = _PLAIN) -> str:
+    """Words for the inside of a token (no surrounding whitespace), read in ``style``."""
+    r = _Reader(text, style)
     while r.i < r.n:
         c = text[r.i]
         nxt = text[r.i + 1] if r.i + 1 < r.n else ""
@@ -344,14 +376,15 @@ def _read_number(r: _Reader, c: str, nxt: str) -> bool:
     m = _NUMBER.match(text, r.i)
     assert m is not None and m.end() > r.i
     j = m.end()
-    words = _number_from_match(m)
+    words = _number_from_match(m, r.style)
     sci = _SCI.match(text, j)
     if sci and (j + len(sci.group(0)) == n or not text[j + len(sci.group(0))].isalpha()):
-        words += " times ten to the " + _exponent_words(sci.group("exp"))
+        words += " times ten to the " + _exponent_words(sci.group("exp"), r.style)
         j = sci.end()
     ordm = _ORD_SUFFIX.match(text, j) if m.group("frac") is None else None
     if ordm and m.group("int"):
-        words = _ordinal(words)
+        words = ("minus " if m.group("sign") else "") + _ordinal(
+            int(m.group("int").replace(",", "")), r.style)
         j = ordm.end()
     r.emit(words, "num")
     r.i = j
@@ -392,10 +425,11 @@ def _read_limits(r: _Reader, c: str, nxt: str) -> bool:
         return False
     text, n = r.text, r.n
     arg, j = _group(text, r.i + 1)
-    r.emit(("from " if c == "_" else "to ") + _inline(arg), "op")
+    r.emit(("from " if c == "_" else "to ") + _inline(arg, r.style), "op")
     if j < n and text[j] in "_^":
         arg2, j = _group(text, j + 1)
-        r.emit(("from " if text[j - len(arg2) - 1] == "_" else "to ") + _inline(arg2), "op")
+        r.emit(("from " if text[j - len(arg2) - 1] == "_" else "to ") + _inline(arg2, r.style),
+               "op")
     r.emit("of", "op")
     r.i = j
     return True
@@ -412,8 +446,9 @@ def _read_subscript(r: _Reader, c: str, nxt: str) -> bool:
             one_char or text[i + 1] == "{" or arg.lstrip("-+").isdigit()
         )
         if single:
-            said = _inline(arg)
-            r.emit(said if r.prev_kind == "greek" else "sub " + said, "word")
+            said = _inline(arg, r.style)
+            sub = r.prev_kind != "greek" and r.style.sub
+            r.emit("sub " + said if sub else said, "word")
             if j < n and text[j] == "(":  # p_θ(x): a function applied
                 r.emit("of", "op")
                 j += 1
@@ -425,8 +460,9 @@ def _read_subscript(r: _Reader, c: str, nxt: str) -> bool:
         j = i
         while j < n and text[j] in _SUB_CHARS:
             j += 1
-        said = _inline(text[i:j].translate(_SUB))
-        r.emit(said if r.prev_kind == "greek" else "sub " + said, "word")
+        said = _inline(text[i:j].translate(_SUB), r.style)
+        sub = r.prev_kind != "greek" and r.style.sub
+        r.emit("sub " + said if sub else said, "word")
         r.i = j
         return True
     return False
@@ -437,14 +473,14 @@ def _read_superscript(r: _Reader, c: str, nxt: str) -> bool:
     text, n, i = r.text, r.n, r.i
     if c == "^":
         arg, j = _group(text, i + 1)
-        r.emit(_power_words(arg), "word")
+        r.emit(_power_words(arg, r.style), "word")
         r.i = j
         return True
     if c in _SUPER_CHARS:
         j = i
         while j < n and text[j] in _SUPER_CHARS:
             j += 1
-        r.emit(_power_words(text[i:j].translate(_SUPER)), "word")
+        r.emit(_power_words(text[i:j].translate(_SUPER), r.style), "word")
         r.i = j
         return True
     return False
@@ -520,6 +556,10 @@ def _read_symbol(r: _Reader, c: str, nxt: str) -> bool:
             r.emit(".", "op")
     elif c in _BIG_OPS and nxt in "_^" and nxt:
         r.emit(_BIG_OPS[c], "op")  # limits follow: "the sum from s equals one to t of"
+    elif c == "√":
+        r.emit(r.style.root, "op")
+    elif c == "=":
+        r.emit(r.style.equals, "op")
     elif c in SYMBOLS:
         r.emit(SYMBOLS[c], "op")
     elif c in ",;:!?":
@@ -539,8 +579,9 @@ _READERS: tuple[Callable[[_Reader, str, str], bool], ...] = (
 )
 
 
-def _token(shown_text: str, before: str | None, after: str | None) -> str:
-    """What is said for one token, given its neighbours (for "No. 5")."""
+def _token(shown_text: str, before: str | None, after: str | None,
+           style: Style = _PLAIN) -> str:
+    """What is said for one token in ``style``, given its neighbours (for "No. 5")."""
     core = shown_text
     tail = ""
     while core and core[-1] in _PUNCT_TAIL + "\"')]\u2019\u201d":
@@ -559,7 +600,7 @@ def _token(shown_text: str, before: str | None, after: str | None) -> str:
         return ABBREVIATIONS[low] + _tail_punct(tail)
     if low + "." in ABBREVIATIONS and tail.startswith("."):
         return ABBREVIATIONS[low + "."] + _tail_punct(tail[1:])
-    said = _inline(core)
+    said = _inline(core, style)
     return (said + _tail_punct(tail)) if said else _tail_punct(tail).lstrip()
 
 
@@ -598,6 +639,45 @@ def spoken(text: str) -> str:
 def spoken_words(text: str) -> list[str]:
     """The spoken words of ``text`` without punctuation, in order (for word alignment)."""
     return [w for t in tokens(text) for w in t.words]
+
+
+# Other ways people say an abbreviation (the first reading is ABBREVIATIONS').
+_ALSO_SAID: dict[str, tuple[str, ...]] = {
+    "e.g.": ("e g",), "i.e.": ("i e",), "etc.": ("and so on",), "cf.": ("see",),
+}
+
+
+def readings(text: str) -> list[tuple[tuple[str, ...], ...]]:
+    """Each token's readings as word tuples, for aligning a take that was read aloud.
+
+    One entry per token that says something; its first reading is what the voices say
+    (so the first readings, joined, are :func:`spoken_words`), then every other reading
+    of :data:`STYLES`, and of an abbreviation, without repeats.
+    """
+    parts = strip_marks(text).split()
+    out = []
+    for k, part in enumerate(parts):
+        before = parts[k - 1] if k else None
+        after = parts[k + 1] if k + 1 < len(parts) else None
+        said = [tuple(_bare_words(_token(part, before, after, style))) for style in STYLES]
+        said += [tuple(_bare_words(a)) for a in _ALSO_SAID.get(part.lower().rstrip(",;:"), ())]
+        unique = tuple(dict.fromkeys(said))
+        if any(unique):
+            out.append(unique)
+    return out
+
+
+def spoken_readings(text: str) -> list[str]:
+    """Every distinct way of reading ``text`` aloud that :func:`readings` allows, one
+    habit at a time (for tests and messages; the aligner uses :func:`readings`)."""
+    parts = strip_marks(text).split()
+    out = []
+    for style in STYLES:
+        said = (_token(p, parts[k - 1] if k else None,
+                       parts[k + 1] if k + 1 < len(parts) else None, style)
+                for k, p in enumerate(parts))
+        out.append(" ".join(w for t in said for w in _bare_words(t)))
+    return list(dict.fromkeys(out))
 
 
 def shown(text: str) -> str:

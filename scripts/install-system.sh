@@ -9,6 +9,7 @@ pkgs=(
   texlive-fonts-recommended texlive-science dvisvgm cm-super-minimal
   ffmpeg                                             # ffmpeg + ffprobe for pydub, assembly and checks
   espeak-ng                                          # offline narration
+  flite                                              # other voices for the takes-align bench
   sox                                                # manim-voiceover's sox wrapper warns without it
   fonts-dejavu-core                                  # the course font (scenes, thumbnail)
 )

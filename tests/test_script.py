@@ -53,8 +53,12 @@ def test_mark_time_uses_words_then_falls_back_to_the_sentence() -> None:
     # an aligner that lost a word before the marker: matched by the words around it
     lossy = timed[:2] + timed[3:]
     assert mark_time(noise, SCRIPT, lossy, sentences) == (timed[noise.word].start, "word")
-    # no word times (silence, an unaligned take): the sentence holding the marker
-    assert mark_time(end, SCRIPT, (), sentences) == (3.4, "sentence")
+    # no word times (silence, an unaligned take): its place in the sentence holding it,
+    # "nothing" being the second of the sentence's four spoken words
+    assert mark_time(end, SCRIPT, (), sentences) == (pytest.approx(3.4 + 1.1 / 4), "sentence")
+    # a lone matching word elsewhere ("step" of another sentence) does not place it
+    lost = timed[:4] + timed[9:]  # the words of "Now noise arrives, step 0" not found
+    assert mark_time(noise, SCRIPT, lost, sentences) == (pytest.approx(1.4 + 1.6 / 9), "sentence")
 
 
 def test_marked_beats_move_and_unmarked_beats_stay_in_order() -> None:

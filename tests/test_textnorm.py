@@ -143,3 +143,47 @@ def test_spoken_words_are_plain_ascii_words() -> None:
 
 def test_unknown_symbols_are_dropped_not_spelled() -> None:
     assert spoken("noise ✨ here") == "noise here"
+
+
+# ------------------------------------------------------------------ readings for alignment
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("x_t", "x t"),
+        ("0.078", "point oh seven eight"),
+        ("0.078", "point zero seven eight"),
+        ("√ᾱ_t", "root alpha bar t"),
+        ("√ᾱ_t", "square root of alpha bar t"),
+        ("1,000", "a thousand"),
+        ("t=500", "t is five hundred"),
+        ("1999", "nineteen ninety nine"),
+        ("259", "two fifty nine"),
+        ("259", "two hundred and fifty nine"),
+        ("e.g.", "e g"),
+    ],
+)
+def test_readings_hold_the_ways_people_say_it(text: str, reading: str) -> None:
+    from audio.textnorm import readings
+
+    (slot,) = readings(text)
+    assert slot[0] == tuple(spoken_words(text))  # the voices' own reading comes first
+    assert tuple(reading.split()) in slot
+    assert len(set(slot)) == len(slot)
+
+
+def test_first_readings_are_the_spoken_words() -> None:
+    from audio.textnorm import readings, spoken_readings
+
+    text = "At t=500, √ᾱ_t is 0.078 — the 3rd of 1,000 steps, e.g. x_{t-1}."
+    assert [w for slot in readings(text) for w in slot[0]] == spoken_words(text)
+    assert spoken_readings(text)[0] == " ".join(spoken_words(text))
+    assert any(r.startswith("At t is five hundred root alpha bar t") for r in
+               spoken_readings(text))
+
+
+def test_number_words_come_from_num2words() -> None:
+    assert integer_words(10**16) == "ten quadrillion"
+    assert integer_words(101) == "one hundred one"
+    assert spoken("the 21st step") == "the twenty first step"
