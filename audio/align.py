@@ -52,6 +52,8 @@ from audio.sentences import Word
 
 __all__ = [
     "ALIGN_RATE",
+    "decoder",
+    "recogniser_pcm",
     "MIN_FOUND_SHARE",
     "Alignment",
     "align",
@@ -195,7 +197,10 @@ def aligner_version() -> str:
     return f"pocketsphinx {version('pocketsphinx')}"
 
 
-def _pcm16k(samples: np.ndarray, sr: int) -> bytes:
+def recogniser_pcm(samples: np.ndarray, sr: int) -> np.ndarray:
+    """Mono 16-bit samples at :data:`ALIGN_RATE`, scaled to a fixed peak: what the
+    recogniser reads, for alignment (:func:`align`) and free recognition
+    (:mod:`audio.recognise`) alike."""
     from fractions import Fraction
 
     from scipy.signal import resample_poly
@@ -209,10 +214,10 @@ def _pcm16k(samples: np.ndarray, sr: int) -> bytes:
     peak = float(np.abs(x).max()) if len(x) else 0.0
     if peak > 0:  # the decoder's features are level-independent, but 16-bit needs range
         x = x * (0.5 / peak)
-    return np.clip(np.round(x * 32767.0), -32768, 32767).astype("<i2").tobytes()
+    return np.clip(np.round(x * 32767.0), -32768, 32767).astype("<i2")
 
 
-def _decoder(**kw: object) -> Any:  # a pocketsphinx Decoder (pocketsphinx is untyped)
+def decoder(**kw: object) -> Any:  # a pocketsphinx Decoder (pocketsphinx is untyped)
     from pocketsphinx import Decoder
 
     return Decoder(samprate=ALIGN_RATE, loglevel="FATAL", **kw)
@@ -343,8 +348,8 @@ def align_readings(
     expected = sum(len(s[0]) for s in slots)
     if not slots or len(samples) < sr * 0.1:
         return Alignment((), (), expected)
-    pcm = _pcm16k(samples, sr)
-    d = _decoder(fsgusefiller=fillers, **_DECODE)
+    pcm = recogniser_pcm(samples, sr).tobytes()
+    d = decoder(fsgusefiller=fillers, **_DECODE)
     vocab = dict.fromkeys(w for s in slots for r in s for w in r)
     new = [(w, ph) for w in vocab if (ph := pronunciation(w, d.lookup_word))]
     if loose:
@@ -585,7 +590,7 @@ def align(
         return align_sentences(samples, sentences, windows, sr=sr)
     h = hashlib.sha256()
     h.update(json.dumps([ALIGN_REVISION, aligner_version(), sr, sentences, windows]).encode())
-    h.update(np.ascontiguousarray(_pcm16k(samples, sr)).tobytes())
+    h.update(recogniser_pcm(samples, sr).tobytes())
     path = Path(cache_dir) / f"align-{h.hexdigest()[:24]}.json"
     if path.is_file():
         try:

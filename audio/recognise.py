@@ -40,11 +40,10 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from audio.align import ALIGN_RATE, FRAME
+from audio.align import ALIGN_RATE, FRAME, decoder, recogniser_pcm
 from audio.pcm import SAMPLE_RATE
 from audio.sentences import Sentence, Word, split_sentences
 
@@ -84,31 +83,6 @@ def _model_version() -> str:
     return f"pocketsphinx {version('pocketsphinx')}"
 
 
-def _pcm16k(samples: np.ndarray, sr: int) -> np.ndarray:
-    """Mono 16-bit samples at 16 kHz, scaled to a fixed peak (the features do not care
-    about level, the 16-bit range does)."""
-    from fractions import Fraction
-
-    from scipy.signal import resample_poly
-
-    x = np.asarray(samples, dtype=np.float64)
-    if x.ndim == 2:
-        x = x.mean(axis=1)
-    if sr != ALIGN_RATE and len(x):
-        r = Fraction(ALIGN_RATE, sr)
-        x = resample_poly(x, r.numerator, r.denominator)
-    peak = float(np.abs(x).max()) if len(x) else 0.0
-    if peak > 0:
-        x = x * (0.5 / peak)
-    return np.clip(np.round(x * 32767.0), -32768, 32767).astype("<i2")
-
-
-def _decoder() -> Any:  # a pocketsphinx Decoder (untyped library)
-    from pocketsphinx import Decoder
-
-    return Decoder(samprate=ALIGN_RATE, loglevel="FATAL")
-
-
 def _voiced(pcm: np.ndarray) -> list[tuple[float, bytes]]:
     """The voiced stretches of ``pcm`` (16 kHz, 16-bit) with their starts in seconds,
     from pocketsphinx's ``Segmenter``; the whole take when it finds none.
@@ -130,10 +104,10 @@ def _voiced(pcm: np.ndarray) -> list[tuple[float, bytes]]:
 
 def recognise_words(samples: np.ndarray, *, sr: int = SAMPLE_RATE) -> tuple[Word, ...]:
     """Every word pocketsphinx hears in ``samples`` with its times (seconds). Uncached."""
-    pcm = _pcm16k(samples, sr)
+    pcm = recogniser_pcm(samples, sr)
     if len(pcm) < ALIGN_RATE // 10:
         return ()
-    d = _decoder()
+    d = decoder()
     end = len(pcm) / ALIGN_RATE
     out: list[Word] = []
     for offset, chunk in _voiced(pcm):
@@ -219,7 +193,7 @@ def recognise(
     if cache_dir is not None:
         h = hashlib.sha256()
         h.update(json.dumps([REVISION, _model_version(), SENTENCE_PAUSE, MAX_WORDS]).encode())
-        h.update(_pcm16k(samples, sr).tobytes())
+        h.update(recogniser_pcm(samples, sr).tobytes())
         path = Path(cache_dir) / f"recognise-{h.hexdigest()[:24]}.json"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

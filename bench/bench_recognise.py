@@ -41,8 +41,9 @@ from scipy.signal import resample_poly
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from audio.align import recogniser_pcm  # noqa: E402
 from audio.narration import resolve_narration  # noqa: E402
-from audio.recognise import _pcm16k, word_error_rate  # noqa: E402
+from audio.recognise import word_error_rate  # noqa: E402
 from audio.sentences import split_sentences  # noqa: E402
 from audio.textnorm import spoken_words  # noqa: E402
 
@@ -151,7 +152,7 @@ def with_lm(samples: np.ndarray, lm: Path) -> list[str]:
 
     d = Decoder(samprate=16_000, loglevel="FATAL", lm=str(lm))
     d.start_utt()
-    d.process_raw(_pcm16k(samples, SR).tobytes(), full_utt=True)
+    d.process_raw(recogniser_pcm(samples, SR).tobytes(), full_utt=True)
     d.end_utt()
     return [s.word.split("(")[0] for s in d.seg() if not s.word.startswith(("<", "["))]
 
