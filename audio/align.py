@@ -25,7 +25,9 @@ How (:func:`align`):
    *found*, the others are not.
 4. Starts are anchored to the speech (:func:`anchor_starts`): a sentence aligned into
    the pause before it starts at the onset after that pause, a word aligned into a gap
-   at the onset after the gap (:func:`quiet_stretches`, energy of 10 ms frames).
+   at the onset after the gap, and a word aligned just after a gap that the word before
+   it did not reach at that gap's onset (:func:`quiet_stretches`, energy of 10 ms
+   frames).
 
 The result says which share of the text's words was found; :data:`MIN_FOUND_SHARE` is
 the share under which a take is *off-script* (its captions are approximate). Results
@@ -71,7 +73,7 @@ __all__ = [
 ALIGN_RATE = 16_000
 FRAME = 0.01  # pocketsphinx's frame step, seconds
 MIN_FOUND_SHARE = 0.6  # a take with fewer of its words found is off-script
-ALIGN_REVISION = "align-v2"
+ALIGN_REVISION = "align-v3"
 # Wide beams, and no lattice best path: with it, the last words of a long take can be
 # dropped for a one-frame end marker.
 _DECODE = {"beam": 1e-80, "wbeam": 1e-60, "pbeam": 1e-80, "bestpath": False, "silprob": 0.1}
@@ -457,6 +459,7 @@ SNAP = 0.15  # a sentence aligned this close after a pause's end starts at that 
 # the room's noise, where only the recogniser hears it.
 LEEWAY = 0.12
 HEAD = 0.08  # a gap this soon after a word's aligned start ends the word before it
+TAIL = 0.15  # a word aligned this soon after a gap's onset that no word reached starts there
 
 
 @dataclass(frozen=True)
@@ -526,14 +529,18 @@ def _sentence_onset(start: float, q: Quiet) -> float:
     return max(near) if near else start
 
 
-def _word_onset(w: Word, q: Quiet) -> float:
+def _word_onset(w: Word, q: Quiet, before: float) -> float:
     """A word aligned to start inside a gap, or just before one, starts at the onset
-    after it."""
+    after it; one aligned to start just after a gap that the word ``before`` it (its end)
+    did not reach, at that gap's onset."""
     k = q.holding(w.start, MIN_GAP)
     if k is not None:
         return q.onsets[k] if q.onsets[k] - w.start > LEEWAY else w.start
     for (a, b), on in zip(q.stretches, q.onsets, strict=True):
         if w.start < a <= w.start + HEAD and on < w.end and b - a >= MIN_GAP:
+            return on
+    for (a, _), on in zip(q.stretches, q.onsets, strict=True):
+        if before <= on < w.start <= on + TAIL and a < on:
             return on
     return w.start
 
@@ -557,8 +564,10 @@ def anchor_starts(
 
     Forced alignment places a sentence whose words were said otherwise where its words
     fit best, which is often in the pause before it, and a word after a short gap often
-    inside the gap. Speech starts where a quiet stretch ends (:func:`quiet_stretches`),
-    so a word whose start is in a gap moves to the gap's onset, and a sentence's first
+    inside the gap, or after the onset that follows it. Speech starts where a quiet
+    stretch ends (:func:`quiet_stretches`), so a word whose start is in a gap moves to
+    the gap's onset, as does one that starts up to :data:`TAIL` after that onset when the
+    word before it ended before the onset (no word holds that speech), and a sentence's first
     word to the onset after the pause holding it (or just before it). A start never
     moves past its word's end, nor before the previous word's end.
     """
@@ -569,7 +578,7 @@ def anchor_starts(
     index = alignment.sentence or (0,) * len(words)
     for k, w in enumerate(words):
         first = k == 0 or index[k] != index[k - 1]
-        start = _sentence_onset(w.start, q) if first else _word_onset(w, q)
+        start = _sentence_onset(w.start, q) if first else _word_onset(w, q, words[k - 1].end)
         if k:
             start = max(start, words[k - 1].end)
         if start != w.start and start < w.end:

@@ -94,3 +94,39 @@ def test_a_start_in_a_pause_moves_to_the_onset_after_it() -> None:
     near = Alignment((Word("a", 0.95, 1.2),), (True,), 1, (0,))
     assert abs(anchor_starts(x, deep, sr=SR).words[0].start - 1.0) < 0.02
     assert anchor_starts(x, near, sr=SR).words[0].start == 0.95
+
+
+def test_a_late_start_after_a_gap_no_word_reached_moves_to_its_onset() -> None:
+    """Pure numpy: two tones with a gap; the second word aligned 0.1 s into its tone
+    starts at the tone's onset when the word before ended in the gap, not when that word
+    reaches past the onset (the speech there is its own)."""
+    from audio.align import Alignment
+    from audio.sentences import Word
+
+    x = np.zeros(int(SR * 1.6), np.float32)
+    t = np.arange(int(SR * 0.3)) * 2 * np.pi * 220 / SR
+    x[int(SR * 0.2) : int(SR * 0.5)] = 0.3 * np.sin(t)
+    x[int(SR * 0.8) : int(SR * 1.1)] = 0.3 * np.sin(t)
+    x += np.random.default_rng(0).normal(0, 1e-3, len(x)).astype(np.float32)
+    late = Alignment((Word("a", 0.2, 0.6), Word("b", 0.9, 1.1)), (True, True), 2, (0, 0))
+    reached = Alignment((Word("a", 0.2, 0.85), Word("b", 0.9, 1.1)), (True, True), 2, (0, 0))
+    assert abs(anchor_starts(x, late, sr=SR).words[1].start - 0.8) < 0.02
+    assert anchor_starts(x, reached, sr=SR).words[1].start == 0.9
+
+
+@pytest.mark.parametrize(("word", "stop"), [("pat", True), ("sat", False)])
+def test_continuous_truth_is_the_word_event_and_its_first_sound(word: str, stop: bool) -> None:
+    """A sentence spoken in one piece: the bookmark's word starts at libespeak-ng's word
+    event, on the sample scale of the audio; a stop's closure lies between the event and
+    the word's first sound (near silent), a fricative sounds at once."""
+    from helpers.display_takes import say_whole
+
+    x, [(start, sound)] = say_whole(VOICE, ["Now we", f"{word} down here."])
+    a, b = int(start * SR), int(sound * SR)
+    assert 0.2 < start < len(x) / SR - 0.3
+    assert float(np.abs(x[max(0, a - 480) : a]).max()) > 0.01  # "we" sounds just before
+    if stop:
+        assert 0.02 < sound - start < 0.2
+        assert float(np.sqrt(np.mean(np.square(x[a:b])))) < 10 ** (-45 / 20)
+    else:
+        assert sound - start < 0.015

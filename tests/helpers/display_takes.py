@@ -6,21 +6,34 @@ splits it) is read by a voice that is not the project's Piper "joe": espeak-ng v
 at several rates, and CMU Flite's voices when ``flite`` is installed. Each engine reads
 digits and symbols with its own rules (espeak says "4×10⁻⁵" as "four times ten", Flite
 as "four ten"), and with ``human=True`` some numbers are first reworded the way people
-say them ("0.078" as "point oh seven eight", "1000" as "a thousand"). A sentence is
-synthesised in pieces split at its bookmarks (``<mark name="..."/>``), so the start of
-every bookmark's word is known to the sample, as is every sentence's.
+say them ("0.078" as "point oh seven eight", "1000" as "a thousand").
 
-Pieces are trimmed of silence, joined with short word gaps, sentences with pauses, after
-a lead-in; then :func:`room` adds an echo and room noise. Used by
+The true start of a bookmark's word (``<mark name="..."/>``) comes from the synthesiser,
+never from the aligner, in one of two modes (``DisplayTake.mode``):
+
+- ``"continuous"`` (espeak-ng, the default for it): each sentence is spoken in one
+  piece, as a person reads it, with no pause at a bookmark unless the voice makes one;
+  the bookmark's time is the onset of the word after it, from libespeak-ng's own word
+  events (``audio/espeak_lib.py`` run as a script).
+- ``"pieces"`` (Flite, which gives no word events, or asked for): the sentence is
+  synthesised in pieces split at its bookmarks, each trimmed of silence and joined with
+  a 40-120 ms gap, so the bookmark's time is the first sample of its piece. Those gaps
+  are silences real speech mostly lacks: they make bookmarks easier to place.
+
+Sentences are joined with pauses after a lead-in; then :func:`room` adds an echo and room
+noise. Used by
 ``bench/bench_takes_align.py`` and ``tests/test_takes_align.py``.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import math
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import wave
 from dataclasses import dataclass
@@ -30,6 +43,7 @@ import numpy as np
 from scipy.signal import fftconvolve, resample_poly
 
 SR = 48_000
+ESPEAK_LIB = Path(__file__).resolve().parents[2] / "audio" / "espeak_lib.py"
 MARK = re.compile(r"<mark\s+name\s*=\s*\"([^\"]*)\"\s*/>")
 
 
@@ -45,6 +59,11 @@ class Voice:
     @property
     def label(self) -> str:
         return f"{self.engine}:{self.name}@{self.rate:g}"
+
+    @property
+    def word_events(self) -> bool:
+        """Whether the engine reports when each word starts (espeak-ng does, Flite not)."""
+        return self.engine == "espeak"
 
 
 ESPEAK_VOICES = (
@@ -70,13 +89,30 @@ class DisplayTake:
     mark_starts: dict[str, float]  # bookmark name -> first sample of its word
     said: tuple[str, ...]  # what the voice was given, sentence by sentence
     voice: str
+    mode: str  # "continuous" or "pieces": where the bookmarks' truth comes from
+    # bookmark name -> first sound of its word: later than mark_starts by a stop's closure
+    # (continuous); the same as mark_starts (pieces: each piece is trimmed to its sound)
+    mark_sounds: dict[str, float]
+
+
+def _to_sr(x: np.ndarray, sr: int) -> np.ndarray:
+    g = math.gcd(SR, sr)
+    return resample_poly(x, SR // g, sr // g) if sr != SR else x
 
 
 def _read_wav(data: bytes) -> np.ndarray:
     with wave.open(io.BytesIO(data)) as w:
         sr = w.getframerate()
         x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64) / 32768
-    return resample_poly(x, SR // 1000, sr // 1000) if sr != SR else x
+    return _to_sr(x, sr)
+
+
+def _trim(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """``x`` scaled to a 0.5 peak and trimmed of silence at -45 dBFS, and the samples cut
+    from its start."""
+    x = x / max(float(np.abs(x).max()), 1e-9) * 0.5
+    loud = np.nonzero(np.abs(x) > 10 ** (-45 / 20))[0]
+    return (x[loud[0] : loud[-1] + 1], int(loud[0])) if len(loud) else (x, 0)
 
 
 def say(voice: Voice, text: str) -> np.ndarray:
@@ -91,9 +127,37 @@ def say(voice: Voice, text: str) -> np.ndarray:
                 ["flite", "-voice", voice.name, "--setf", f"duration_stretch={voice.rate}",
                  "-t", text, "-o", str(out)], capture_output=True, check=True, timeout=60)
             x = _read_wav(out.read_bytes())
-    x = x / max(float(np.abs(x).max()), 1e-9) * 0.5
-    loud = np.nonzero(np.abs(x) > 10 ** (-45 / 20))[0]
-    return x[loud[0] : loud[-1] + 1] if len(loud) else x
+    return _trim(x)[0]
+
+
+def say_whole(voice: Voice, pieces: list[str]) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """``pieces`` joined by spaces and spoken by an espeak-ng ``voice`` in one go: mono
+    float at SR (trimmed as :func:`say` trims) and, for every piece after the first, when
+    its first word starts (seconds into the audio): at libespeak-ng's word event, and at
+    the word's first sound after it: the first 5 ms frame over -45 dBFS RMS, later than
+    the event when the word opens with a stop, whose closure is near silent."""
+    text = " ".join(pieces)
+    offsets = [sum(len(p) + 1 for p in pieces[:k]) for k in range(1, len(pieces))]
+    run = subprocess.run([sys.executable, str(ESPEAK_LIB), voice.name, str(int(voice.rate))],
+                         input=text.encode("utf-8"), capture_output=True, check=True,
+                         timeout=60)
+    head, _, pcm = run.stdout.partition(b"\n")
+    info = json.loads(head)
+    rate = int(info["rate"])
+    events = sorted((pos - 1, sample) for pos, sample in info["events"])  # 0-based chars
+    x, cut = _trim(_to_sr(np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768, rate))
+    frame = SR // 200
+    n = len(x) // frame
+    rms = np.sqrt(np.mean(np.square(x[: n * frame].reshape(n, frame)), axis=1))
+    onsets = []
+    for at in offsets:
+        i = next(k for k, (p, _) in enumerate(events) if p >= at)  # its first spoken word
+        start = round(events[i][1] * SR / rate) - cut
+        end = round(events[i + 1][1] * SR / rate) - cut if i + 1 < len(events) else len(x)
+        loud = np.nonzero(rms[-(-start // frame) : end // frame] > 10 ** (-45 / 20))[0]
+        sound = (-(-start // frame) + int(loud[0])) * frame if len(loud) else start
+        onsets.append((start / SR, sound / SR))
+    return x, onsets
 
 
 # How people reword numbers they read off a slide (applied with human=True). The
@@ -154,38 +218,65 @@ def _pieces(sentence: str) -> list[tuple[str | None, str]]:
     return [(n, t) for n, t in out if t]
 
 
+def _spoken(
+    voice: Voice, sentence: str, rng: np.random.Generator, *, human: bool,
+    gaps: np.random.Generator | None,
+) -> tuple[np.ndarray, str, dict[str, tuple[float, float]]]:
+    """One sentence spoken: audio, what the voice was given, and each bookmark's true
+    times (seconds into the audio: word start, first sound), in one piece, or in pieces
+    joined by silences drawn from ``gaps`` (apart from ``rng``, so both modes read the
+    same words)."""
+    pieces = _pieces(sentence)
+    texts = [human_reading(t, rng) if human else t for _, t in pieces]
+    if gaps is None:
+        x, onsets = say_whole(voice, texts)
+        marks = {n: ([(0.0, 0.0), *onsets])[k] for k, (n, _) in enumerate(pieces)
+                 if n is not None}
+        return x, " ".join(texts), marks
+    parts: list[np.ndarray] = []
+    pos = 0
+    marks: dict[str, tuple[float, float]] = {}
+    for k, ((name, _), text) in enumerate(zip(pieces, texts, strict=True)):
+        if k:
+            parts.append(np.zeros(int(gaps.uniform(0.04, 0.12) * SR)))
+            pos += len(parts[-1])
+        if name is not None:
+            marks[name] = (pos / SR, pos / SR)
+        parts.append(say(voice, text))
+        pos += len(parts[-1])
+    return np.concatenate(parts), " ".join(texts), marks
+
+
 def build_take(
     sentences: list[str], voice: Voice, *, seed: int, human: bool = True,
     pause: tuple[float, float] = (0.35, 0.9), lead: tuple[float, float] = (0.4, 1.5),
-    snr_db: float = 28.0,
+    snr_db: float = 28.0, pieces: bool | None = None,
 ) -> DisplayTake:
-    """One take of ``sentences`` (display text, bookmarks allowed) read by ``voice``."""
+    """One take of ``sentences`` (display text, bookmarks allowed) read by ``voice``;
+    ``pieces`` forces the piece mode (default: continuous when the voice has word events)."""
+    whole = voice.word_events if pieces is None else not pieces
+    if whole and not voice.word_events:
+        raise ValueError(f"{voice.label} gives no word events: only pieces")
     rng = np.random.default_rng(seed)
+    gaps = None if whole else np.random.default_rng([seed, 1])
     parts = [np.zeros(int(rng.uniform(*lead) * SR))]
     pos = len(parts[0])
     starts: list[float] = []
     marks: dict[str, float] = {}
+    sounds: dict[str, float] = {}
     said: list[str] = []
     for i, sentence in enumerate(sentences):
         if i:
-            gap = np.zeros(int(rng.uniform(*pause) * SR))
-            parts.append(gap)
-            pos += len(gap)
+            parts.append(np.zeros(int(rng.uniform(*pause) * SR)))
+            pos += len(parts[-1])
         starts.append(pos / SR)
-        words = []
-        for k, (name, text) in enumerate(_pieces(sentence)):
-            text = human_reading(text, rng) if human else text
-            words.append(text)
-            if k:
-                gap = np.zeros(int(rng.uniform(0.04, 0.12) * SR))
-                parts.append(gap)
-                pos += len(gap)
-            if name is not None:
-                marks[name] = pos / SR
-            x = say(voice, text)
-            parts.append(x)
-            pos += len(x)
-        said.append(" ".join(words))
+        x, text, at = _spoken(voice, sentence, rng, human=human, gaps=gaps)
+        marks.update({name: pos / SR + t for name, (t, _) in at.items()})
+        sounds.update({name: pos / SR + t for name, (_, t) in at.items()})
+        said.append(text)
+        parts.append(x)
+        pos += len(x)
     parts.append(np.zeros(int(rng.uniform(0.3, 0.8) * SR)))
     y = room(np.concatenate(parts), rng, snr_db=snr_db)
-    return DisplayTake(y, " ".join(sentences), tuple(starts), marks, tuple(said), voice.label)
+    return DisplayTake(y, " ".join(sentences), tuple(starts), marks, tuple(said), voice.label,
+                       "continuous" if whole else "pieces", sounds)
