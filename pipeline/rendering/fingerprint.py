@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from pipeline import paths
+from pipeline.files import file_sha256
 
 ROOT = paths.SOURCE_ROOT
 PROBE_FORMAT = 1
@@ -114,14 +115,7 @@ def file_digest(path: Path) -> str:
     memo = _file_memo()
     key = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}"
 
-    def make() -> str:
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        return h.hexdigest()
-
-    value = memo.get(key, make)
+    value = memo.get(key, lambda: file_sha256(path))
     memo.save()
     return str(value)
 

@@ -23,7 +23,6 @@ warning, so it renders again.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 import uuid
@@ -34,20 +33,13 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 from pydantic import ValidationError
 
+from pipeline.files import file_sha256
 from pipeline.planning.manifest import InputError, Quality
 from pipeline.rendering.cache import EntryRecord, entry_problem
 
 
 class BadEntry(RuntimeError):
     """A cache entry that does not match its record."""
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class RenderStore:

@@ -20,6 +20,7 @@ from PIL import Image
 
 from pipeline import paths
 from pipeline.assembly.chapters import Chapter
+from pipeline.files import file_sha256
 from pipeline.planning.manifest import InputError
 from pipeline.records import LectureRecord, RecordError, read_record
 from pipeline.youtube import limits
@@ -69,14 +70,6 @@ class LectureFiles:
         return list(self.record.captions_draft)
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def digest(data: Any) -> str:
     """SHA-256 of a request body as canonical JSON."""
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False)
@@ -105,7 +98,7 @@ def read_lecture(out_root: Path, lecture_id: str) -> LectureFiles:
     return LectureFiles(
         id=record.lecture, folder=folder, record=record,
         description=(folder / "description.txt").read_text(encoding="utf-8"),
-        video=video, video_size=video.stat().st_size, video_sha256=sha256_file(video),
+        video=video, video_size=video.stat().st_size, video_sha256=file_sha256(video),
         thumbnail=folder / "thumbnail.png", captions=captions,
         caption_format=captions.suffix.lstrip("."))
 
@@ -152,7 +145,7 @@ def caption_body(lec: LectureFiles, video_id: str) -> dict[str, Any]:
 
 def captions_digest(lec: LectureFiles) -> str:
     """What a caption upload is made of: the file and the track's snippet."""
-    return digest({"file": sha256_file(lec.captions), "snippet": caption_body(lec, "")})
+    return digest({"file": file_sha256(lec.captions), "snippet": caption_body(lec, "")})
 
 
 def playlist_body(name: str, lec: LectureFiles, opts: PublishOptions) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.files import file_sha256
 from pipeline.planning.manifest import InputError
 from pipeline.youtube import lecture as L
 from pipeline.youtube.record import PublishRecord
@@ -82,7 +83,7 @@ class Request:
 
 def digests(lec: L.LectureFiles, opts: L.PublishOptions) -> Digests:
     return Digests(metadata=L.digest(L.video_body(lec, opts)),
-                   thumbnail=L.sha256_file(lec.thumbnail), captions=L.captions_digest(lec))
+                   thumbnail=file_sha256(lec.thumbnail), captions=L.captions_digest(lec))
 
 
 def decide(lec: L.LectureFiles, rec: PublishRecord, opts: L.PublishOptions, *,
